@@ -1,0 +1,36 @@
+# The README's interface. Every target installs what it needs first.
+SHELL := /bin/bash
+STACK := deploy/local/stack.sh
+VENV := .venv/bin
+
+.PHONY: install run up down status test lint bench clean
+
+install:  ## Debian packages, the locked virtualenv, Neo4j's jars
+	@bash deploy/local/install.sh
+
+run: install  ## everything in the foreground; Ctrl-C stops it all
+	@RAPPORT_STACK=dev bash $(STACK) run
+
+up: install  ## everything in the background, returns once all is ready
+	@RAPPORT_STACK=dev bash $(STACK) up
+
+down:  ## stop what `make up` or `make run` started
+	@RAPPORT_STACK=dev bash $(STACK) down
+
+status:
+	@RAPPORT_STACK=dev bash $(STACK) status
+
+# The test stack has its own ports and data (.local/test), so tests never touch
+# the dev data. It is stopped afterwards unless KEEP_STACK=1.
+test: install
+	@RAPPORT_STACK=test bash $(STACK) up --infra
+	@status=0; RAPPORT_STACK=test bash $(STACK) exec $(VENV)/pytest $(PYTEST_ARGS) || status=$$?; \
+	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=test bash $(STACK) down; fi; exit $$status
+
+lint: install
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+clean: down
+	rm -rf .local .venv deploy/local/neo4j/target

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs what Rapport needs on a fresh Debian machine, and nothing twice:
+#   - Debian packages: PostgreSQL 15, Redis 7, a JDK 17 and Maven (for Neo4j);
+#   - the Python virtualenv (.venv) from uv.lock, exactly as locked;
+#   - Neo4j Community's jars, resolved by Maven into ~/.m2 and target/lib.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+UV_VERSION=0.13.8
+say() { printf '[install] %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_packages() {
+    local wanted=(postgresql-15 postgresql-client-15 redis-server openjdk-17-jdk-headless maven)
+    local package
+    for package in "${wanted[@]}"; do
+        # A JDK or Maven that came with the machine (not from Debian) counts as present.
+        case "$package" in
+            openjdk-17-jdk-headless) command -v javac >/dev/null && continue ;;
+            maven) command -v mvn >/dev/null && continue ;;
+        esac
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || printf '%s ' "$package"
+    done
+}
+
+install_system_packages() {
+    local missing
+    missing=$(missing_packages)
+    [ -z "$missing" ] && return 0
+    say "installing Debian packages: $missing"
+    say "  (PostgreSQL is the system of record, Redis carries the job queue, the JDK and Maven run Neo4j)"
+    [ "$(id -u)" -eq 0 ] || say "  this needs root: you may be asked for your sudo password"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # shellcheck disable=SC2086
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+}
+
+install_python() {
+    # uv lives in a tools venv of its own: `uv sync` removes from .venv whatever the
+    # lock file does not list.
+    local uv=.local/tools/bin/uv
+    if [ ! -x "$uv" ] || ! "$uv" --version 2>/dev/null | grep -q "$UV_VERSION"; then
+        say "installing uv $UV_VERSION into .local/tools"
+        python3.11 -m venv .local/tools 2>/dev/null || python3 -m venv .local/tools
+        .local/tools/bin/pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+    fi
+    # --frozen: install exactly what uv.lock pins, never re-resolve.
+    UV_PROJECT_ENVIRONMENT=.venv UV_PYTHON_DOWNLOADS=never "$uv" sync --frozen --quiet
+}
+
+install_neo4j() {
+    local jars=deploy/local/neo4j/target/lib
+    local launcher=deploy/local/neo4j/target/classes/rapport/Neo4jLauncher.class
+    local source=deploy/local/neo4j/src/main/java/rapport/Neo4jLauncher.java
+    if [ -f "$launcher" ] && [ "$launcher" -nt "$source" ] && [ -d "$jars" ] \
+        && [ "$(find "$jars" -name '*.jar' | wc -l)" -gt 100 ]; then
+        return 0
+    fi
+    say "resolving Neo4j Community 5.26 jars with Maven (cached in ~/.m2 for the next run)"
+    mvn -q -B -f deploy/local/neo4j/pom.xml package -DskipTests
+}
+
+install_system_packages
+install_python
+install_neo4j
+say "everything is installed"

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Starts and stops Rapport's local stack as plain processes (there is no Docker here).
+#
+#   stack.sh up [--infra]   start everything (or only the stores) in the background
+#   stack.sh run            start everything, follow the logs, stop all on Ctrl-C
+#   stack.sh down           stop everything this stack started
+#   stack.sh status         what runs, where
+#   stack.sh exec CMD...    run CMD with the stack's settings in the environment
+#
+# RAPPORT_STACK=dev (default) or test picks the ports and the state folder
+# (.local/dev or .local/test), so the test suite never touches the dev data.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+
+STACK=${RAPPORT_STACK:-dev}
+STATE="$ROOT/.local/$STACK"
+RUN="$STATE/run"
+LOGS="$STATE/log"
+PGBIN=/usr/lib/postgresql/15/bin
+VENV="$ROOT/.venv/bin"
+
+say() { printf '[%s] %s\n' "$STACK" "$*"; }
+die() { printf '[%s] ERROR: %s\n' "$STACK" "$*" >&2; exit 1; }
+
+# ---- settings: deploy/stack.env, with the test stack's ports shifted by 10000 ----
+load_settings() {
+    set -a
+    # shellcheck source=../stack.env
+    . "$ROOT/deploy/stack.env"
+    set +a
+    if [ "$STACK" = test ]; then
+        export RAPPORT_ENVIRONMENT=test
+        export RAPPORT_POSTGRES__PORT=15432 RAPPORT_REDIS__PORT=16379
+        export RAPPORT_NEO4J__URI=bolt://127.0.0.1:17687
+        export RAPPORT_SMTP__PORT=11025 RAPPORT_MAILBOX__PORT=18025
+        export RAPPORT_API__PORT=18000 RAPPORT_GRAPH__PORT=18001
+        export RAPPORT_GRAPH__URL=http://127.0.0.1:18001
+    fi
+    export RAPPORT_MAILBOX__FOLDER="$STATE/mail"
+    export RAPPORT_API__PUBLIC_URL="http://127.0.0.1:$RAPPORT_API__PORT"
+    BOLT_PORT=${RAPPORT_NEO4J__URI##*:}
+    mkdir -p "$RUN" "$LOGS" "$STATE/mail"
+    env | grep '^RAPPORT_' | sort > "$STATE/env"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {  # wait_for NAME SECONDS COMMAND...
+    local name=$1 deadline=$((SECONDS + $2)); shift 2
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || die "$name did not become ready in time; see $LOGS/$name.log"
+        sleep 0.5
+    done
+}
+
+pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+# ---- generic background processes (neo4j, mail, api, graph, notifier) ----
+start_process() {  # start_process NAME PORT COMMAND...
+    local name=$1 port=$2; shift 2
+    if pid_alive "$name"; then say "$name already running (pid $(cat "$RUN/$name.pid"))"; return 0; fi
+    if [ -f "$RUN/$name.pid" ]; then say "removing stale pid file of $name"; rm -f "$RUN/$name.pid"; fi
+    if [ "$port" != - ] && port_open "$port"; then
+        die "port $port, which $name needs, is taken by another program; stop it or change RAPPORT_* ports in deploy/stack.env"
+    fi
+    : > "$LOGS/$name.log"
+    setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+    echo $! > "$RUN/$name.pid"
+}
+
+stop_process() {
+    local name=$1 pid
+    pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
+    pid=$(cat "$RUN/$name.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "$name did not stop in 30 s; killing it"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$RUN/$name.pid"
+    say "$name stopped"
+}
+
+# ---- PostgreSQL 15, run as the postgres user (it refuses root) ----
+pg_data_dir() {
+    # The postgres user must be able to reach the data folder; a checkout under a
+    # private home directory is not reachable, so the cluster then lives beside
+    # PostgreSQL's own data.
+    if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$STATE" 2>/dev/null; then
+        echo "$STATE/postgres"
+    else
+        echo "/var/lib/postgresql/rapport-$(echo "$ROOT" | md5sum | cut -c1-8)-$STACK"
+    fi
+}
+
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+    [ -x "$PGBIN/pg_ctl" ] || die "PostgreSQL 15 is not installed; run 'make install'"
+    local data sock port=$RAPPORT_POSTGRES__PORT
+    data=$(pg_data_dir); sock="$RUN/pgsock"
+    mkdir -p "$data" "$sock"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data" "$sock" && chmod 700 "$data"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        say "creating a PostgreSQL cluster in $data"
+        as_postgres "$PGBIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth-local=trust --auth-host=scram-sha-256 > "$LOGS/postgres-initdb.log"
+    fi
+    if as_postgres "$PGBIN/pg_ctl" -D "$data" status > /dev/null 2>&1; then
+        say "postgres already running on 127.0.0.1:$port"
+    else
+        if [ -f "$data/postmaster.pid" ]; then
+            say "removing stale postmaster.pid left by a killed run"; rm -f "$data/postmaster.pid"
+        fi
+        port_open "$port" && die "port $port, which postgres needs, is taken by another program"
+        [ "$(id -u)" -eq 0 ] && touch "$LOGS/postgres.log" && chown postgres "$LOGS/postgres.log"
+        as_postgres "$PGBIN/pg_ctl" -D "$data" -l "$LOGS/postgres.log" -w -t 60 -o \
+            "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sock -c fsync=on" \
+            start > /dev/null || die "postgres did not start; see $LOGS/postgres.log"
+    fi
+    echo "$data" > "$RUN/postgres.datadir"
+    local psql=(as_postgres psql -h "$sock" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA)
+    if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$RAPPORT_POSTGRES__USER'")" ]; then
+        "${psql[@]}" -c "CREATE ROLE \"$RAPPORT_POSTGRES__USER\" LOGIN CREATEDB PASSWORD '$RAPPORT_POSTGRES__PASSWORD'"
+    fi
+    if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$RAPPORT_POSTGRES__DATABASE'")" ]; then
+        "${psql[@]}" -c "CREATE DATABASE \"$RAPPORT_POSTGRES__DATABASE\" OWNER \"$RAPPORT_POSTGRES__USER\""
+    fi
+    say "postgres ready on 127.0.0.1:$port"
+}
+
+stop_postgres() {
+    local data
+    [ -f "$RUN/postgres.datadir" ] || return 0
+    data=$(cat "$RUN/postgres.datadir")
+    if as_postgres "$PGBIN/pg_ctl" -D "$data" status > /dev/null 2>&1; then
+        as_postgres "$PGBIN/pg_ctl" -D "$data" -m fast -w stop > /dev/null && say "postgres stopped"
+    fi
+}
+
+# ---- Redis 7: the job queue, so durable (AOF) and never evicting ----
+start_redis() {
+    command -v redis-server > /dev/null || die "Redis is not installed; run 'make install'"
+    local port=$RAPPORT_REDIS__PORT
+    if pid_alive redis; then say "redis already running on 127.0.0.1:$port"; return 0; fi
+    rm -f "$RUN/redis.pid"
+    port_open "$port" && die "port $port, which redis needs, is taken by another program"
+    mkdir -p "$STATE/redis"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$STATE/redis" \
+        --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+        --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log"
+    wait_for redis 30 redis-cli -p "$port" ping > /dev/null
+    say "redis ready on 127.0.0.1:$port"
+}
+
+stop_redis() {
+    pid_alive redis || return 0
+    redis-cli -p "$RAPPORT_REDIS__PORT" shutdown > /dev/null 2>&1 || stop_process redis
+    for _ in $(seq 40); do pid_alive redis || break; sleep 0.25; done
+    rm -f "$RUN/redis.pid"; say "redis stopped"
+}
+
+# ---- Neo4j Community 5.26, embedded behind Bolt by a small Java launcher ----
+start_neo4j() {
+    local lib="$ROOT/deploy/local/neo4j/target"
+    [ -d "$lib/lib" ] || die "Neo4j jars are missing; run 'make install'"
+    if pid_alive neo4j; then say "neo4j already running on 127.0.0.1:$BOLT_PORT"; return 0; fi
+    NEO4J_HOME="$STATE/neo4j" NEO4J_BOLT_PORT="$BOLT_PORT" \
+        NEO4J_PAGECACHE_MB="${NEO4J_PAGECACHE_MB:-512}" \
+        start_process neo4j "$BOLT_PORT" java -Xms512m "-Xmx${NEO4J_HEAP:-1g}" -XX:+UseG1GC \
+        -cp "$lib/classes:$lib/lib/*" rapport.Neo4jLauncher
+}
+
+# ---- everything ----
+migrate() {
+    say "applying migrations"
+    "$VENV/alembic" upgrade head > "$LOGS/migrations.log" 2>&1 \
+        || { cat "$LOGS/migrations.log" >&2; die "migrations failed"; }
+}
+
+http_ready() { "$VENV/python" -c "import sys, urllib.request as u; sys.exit(0 if u.urlopen('$1', timeout=2).status == 200 else 1)" 2>/dev/null; }
+log_says() { grep -q "$2" "$LOGS/$1.log" 2>/dev/null || { pid_alive "$1" || die "$1 exited; see $LOGS/$1.log"; return 1; }; }
+
+up() {
+    local infra_only=${1:-}
+    start_postgres
+    start_redis
+    start_neo4j
+    start_process mail "$RAPPORT_SMTP__PORT" "$VENV/python" deploy/local/mailcatcher.py
+    wait_for neo4j 180 log_says neo4j "NEO4J READY"
+    say "neo4j ready on bolt://127.0.0.1:$BOLT_PORT"
+    wait_for mail 30 log_says mail "mailcatcher ready"
+    say "mail catcher ready: SMTP 127.0.0.1:$RAPPORT_SMTP__PORT, inbox http://127.0.0.1:$RAPPORT_MAILBOX__PORT"
+    migrate
+    [ "$infra_only" = --infra ] && return 0
+    start_process graph "$RAPPORT_GRAPH__PORT" "$VENV/uvicorn" services.graph.main:build --factory \
+        --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log
+    start_process api "$RAPPORT_API__PORT" "$VENV/uvicorn" services.api.main:build --factory \
+        --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log
+    start_process notifier - "$VENV/python" -m services.notifier
+    wait_for graph 60 http_ready "http://127.0.0.1:$RAPPORT_GRAPH__PORT/readyz"
+    wait_for api 60 http_ready "http://127.0.0.1:$RAPPORT_API__PORT/readyz"
+    wait_for notifier 60 log_says notifier "notifier ready"
+    say "api, graph and notifier ready"
+    if [ "$STACK" = dev ]; then "$VENV/python" -m services.demo; fi
+    banner
+}
+
+down() {
+    for name in notifier api graph mail neo4j; do stop_process "$name"; done
+    stop_redis
+    stop_postgres
+}
+
+banner() {
+    cat <<MSG
+
+  Rapport is running.
+    API docs      http://127.0.0.1:$RAPPORT_API__PORT/docs
+    graph service http://127.0.0.1:$RAPPORT_GRAPH__PORT/docs (internal)
+    caught mail   http://127.0.0.1:$RAPPORT_MAILBOX__PORT  (files in $STATE/mail)
+    logs          $LOGS
+  Sign in as a demo member: POST /v1/auth/token with username=ada@demo.rapport.example
+  and password=demo-password-1 (or use "Authorize" in the API docs).
+
+MSG
+}
+
+status() {
+    for name in postgres redis neo4j mail graph api notifier; do
+        if [ "$name" = postgres ]; then
+            local data; data=$(cat "$RUN/postgres.datadir" 2>/dev/null || echo -)
+            as_postgres "$PGBIN/pg_ctl" -D "$data" status > /dev/null 2>&1 \
+                && echo "$name: running" || echo "$name: stopped"
+        else
+            pid_alive "$name" && echo "$name: running (pid $(cat "$RUN/$name.pid"))" || echo "$name: stopped"
+        fi
+    done
+}
+
+load_settings
+case "${1:-}" in
+    up) up "${2:-}" ;;
+    down) down ;;
+    status) status ;;
+    run)
+        trap 'echo; say "stopping"; down; exit 0' INT TERM
+        up
+        say "following the logs; Ctrl-C stops everything"
+        tail -n 0 -F "$LOGS/api.log" "$LOGS/graph.log" "$LOGS/notifier.log" &
+        wait
+        ;;
+    exec) shift; exec "$@" ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+esac

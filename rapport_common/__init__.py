@@ -1,0 +1,1 @@
+"""Code shared by the three Rapport services: settings, event contracts, the outbox, logging."""

@@ -1,0 +1,76 @@
+"""The transactional outbox: an event row written in the same transaction as the change."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Identity, Index, String, Text, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rapport_common.db import Base, utcnow
+from rapport_common.events import EVENT_PAYLOADS, EventEnvelope
+from rapport_common.logging import request_id_var
+
+OUTBOX_CHANNEL = "rapport_outbox"
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        Index(
+            "ix_outbox_events_unrelayed", "sequence", postgresql_where=text("relayed_at IS NULL")
+        ),
+        Index(
+            "ix_outbox_events_incomplete",
+            "relayed_at",
+            postgresql_where=text("completed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # A global order, so a rebuild replays events exactly as they happened.
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    relayed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    def envelope(self) -> EventEnvelope:
+        return EventEnvelope(
+            event_id=self.id,
+            sequence=self.sequence,
+            type=self.type,
+            version=self.version,
+            occurred_at=self.created_at,
+            request_id=self.request_id,
+            payload=self.payload,
+        )
+
+
+async def record_event(
+    session: AsyncSession, event_type: str, payload: BaseModel, version: int = 1
+) -> OutboxEvent:
+    """Add an event to the caller's transaction; the relay is woken when it commits."""
+    expected = EVENT_PAYLOADS[(event_type, version)]
+    if not isinstance(payload, expected):
+        raise TypeError(f"{event_type} v{version} takes {expected.__name__}")
+    event = OutboxEvent(
+        id=uuid.uuid4(),
+        type=event_type,
+        version=version,
+        payload=payload.model_dump(mode="json"),
+        request_id=request_id_var.get(),
+        created_at=utcnow(),
+    )
+    session.add(event)
+    # NOTIFY is transactional: it is delivered on commit and dropped on rollback.
+    await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+    return event

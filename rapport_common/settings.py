@@ -1,0 +1,128 @@
+"""Typed settings read from the environment (``RAPPORT_<SECTION>__<FIELD>``).
+
+The same variable names drive the local stack (``deploy/stack.env``) and
+``docker-compose.yml``, so both describe one configuration.
+"""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset({DEVELOPMENT_JWT_SECRET, "change-me", "rapport", "secret", ""})
+
+
+class PostgresSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "rapport"
+    password: SecretStr = SecretStr("rapport")
+    database: str = "rapport"
+    pool_size: int = 10
+    max_overflow: int = 20
+
+    def url(self, database: str | None = None) -> str:
+        """SQLAlchemy URL for asyncpg; ``database`` overrides the configured one."""
+        secret = self.password.get_secret_value()
+        name = database or self.database
+        return f"postgresql+asyncpg://{self.user}:{secret}@{self.host}:{self.port}/{name}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class RedisSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 6379
+    database: int = 0
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class Neo4jSettings(BaseModel):
+    uri: str = "bolt://127.0.0.1:7687"
+    user: str | None = None
+    password: SecretStr | None = None
+    database: str = "neo4j"
+    query_timeout_seconds: float = 5.0
+
+
+class SmtpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 1025
+    sender: str = "Rapport <no-reply@rapport.example>"
+    timeout_seconds: float = 10.0
+
+
+class GraphServiceSettings(BaseModel):
+    url: str = "http://127.0.0.1:8001"
+    port: int = 8001
+    timeout_seconds: float = 5.0
+
+
+class ApiSettings(BaseModel):
+    port: int = 8000
+    cors_origins: list[str] = ["http://localhost:3000"]
+    public_url: str = "http://127.0.0.1:8000"
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+
+
+class MailboxSettings(BaseModel):
+    """The development SMTP catcher: where it keeps messages and serves them."""
+
+    bind: str = "127.0.0.1"
+    port: int = 8025
+    folder: str = ".local/dev/mail"
+
+
+class OutboxSettings(BaseModel):
+    poll_interval_seconds: float = 2.0
+    batch_size: int = 100
+    reconcile_after_seconds: float = 300.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAPPORT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    postgres: PostgresSettings = PostgresSettings()
+    redis: RedisSettings = RedisSettings()
+    neo4j: Neo4jSettings = Neo4jSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    graph: GraphServiceSettings = GraphServiceSettings()
+    api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
+    mailbox: MailboxSettings = MailboxSettings()
+    outbox: OutboxSettings = OutboxSettings()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        weak = []
+        jwt_secret = self.auth.jwt_secret.get_secret_value()
+        if jwt_secret in PLACEHOLDER_SECRETS or len(jwt_secret) < 32:
+            weak.append("RAPPORT_AUTH__JWT_SECRET")
+        if self.postgres.password.get_secret_value() in PLACEHOLDER_SECRETS:
+            weak.append("RAPPORT_POSTGRES__PASSWORD")
+        if weak:
+            raise ValueError(f"placeholder secrets are refused in production: {', '.join(weak)}")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

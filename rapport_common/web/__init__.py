@@ -1,0 +1,1 @@
+"""HTTP plumbing every service uses: problem details, request ids, health probes."""

@@ -1,0 +1,60 @@
+"""`/livez`: the process runs. `/readyz`: each dependency answers, or is named as down."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from rapport_common.web.problems import problem_response
+
+Check = Callable[[], Awaitable[None]]
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def _run_check(check: Check) -> str | None:
+    try:
+        await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return "did not answer within 2 s"
+    except Exception as exc:  # any failure means "not ready"; the reason is reported
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return None
+
+
+def health_router(checks: Callable[[Request], Mapping[str, tuple[str, Check]]]) -> APIRouter:
+    """``checks(request)`` maps a dependency name to (its address, an async probe)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/livez", summary="The process is running")
+    async def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Every dependency answers",
+        responses={503: {"description": "A dependency is down; the body names it"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        named = checks(request)
+        results = await asyncio.gather(*(_run_check(probe) for _, probe in named.values()))
+        report = {
+            name: {
+                "address": address,
+                "status": "up" if error is None else "down",
+                **({"error": error} if error else {}),
+            }
+            for (name, (address, _)), error in zip(named.items(), results, strict=True)
+        }
+        down = [name for name, entry in report.items() if entry["status"] == "down"]
+        if down:
+            detail = "; ".join(
+                f"{name} at {report[name]['address']} is down ({report[name]['error']})"
+                for name in down
+            )
+            return problem_response(
+                503, "dependency-down", "Not ready", detail, request, checks=report
+            )
+        return JSONResponse({"status": "ready", "checks": report})
+
+    return router

@@ -1,0 +1,1 @@
+"""The public HTTP API; PostgreSQL is its system of record."""

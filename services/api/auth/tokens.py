@@ -1,0 +1,37 @@
+"""Short-lived signed access tokens (JWT, HS256)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from rapport_common.settings import AuthSettings
+from rapport_common.web.problems import Unauthorized
+
+ALGORITHM = "HS256"
+AUDIENCE = "rapport-api"
+
+
+def issue_access_token(settings: AuthSettings, member_id: uuid.UUID) -> tuple[str, int]:
+    """Return the token and its lifetime in seconds."""
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    now = datetime.now(UTC)
+    claims = {"sub": str(member_id), "aud": AUDIENCE, "iat": now, "exp": now + lifetime}
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    return token, int(lifetime.total_seconds())
+
+
+def read_access_token(settings: AuthSettings, token: str) -> uuid.UUID:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            options={"require": ["sub", "exp", "aud"]},
+        )
+        return uuid.UUID(claims["sub"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Your access token has expired; refresh it or sign in again.") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise Unauthorized("The access token is not valid; sign in again.") from exc

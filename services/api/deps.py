@@ -1,0 +1,53 @@
+"""Typed dependencies: the request's transaction, settings, the signed-in member."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_common.settings import Settings
+from rapport_common.web.problems import Unauthorized
+from services.api.auth.tokens import read_access_token
+from services.api.members.models import Member
+from services.api.members.repository import MemberRepository
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: commit on success, roll back on any error."""
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_current_member(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Member:
+    if not token:
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
+    member_id = read_access_token(settings.auth, token)
+    member = await MemberRepository(session).get(member_id)
+    if member is None:
+        raise Unauthorized("The account behind this token no longer exists.")
+    return member
+
+
+CurrentMember = Annotated[Member, Depends(get_current_member)]

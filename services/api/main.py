@@ -1,0 +1,94 @@
+"""The public API application: ``uvicorn services.api.main:app``."""
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport_common.db import create_engine, create_sessionmaker
+from rapport_common.logging import configure_logging
+from rapport_common.settings import Settings, get_settings
+from rapport_common.web.health import Check, health_router
+from rapport_common.web.middleware import RequestIdMiddleware
+from rapport_common.web.problems import install_problem_handlers
+from rapport_common.web.startup import report_unreachable
+from services.api.auth.router import router as auth_router
+from services.api.members.router import router as members_router
+
+logger = logging.getLogger(__name__)
+
+
+def _readiness_checks(request: Request) -> Mapping[str, tuple[str, Check]]:
+    state = request.app.state
+    settings: Settings = state.settings
+
+    async def postgres() -> None:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def graph() -> None:
+        response = await state.graph_client.get("/livez")
+        response.raise_for_status()
+
+    return {
+        "postgres": (settings.postgres.address, postgres),
+        "graph": (settings.graph.url, graph),
+    }
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.postgres)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.graph_client = httpx.AsyncClient(
+            base_url=settings.graph.url, timeout=settings.graph.timeout_seconds
+        )
+        await report_unreachable("postgres", settings.postgres.address, _ping_postgres(engine))
+        try:
+            yield
+        finally:
+            await app.state.graph_client.aclose()
+            await engine.dispose()
+
+    app = FastAPIOffline(
+        title="Rapport API",
+        version="1.0.0",
+        summary="A professional network where every connection means something.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.api.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy"],
+    )
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health_router(_readiness_checks))
+    app.include_router(auth_router)
+    app.include_router(members_router)
+    return app
+
+
+async def _ping_postgres(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+def build() -> FastAPI:
+    settings = get_settings()
+    configure_logging("api", settings.log_level)
+    return create_app(settings)

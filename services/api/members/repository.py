@@ -1,0 +1,23 @@
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.api.members.models import Member
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, member_id: uuid.UUID) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def get_by_email(self, email: str) -> Member | None:
+        result = await self.session.execute(select(Member).where(Member.email == email.lower()))
+        return result.scalar_one_or_none()
+
+    async def add(self, member: Member) -> Member:
+        self.session.add(member)
+        await self.session.flush()
+        return member

@@ -1,0 +1,29 @@
+import uuid
+
+from fastapi import APIRouter
+
+from rapport_common.web.problems import NotFound
+from services.api.deps import CurrentMember, SessionDep
+from services.api.members.repository import MemberRepository
+from services.api.members.schemas import MemberProfileOut, MeOut
+
+router = APIRouter(prefix="/v1", tags=["members"])
+
+
+@router.get("/me", response_model=MeOut)
+async def read_me(me: CurrentMember) -> MeOut:
+    return MeOut.model_validate(me)
+
+
+@router.get(
+    "/members/{member_id}",
+    response_model=MemberProfileOut,
+    responses={404: {"description": "No such member"}},
+)
+async def read_member(
+    member_id: uuid.UUID, _: CurrentMember, session: SessionDep
+) -> MemberProfileOut:
+    member = await MemberRepository(session).get(member_id)
+    if member is None:
+        raise NotFound(f"There is no member {member_id}.")
+    return MemberProfileOut.model_validate(member)

@@ -1,0 +1,51 @@
+"""Running named Cypher against Neo4j: parameters only, a timeout and routing on every call."""
+
+from typing import Any, LiteralString
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
+
+from rapport_common.settings import Neo4jSettings
+
+
+def create_driver(settings: Neo4jSettings) -> AsyncDriver:
+    auth = (
+        (settings.user, settings.password.get_secret_value())
+        if settings.user and settings.password
+        else None
+    )
+    return AsyncGraphDatabase.driver(settings.uri, auth=auth)
+
+
+class Graph:
+    """The graph service's handle on Neo4j, owned by the app's lifespan."""
+
+    def __init__(self, driver: AsyncDriver, settings: Neo4jSettings) -> None:
+        self.driver = driver
+        self.database = settings.database
+        self.timeout = settings.query_timeout_seconds
+        self.schema_ready = False
+
+    async def ensure_schema(self, statements: tuple[LiteralString, ...]) -> None:
+        """Create constraints once; retried on the next call if Neo4j was down."""
+        if self.schema_ready:
+            return
+        for statement in statements:
+            await self.write(statement)
+        self.schema_ready = True
+
+    async def read(self, cypher: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
+        return await self._run(cypher, RoutingControl.READ, parameters)
+
+    async def write(self, cypher: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
+        return await self._run(cypher, RoutingControl.WRITE, parameters)
+
+    async def _run(
+        self, cypher: LiteralString, routing: RoutingControl, parameters: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        records, _, _ = await self.driver.execute_query(
+            Query(cypher, timeout=self.timeout),
+            parameters,
+            database_=self.database,
+            routing_=routing,
+        )
+        return [record.data() for record in records]

@@ -1,0 +1,3 @@
+from services.notifier.worker import main
+
+main()

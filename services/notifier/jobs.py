@@ -1,0 +1,98 @@
+"""Worker jobs. The queue delivers at least once, so each job here is idempotent."""
+
+import logging
+import uuid
+from typing import Any
+
+import httpx
+from arq import Retry
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_common.logging import request_id_var
+from rapport_common.outbox import OutboxEvent
+from services.notifier.relay import requeue_stalled
+
+logger = logging.getLogger(__name__)
+
+# Seconds before try n+1; the last value repeats.
+RETRY_BACKOFF_SECONDS = (1, 5, 15, 60, 300)
+GRAPH_EVENT_TYPES = frozenset({"member.registered", "member.updated"})
+
+
+def backoff(job_try: int) -> int:
+    return RETRY_BACKOFF_SECONDS[min(job_try, len(RETRY_BACKOFF_SECONDS)) - 1]
+
+
+async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
+    """Deliver one outbox event to every consumer, then mark it completed.
+
+    Idempotent: a completed event is skipped, the graph projection ignores an event
+    it has already applied (outbox sequence guard), so a rerun after a crash at any
+    point yields one effect.
+    """
+    sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
+    async with sessionmaker() as session:
+        event = await session.get(OutboxEvent, uuid.UUID(event_id))
+        if event is None:
+            return "unknown event"
+        if event.completed_at is not None:
+            return "already completed"
+        envelope = event.envelope()
+    token = request_id_var.set(envelope.request_id)
+    try:
+        if envelope.type in GRAPH_EVENT_TYPES:
+            await _project_to_graph(ctx["graph_client"], envelope.model_dump(mode="json"))
+    except (httpx.HTTPError, _GraphRefused) as exc:
+        await _note_failure(sessionmaker, event_id, exc)
+        raise Retry(defer=backoff(ctx["job_try"])) from exc
+    finally:
+        request_id_var.reset(token)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == uuid.UUID(event_id))
+            .values(completed_at=func.now(), attempts=OutboxEvent.attempts + 1, last_error=None)
+        )
+    return "completed"
+
+
+class _GraphRefused(Exception):
+    pass
+
+
+async def _project_to_graph(client: httpx.AsyncClient, envelope: dict[str, Any]) -> None:
+    headers = {"x-request-id": envelope["request_id"]} if envelope.get("request_id") else {}
+    response = await client.post("/internal/v1/events", json=envelope, headers=headers)
+    if response.status_code >= 500:
+        raise _GraphRefused(f"graph service answered {response.status_code}")
+    if response.status_code >= 400:
+        # A 4xx means the event itself is wrong; retrying cannot fix it.
+        logger.error(
+            "graph service rejected event",
+            extra={"status": response.status_code, "body": response.text[:500]},
+        )
+
+
+async def _note_failure(
+    sessionmaker: async_sessionmaker[AsyncSession], event_id: str, exc: Exception
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == uuid.UUID(event_id))
+            .values(
+                attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
+            )
+        )
+
+
+async def reconcile_outbox(ctx: dict[str, Any]) -> int:
+    """Cron: put events that never completed back in front of the relay. Idempotent."""
+    stalled = await requeue_stalled(
+        ctx["sessionmaker"], ctx["settings"].outbox.reconcile_after_seconds
+    )
+    if stalled:
+        logger.warning("re-relaying stalled events", extra={"count": len(stalled)})
+        ctx["relay"].wake.set()
+    return len(stalled)

@@ -1,0 +1,57 @@
+"""Our one door to the job queue.
+
+arq is in maintenance-only mode, so nothing outside this module imports it for
+enqueuing: swapping the queue means rewriting this file and ``worker.py``. Jobs are
+serialized as JSON (never pickle), so a payload is readable and cannot run code.
+"""
+
+import json
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis
+from arq.connections import RedisSettings as ArqRedisSettings
+
+from rapport_common.settings import RedisSettings
+
+
+def serialize(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, default=str).encode()
+
+
+def deserialize(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(raw)
+    return value
+
+
+def arq_redis_settings(settings: RedisSettings) -> ArqRedisSettings:
+    return ArqRedisSettings(
+        host=settings.host,
+        port=settings.port,
+        database=settings.database,
+        conn_timeout=2,
+        conn_retries=2,
+    )
+
+
+class JobQueue:
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+
+    @classmethod
+    async def connect(cls, settings: RedisSettings) -> "JobQueue":
+        pool = await create_pool(
+            arq_redis_settings(settings), job_serializer=serialize, job_deserializer=deserialize
+        )
+        return cls(pool)
+
+    async def enqueue(self, job: str, job_id: str, **kwargs: Any) -> bool:
+        """Queue ``job`` once per ``job_id``: a second call with the same id is a no-op.
+
+        Returns False when a job with that id is already queued or has a kept result.
+        """
+        queued = await self.redis.enqueue_job(job, _job_id=job_id, **kwargs)
+        return queued is not None
+
+    async def close(self) -> None:
+        await self.redis.aclose()

@@ -1,0 +1,196 @@
+"""Fixtures on the real test stack (``RAPPORT_STACK=test``: its own PostgreSQL, Redis,
+Neo4j and SMTP catcher). ``make test`` starts it and puts its settings in the environment.
+
+Isolation: PostgreSQL tests run in a transaction that is rolled back; tests that
+need real commits (the relay, the worker) use ``committed_db``, which empties the
+tables afterwards; Neo4j is wiped and Redis flushed before the tests that use them.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from rapport_common.db import create_engine, create_sessionmaker
+from rapport_common.settings import Settings
+from services.api.deps import get_session
+from services.api.main import create_app as create_api_app
+from services.graph.database import Graph, create_driver
+from services.graph.main import create_app as create_graph_app
+from services.notifier.queue import JobQueue
+
+TEST_DATABASE = "rapport_test"
+
+if os.environ.get("RAPPORT_ENVIRONMENT") != "test":
+    raise pytest.UsageError(
+        "run the tests with 'make test': it starts the test stack and sets RAPPORT_* for it"
+    )
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    base = Settings()
+    return base.model_copy(
+        update={"postgres": base.postgres.model_copy(update={"database": TEST_DATABASE})}
+    )
+
+
+async def _recreate_database(settings: Settings) -> None:
+    pg = settings.postgres
+    connection = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        user=pg.user,
+        password=pg.password.get_secret_value(),
+        database="postgres",
+    )
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{TEST_DATABASE}"')
+    finally:
+        await connection.close()
+
+
+def _migrate(settings: Settings) -> None:
+    config = Config("alembic.ini")
+    config.attributes["url"] = settings.postgres.url()
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """One database for the run, built by the migrations themselves."""
+    await _recreate_database(settings)
+    await asyncio.to_thread(_migrate, settings)
+    engine = create_engine(settings.postgres)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def db_session(db_connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are savepoints inside the test's rolled-back transaction."""
+    session = AsyncSession(
+        bind=db_connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    yield session
+    await session.close()
+
+
+@pytest.fixture
+async def committed_db(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Real commits (for LISTEN/NOTIFY, the relay and the worker); tables emptied after."""
+    yield create_sessionmaker(engine)
+    async with engine.begin() as connection:
+        tables = await connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        )
+        names = ", ".join(f'"{name}"' for name in tables.scalars())
+        await connection.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture
+async def graph(settings: Settings) -> AsyncIterator[Graph]:
+    """The test Neo4j, emptied before the test."""
+    driver = create_driver(settings.neo4j)
+    handle = Graph(driver, settings.neo4j)
+    await handle.write("MATCH (n) DETACH DELETE n")
+    yield handle
+    await driver.close()
+
+
+@pytest.fixture
+async def queue(settings: Settings) -> AsyncIterator[JobQueue]:
+    """The test Redis, flushed before the test."""
+    job_queue = await JobQueue.connect(settings.redis)
+    await job_queue.redis.flushdb()
+    yield job_queue
+    await job_queue.close()
+
+
+async def _started(app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def graph_app(settings: Settings, graph: Graph) -> AsyncIterator[FastAPI]:
+    async for app in _started(create_graph_app(settings)):
+        yield app
+
+
+@pytest.fixture
+async def graph_client(graph_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=graph_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://graph") as client:
+        yield client
+
+
+@pytest.fixture
+async def api_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    async for app in _started(create_api_app(settings)):
+        yield app
+
+
+@pytest.fixture
+async def client(api_app: FastAPI, db_session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process, every request inside the test's rolled-back transaction."""
+
+    async def session_override() -> AsyncIterator[AsyncSession]:
+        try:
+            yield db_session
+            await db_session.commit()
+        except BaseException:
+            await db_session.rollback()
+            raise
+
+    api_app.dependency_overrides[get_session] = session_override
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        yield http
+    api_app.dependency_overrides.clear()
+
+
+@pytest.fixture
+async def committed_client(
+    api_app: FastAPI, committed_db: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process with its own, really committing, transactions."""
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        yield http
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], within: float = 10.0, interval: float = 0.05
+) -> Any:
+    """Poll ``check`` until it returns something truthy, or fail at the deadline."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within} s (last: {result!r})")
+        await asyncio.sleep(interval)

@@ -1,0 +1,35 @@
+"""Builders that go through the public API, the way a client would."""
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class SignedIn:
+    member_id: uuid.UUID
+    email: str
+    headers: dict[str, str]
+
+
+async def register(
+    client: httpx.AsyncClient, name: str = "Ada Lovelace", **fields: str
+) -> uuid.UUID:
+    email = fields.pop("email", f"{uuid.uuid4().hex[:12]}@example.com")
+    response = await client.post(
+        "/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name, **fields}
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["member_id"])
+
+
+async def sign_in(client: httpx.AsyncClient, name: str = "Ada Lovelace", **fields: str) -> SignedIn:
+    email = fields.pop("email", f"{uuid.uuid4().hex[:12]}@example.com")
+    member_id = await register(client, name, email=email, **fields)
+    response = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    return SignedIn(member_id, email, {"Authorization": f"Bearer {token}"})

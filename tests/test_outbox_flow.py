@@ -1,0 +1,134 @@
+"""The outbox end to end: API -> outbox -> relay -> arq job -> graph service -> Neo4j."""
+
+import asyncio
+import contextlib
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_common.events import EventEnvelope
+from rapport_common.outbox import OutboxEvent
+from rapport_common.settings import Settings
+from services.graph import queries
+from services.graph.database import Graph
+from services.notifier.queue import JobQueue
+from services.notifier.relay import OutboxRelay, relay_pending, requeue_stalled
+from services.notifier.worker import build_worker
+from tests.conftest import eventually
+from tests.factories import register
+
+
+async def _queued_job_ids(queue: JobQueue) -> list[str | None]:
+    return [job.job_id for job in await queue.redis.queued_jobs()]
+
+
+async def test_one_event_travels_from_the_api_to_neo4j(
+    settings: Settings,
+    committed_client: httpx.AsyncClient,
+    committed_db: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+    graph: Graph,
+    graph_client: httpx.AsyncClient,
+) -> None:
+    member_id = await register(committed_client, name="Alan Turing")
+
+    assert await relay_pending(committed_db, queue, batch_size=10) == 1
+    worker = build_worker(
+        settings,
+        ctx={"sessionmaker": committed_db, "graph_client": graph_client, "run_relay": False},
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
+    )
+    await worker.main()
+    await worker.close()
+
+    nodes = await graph.read(queries.GET_MEMBER, member_id=str(member_id))
+    assert [node["name"] for node in nodes] == ["Alan Turing"]
+    async with committed_db() as session:
+        event = (await session.execute(select(OutboxEvent))).scalar_one()
+    assert event.relayed_at is not None and event.completed_at is not None
+
+
+async def test_notify_wakes_the_relay_without_waiting_for_the_poll(
+    settings: Settings,
+    committed_client: httpx.AsyncClient,
+    committed_db: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+) -> None:
+    slow_poll = settings.outbox.model_copy(update={"poll_interval_seconds": 300})
+    relay = OutboxRelay(committed_db, queue, settings.postgres, slow_poll)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)  # let it LISTEN before the event commits
+        await register(committed_client)
+        job_ids = await eventually(lambda: _queued_job_ids(queue), within=5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    async with committed_db() as session:
+        event_id = (await session.execute(select(OutboxEvent.id))).scalar_one()
+    assert job_ids == [str(event_id)]
+
+
+async def test_relaying_an_event_twice_queues_one_job(
+    committed_client: httpx.AsyncClient,
+    committed_db: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+) -> None:
+    await register(committed_client)
+    await relay_pending(committed_db, queue, batch_size=10)
+    # As if the relay died after enqueuing but before marking the row.
+    async with committed_db() as session, session.begin():
+        await session.execute(update(OutboxEvent).values(relayed_at=None))
+    assert await relay_pending(committed_db, queue, batch_size=10) == 1
+    assert len(await _queued_job_ids(queue)) == 1
+
+
+async def test_reconciler_puts_stalled_events_back_for_the_relay(
+    committed_client: httpx.AsyncClient,
+    committed_db: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+) -> None:
+    await register(committed_client)
+    await relay_pending(committed_db, queue, batch_size=10)
+    await queue.redis.flushdb()  # Redis lost its data
+
+    assert len(await requeue_stalled(committed_db, older_than_seconds=0)) == 1
+    assert await relay_pending(committed_db, queue, batch_size=10) == 1
+    assert len(await _queued_job_ids(queue)) == 1
+
+
+def _member_event(sequence: int, name: str, member_id: uuid.UUID) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        sequence=sequence,
+        type="member.updated",
+        version=1,
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        payload={
+            "member_id": str(member_id),
+            "name": name,
+            "is_recruiter": False,
+            "allows_introductions": True,
+        },
+    )
+
+
+async def test_projection_ignores_replayed_and_stale_events(
+    graph_client: httpx.AsyncClient, graph: Graph
+) -> None:
+    member_id = uuid.uuid4()
+    newer = _member_event(5, "New Name", member_id)
+    older = _member_event(3, "Old Name", member_id)
+    for envelope in (newer, newer, older):
+        response = await graph_client.post(
+            "/internal/v1/events", json=envelope.model_dump(mode="json")
+        )
+        assert response.status_code == 200
+    nodes = await graph.read(queries.GET_MEMBER, member_id=str(member_id))
+    assert [(n["name"], n["event_seq"]) for n in nodes] == [("New Name", 5)]
