@@ -54,7 +54,10 @@ wait_for() {  # wait_for NAME SECONDS COMMAND...
     done
 }
 
-pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# A process counts as alive only if it exists and is not a zombie waiting to be reaped.
+proc_alive() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+pid_alive() { [ -f "$RUN/$1.pid" ] && proc_alive "$(cat "$RUN/$1.pid")"; }
+postgres_alive() { [ -f "$1/postmaster.pid" ] && proc_alive "$(head -n1 "$1/postmaster.pid")"; }
 
 # ---- generic background processes (neo4j, mail, api, graph, notifier) ----
 start_process() {  # start_process NAME PORT COMMAND...
@@ -74,8 +77,8 @@ stop_process() {
     pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
     pid=$(cat "$RUN/$name.pid")
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for _ in $(seq 60); do proc_alive "$pid" || break; sleep 0.5; done
+    if proc_alive "$pid"; then
         say "$name did not stop in 30 s; killing it"
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -108,7 +111,7 @@ start_postgres() {
         as_postgres "$PGBIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
             --auth-local=trust --auth-host=scram-sha-256 > "$LOGS/postgres-initdb.log"
     fi
-    if as_postgres "$PGBIN/pg_ctl" -D "$data" status > /dev/null 2>&1; then
+    if postgres_alive "$data"; then
         say "postgres already running on 127.0.0.1:$port"
     else
         if [ -f "$data/postmaster.pid" ]; then
@@ -135,7 +138,7 @@ stop_postgres() {
     local data
     [ -f "$RUN/postgres.datadir" ] || return 0
     data=$(cat "$RUN/postgres.datadir")
-    if as_postgres "$PGBIN/pg_ctl" -D "$data" status > /dev/null 2>&1; then
+    if postgres_alive "$data"; then
         as_postgres "$PGBIN/pg_ctl" -D "$data" -m fast -w stop > /dev/null && say "postgres stopped"
     fi
 }
@@ -232,8 +235,7 @@ status() {
     for name in postgres redis neo4j mail graph api notifier; do
         if [ "$name" = postgres ]; then
             local data; data=$(cat "$RUN/postgres.datadir" 2>/dev/null || echo -)
-            as_postgres "$PGBIN/pg_ctl" -D "$data" status > /dev/null 2>&1 \
-                && echo "$name: running" || echo "$name: stopped"
+            postgres_alive "$data" && echo "$name: running" || echo "$name: stopped"
         else
             pid_alive "$name" && echo "$name: running (pid $(cat "$RUN/$name.pid"))" || echo "$name: stopped"
         fi
@@ -246,10 +248,12 @@ case "${1:-}" in
     down) down ;;
     status) status ;;
     run)
-        trap 'echo; say "stopping"; down; exit 0' INT TERM
+        follower=
+        trap 'echo; say "stopping"; [ -n "$follower" ] && kill "$follower" 2>/dev/null; down; exit 0' INT TERM
         up
         say "following the logs; Ctrl-C stops everything"
         tail -n 0 -F "$LOGS/api.log" "$LOGS/graph.log" "$LOGS/notifier.log" &
+        follower=$!
         wait
         ;;
     exec) shift; exec "$@" ;;
