@@ -22,10 +22,11 @@ status:
 
 # The test stack has its own ports and data (.local/test), so tests never touch
 # the dev data. It is stopped afterwards unless KEEP_STACK=1.
+TEST_STACK ?= test
 test: install
-	@RAPPORT_STACK=test bash $(STACK) up --infra
-	@status=0; RAPPORT_STACK=test bash $(STACK) exec $(VENV)/pytest $(PYTEST_ARGS) || status=$$?; \
-	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=test bash $(STACK) down; fi; exit $$status
+	@RAPPORT_STACK=$(TEST_STACK) bash $(STACK) up --infra
+	@status=0; RAPPORT_STACK=$(TEST_STACK) bash $(STACK) exec $(VENV)/pytest $(PYTEST_ARGS) || status=$$?; \
+	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=$(TEST_STACK) bash $(STACK) down; fi; exit $$status
 
 lint: install
 	$(VENV)/ruff check .

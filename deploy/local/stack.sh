@@ -7,8 +7,8 @@
 #   stack.sh status         what runs, where
 #   stack.sh exec CMD...    run CMD with the stack's settings in the environment
 #
-# RAPPORT_STACK=dev (default) or test picks the ports and the state folder
-# (.local/dev or .local/test), so the test suite never touches the dev data.
+# RAPPORT_STACK=dev (default), test or test2 picks the ports (shifted by 0, 10000,
+# 20000) and the state folder (.local/<stack>), so tests never touch the dev data.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -29,13 +29,20 @@ load_settings() {
     # shellcheck source=../stack.env
     . "$ROOT/deploy/stack.env"
     set +a
-    if [ "$STACK" = test ]; then
+    local offset
+    case "$STACK" in
+        dev) offset=0 ;;
+        test) offset=10000 ;;
+        test2) offset=20000 ;;  # a second test stack, for running two suites at once
+        *) die "unknown RAPPORT_STACK=$STACK (dev, test or test2)" ;;
+    esac
+    if [ "$offset" -gt 0 ]; then
         export RAPPORT_ENVIRONMENT=test
-        export RAPPORT_POSTGRES__PORT=15432 RAPPORT_REDIS__PORT=16379
-        export RAPPORT_NEO4J__URI=bolt://127.0.0.1:17687
-        export RAPPORT_SMTP__PORT=11025 RAPPORT_MAILBOX__PORT=18025
-        export RAPPORT_API__PORT=18000 RAPPORT_GRAPH__PORT=18001
-        export RAPPORT_GRAPH__URL=http://127.0.0.1:18001
+        export RAPPORT_POSTGRES__PORT=$((5432 + offset)) RAPPORT_REDIS__PORT=$((6379 + offset))
+        export RAPPORT_NEO4J__URI=bolt://127.0.0.1:$((7687 + offset))
+        export RAPPORT_SMTP__PORT=$((1025 + offset)) RAPPORT_MAILBOX__PORT=$((8025 + offset))
+        export RAPPORT_API__PORT=$((8000 + offset)) RAPPORT_GRAPH__PORT=$((8001 + offset))
+        export RAPPORT_GRAPH__URL=http://127.0.0.1:$((8001 + offset))
     fi
     export RAPPORT_MAILBOX__FOLDER="$STATE/mail"
     export RAPPORT_API__PUBLIC_URL="http://127.0.0.1:$RAPPORT_API__PORT"

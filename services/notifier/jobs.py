@@ -17,7 +17,16 @@ logger = logging.getLogger(__name__)
 
 # Seconds before try n+1; the last value repeats.
 RETRY_BACKOFF_SECONDS = (1, 5, 15, 60, 300)
-GRAPH_EVENT_TYPES = frozenset({"member.registered", "member.updated"})
+GRAPH_EVENT_TYPES = frozenset(
+    {
+        "member.registered",
+        "member.updated",
+        "connection.created",
+        "connection.rated",
+        "connection.removed",
+        "interaction.logged",
+    }
+)
 
 
 def backoff(job_try: int) -> int:
