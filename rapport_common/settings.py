@@ -85,6 +85,15 @@ class MailboxSettings(BaseModel):
     folder: str = ".local/dev/mail"
 
 
+class StrengthSettings(BaseModel):
+    """The strength model (README, "Strength"): ratings fade with a half-life."""
+
+    half_life_days: float = 180.0
+    # A side that has not rated yet counts as this neutral rating, so strength never
+    # hints at the other side's private rating.
+    unrated_rating: int = 5
+
+
 class OutboxSettings(BaseModel):
     poll_interval_seconds: float = 2.0
     batch_size: int = 100
@@ -107,6 +116,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     mailbox: MailboxSettings = MailboxSettings()
     outbox: OutboxSettings = OutboxSettings()
+    strength: StrengthSettings = StrengthSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":
