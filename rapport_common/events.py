@@ -82,7 +82,65 @@ class InteractionLoggedV1(BaseModel):
     occurred_at: datetime
 
 
+class InvitationEventV1(BaseModel):
+    """Common to every ``invitation.*`` event."""
+
+    invitation_id: UUID
+    inviter_id: UUID
+    invitee_id: UUID
+
+
+class InvitationSentV1(InvitationEventV1):
+    how_we_met: HowWeMet
+    referrer_id: UUID | None = None
+
+
+class InvitationDeclinedV1(InvitationEventV1):
+    """The note goes to the inviter: the invitee's own words or their policy's template."""
+
+    note: str
+    automatic: bool = False
+
+
+class InvitationDeferredV1(InvitationEventV1):
+    until: datetime
+    automatic: bool = False
+
+
+class InvitationQuestionAskedV1(InvitationEventV1):
+    question: str
+    expires_at: datetime
+    automatic: bool = False
+
+
+class InvitationReportedV1(InvitationEventV1):
+    reason: Literal["dont_know", "spam", "false_referral"]
+
+
+class InvitationAcceptedV1(InvitationEventV1):
+    automatic: bool = False
+
+
+class ReferralEventV1(InvitationEventV1):
+    """``referral.requested`` asks the referrer to confirm; the others are outcomes."""
+
+    referrer_id: UUID
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
+    ("invitation.sent", 1): InvitationSentV1,
+    ("invitation.accepted", 1): InvitationAcceptedV1,
+    ("invitation.declined", 1): InvitationDeclinedV1,
+    ("invitation.deferred", 1): InvitationDeferredV1,
+    ("invitation.question_asked", 1): InvitationQuestionAskedV1,
+    ("invitation.answered", 1): InvitationEventV1,
+    ("invitation.withdrawn", 1): InvitationEventV1,
+    ("invitation.reported", 1): InvitationReportedV1,
+    ("invitation.expired", 1): InvitationEventV1,
+    ("referral.requested", 1): ReferralEventV1,
+    ("referral.confirmed", 1): ReferralEventV1,
+    ("referral.denied", 1): ReferralEventV1,
+    ("referral.false_claim", 1): ReferralEventV1,
     ("member.registered", 1): MemberRegisteredV1,
     ("member.updated", 1): MemberUpdatedV1,
     ("connection.created", 1): ConnectionCreatedV1,

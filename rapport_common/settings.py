@@ -85,6 +85,21 @@ class MailboxSettings(BaseModel):
     folder: str = ".local/dev/mail"
 
 
+class InvitationSettings(BaseModel):
+    weekly_limit: int = 100
+    pending_cap: int = 200
+    reinvite_block_days: int = 21
+    question_expiry_days: float = 14.0
+    # Throttling: among an inviter's recent decided invitations, when at least
+    # ``throttle_min_decided`` are known and the share declined, reported or with a
+    # denied/false referral reaches ``throttle_negative_share``, the weekly limit
+    # drops to ``throttled_weekly_limit``.
+    throttle_window_days: int = 30
+    throttle_min_decided: int = 10
+    throttle_negative_share: float = 0.6
+    throttled_weekly_limit: int = 5
+
+
 class StrengthSettings(BaseModel):
     """The strength model (README, "Strength"): ratings fade with a half-life."""
 
@@ -117,6 +132,7 @@ class Settings(BaseSettings):
     mailbox: MailboxSettings = MailboxSettings()
     outbox: OutboxSettings = OutboxSettings()
     strength: StrengthSettings = StrengthSettings()
+    invitations: InvitationSettings = InvitationSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":

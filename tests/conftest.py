@@ -9,6 +9,7 @@ tables afterwards; Neo4j is wiped and Redis flushed before the tests that use th
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -20,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from rapport_common.db import create_engine, create_sessionmaker
+from rapport_common.db import create_engine, create_sessionmaker, utcnow
 from rapport_common.settings import Settings
 from services.api.deps import get_session
 from services.api.main import create_app as create_api_app
@@ -194,3 +195,23 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within} s (last: {result!r})")
         await asyncio.sleep(interval)
+
+
+class SteppingClock:
+    """The API's clock in tests: starts now, moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(api_app: FastAPI) -> SteppingClock:
+    stepping = SteppingClock()
+    api_app.state.clock = stepping
+    return stepping

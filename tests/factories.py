@@ -33,3 +33,34 @@ async def sign_in(client: httpx.AsyncClient, name: str = "Ada Lovelace", **field
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
     return SignedIn(member_id, email, {"Authorization": f"Bearer {token}"})
+
+
+async def invite(
+    client: httpx.AsyncClient, inviter: SignedIn, invitee: SignedIn, **fields: object
+) -> httpx.Response:
+    body = {
+        "to_member_id": str(invitee.member_id),
+        "note": "Great to meet you!",
+        "how_we_met": "coffee",
+        **fields,
+    }
+    return await client.post("/v1/invitations", json=body, headers=inviter.headers)
+
+
+async def invitation_id(
+    client: httpx.AsyncClient, inviter: SignedIn, invitee: SignedIn, **fields: object
+) -> str:
+    response = await invite(client, inviter, invitee, **fields)
+    assert response.status_code == 201, response.text
+    return str(response.json()["invitation_id"])
+
+
+async def connect(
+    client: httpx.AsyncClient, a: SignedIn, b: SignedIn, a_rates: int = 8, b_rates: int = 8
+) -> None:
+    """Connect a and b through an invitation, each side with its rating."""
+    invitation = await invitation_id(client, a, b, my_rating=a_rates)
+    response = await client.post(
+        f"/v1/invitations/{invitation}/accept", json={"rating": b_rates}, headers=b.headers
+    )
+    assert response.status_code == 200, response.text

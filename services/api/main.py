@@ -19,7 +19,9 @@ from rapport_common.web.middleware import RequestIdMiddleware
 from rapport_common.web.problems import install_problem_handlers
 from rapport_common.web.startup import report_unreachable
 from services.api.auth.router import router as auth_router
+from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
+from services.api.policies.router import router as policies_router
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router(_readiness_checks))
     app.include_router(auth_router)
     app.include_router(members_router)
+    app.include_router(policies_router)
+    app.include_router(invitations_router)
     return app
 
 

@@ -2,8 +2,22 @@
 
 from rapport_common.db import Base
 from rapport_common.outbox import OutboxEvent
+from services.api.auth.models import RefreshToken
+from services.api.connections.models import Connection
+from services.api.idempotency.models import IdempotencyKey
+from services.api.invitations.models import Invitation
 from services.api.members.models import Member
+from services.api.policies.models import LinkingPolicy
 
 metadata = Base.metadata
 
-__all__ = ["Member", "OutboxEvent", "metadata"]
+__all__ = [
+    "Connection",
+    "IdempotencyKey",
+    "Invitation",
+    "LinkingPolicy",
+    "Member",
+    "OutboxEvent",
+    "RefreshToken",
+    "metadata",
+]

@@ -1,24 +1,21 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 
 from rapport_common.web.problems import Unauthorized
+from services.api.auth import service as sessions
 from services.api.auth.passwords import verify_password
-from services.api.auth.tokens import issue_access_token
+from services.api.auth.repository import RefreshTokenRepository
+from services.api.auth.schemas import RefreshIn, TokenOut
+from services.api.clock import Now
 from services.api.deps import SessionDep, SettingsDep
+from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.members import service as members
 from services.api.members.repository import MemberRepository
 from services.api.members.schemas import RegisteredOut, RegisterIn
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
-    expires_in: int
 
 
 class InvalidCredentials(Unauthorized):
@@ -31,9 +28,18 @@ class InvalidCredentials(Unauthorized):
     response_model=RegisteredOut,
     responses={409: {"description": "The email is already registered"}},
 )
-async def register(data: RegisterIn, session: SessionDep) -> RegisteredOut:
-    member = await members.register(MemberRepository(session), data)
-    return RegisteredOut(member_id=member.id)
+async def register(
+    data: RegisterIn,
+    request: Request,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    async def create() -> RegisteredOut:
+        member = await members.register(MemberRepository(session), data)
+        return RegisteredOut(member_id=member.id)
+
+    request_hash = fingerprint("POST", request.url.path, data)
+    return await run_idempotent(session, "anonymous", idempotency_key, request_hash, create)
 
 
 @router.post(
@@ -43,9 +49,35 @@ async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    now: Now,
 ) -> TokenOut:
+    """Sign in with the OAuth2 password form (`username` is the email)."""
     member = await MemberRepository(session).get_by_email(form.username)
     if not verify_password(member.password_hash if member else None, form.password) or not member:
         raise InvalidCredentials("The email or the password is wrong.")
-    access_token, lifetime = issue_access_token(settings.auth, member.id)
-    return TokenOut(access_token=access_token, expires_in=lifetime)
+    return await sessions.issue_tokens(
+        RefreshTokenRepository(session), settings.auth, member.id, now
+    )
+
+
+@router.post(
+    "/refresh", response_model=TokenOut, responses={401: {"description": "Token not valid"}}
+)
+async def refresh(
+    data: RefreshIn, session: SessionDep, settings: SettingsDep, now: Now
+) -> TokenOut:
+    """Rotate: the refresh token is spent and a new pair returned."""
+    try:
+        return await sessions.rotate(
+            RefreshTokenRepository(session), settings.auth, data.refresh_token, now
+        )
+    except sessions.RefreshTokenReused:
+        await session.commit()  # the family's revocation must outlive the error response
+        raise
+
+
+@router.post("/logout", status_code=204)
+async def logout(data: RefreshIn, session: SessionDep, now: Now) -> Response:
+    """Sign out: revokes this sign-in's refresh tokens (access tokens expire by themselves)."""
+    await sessions.sign_out(RefreshTokenRepository(session), data.refresh_token, now)
+    return Response(status_code=204)

@@ -4,8 +4,9 @@ from fastapi import APIRouter
 
 from rapport_common.web.problems import NotFound
 from services.api.deps import CurrentMember, SessionDep
+from services.api.members import service as members
 from services.api.members.repository import MemberRepository
-from services.api.members.schemas import MemberProfileOut, MeOut
+from services.api.members.schemas import MemberProfileOut, MeOut, MeUpdateIn
 
 router = APIRouter(prefix="/v1", tags=["members"])
 
@@ -13,6 +14,13 @@ router = APIRouter(prefix="/v1", tags=["members"])
 @router.get("/me", response_model=MeOut)
 async def read_me(me: CurrentMember) -> MeOut:
     return MeOut.model_validate(me)
+
+
+@router.patch("/me", response_model=MeOut)
+async def update_me(changes: MeUpdateIn, me: CurrentMember, session: SessionDep) -> MeOut:
+    """Change my profile and settings (who sees my connections, introductions through me)."""
+    updated = await members.update_me(MemberRepository(session), me, changes)
+    return MeOut.model_validate(updated)
 
 
 @router.get(

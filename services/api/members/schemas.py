@@ -46,3 +46,15 @@ class MeOut(MemberProfileOut):
     connections_visible_to: Literal["only_me", "connections", "everyone"]
     allows_introductions: bool
     created_at: datetime
+
+
+class MeUpdateIn(Strict):
+    """Fields a member may change about themselves; omitted fields stay as they are."""
+
+    name: Name | None = None
+    headline: Headline | None = None
+    market_area: MarketArea | None = None
+    is_recruiter: bool | None = None
+    networking_stance: Literal["closed", "semi_open", "open"] | None = None
+    connections_visible_to: Literal["only_me", "connections", "everyone"] | None = None
+    allows_introductions: bool | None = None

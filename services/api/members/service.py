@@ -2,13 +2,13 @@
 
 from sqlalchemy.exc import IntegrityError
 
-from rapport_common.events import MemberRegisteredV1
+from rapport_common.events import MemberRegisteredV1, MemberUpdatedV1
 from rapport_common.outbox import record_event
 from rapport_common.web.problems import Conflict
 from services.api.auth.passwords import hash_password
 from services.api.members.models import Member
 from services.api.members.repository import MemberRepository
-from services.api.members.schemas import RegisterIn
+from services.api.members.schemas import MeUpdateIn, RegisterIn
 
 
 class EmailTaken(Conflict):
@@ -41,3 +41,28 @@ async def register(repository: MemberRepository, data: RegisterIn) -> Member:
         ),
     )
     return member
+
+
+async def update_me(repository: MemberRepository, me: Member, changes: MeUpdateIn) -> Member:
+    for field, value in changes.model_dump(exclude_unset=True).items():
+        if value is None and field in {
+            "name",
+            "is_recruiter",
+            "networking_stance",
+            "connections_visible_to",
+            "allows_introductions",
+        }:
+            continue  # these cannot be cleared, only changed
+        setattr(me, field, value)
+    await repository.session.flush()
+    await record_event(
+        repository.session,
+        "member.updated",
+        MemberUpdatedV1(
+            member_id=me.id,
+            name=me.name,
+            is_recruiter=me.is_recruiter,
+            allows_introductions=me.allows_introductions,
+        ),
+    )
+    return me

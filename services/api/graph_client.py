@@ -1,0 +1,68 @@
+"""The API's client for the graph service's internal endpoints."""
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+
+from rapport_common.web.middleware import outgoing_request_id_headers
+from rapport_common.web.problems import NotFound, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class GraphClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def get(self, path: str, **params: Any) -> dict[str, Any]:
+        """GET an internal endpoint; 404 passes through, anything else failing is a 503."""
+        query = {
+            k: (v.isoformat() if isinstance(v, datetime) else str(v))
+            for k, v in params.items()
+            if v is not None
+        }
+        try:
+            response = await self.http.get(
+                path, params=query, headers=outgoing_request_id_headers()
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(
+                "The connection graph is unavailable right now; try again in a moment.",
+                headers={"Retry-After": "5"},
+            ) from exc
+        if response.status_code == 404:
+            raise NotFound(response.json().get("detail", "Not found."))
+        if response.status_code >= 400:
+            logger.error(
+                "graph service error",
+                extra={"status": response.status_code, "body": response.text[:500]},
+            )
+            raise ServiceUnavailable(
+                "The connection graph could not answer; try again in a moment.",
+                headers={"Retry-After": "5"},
+            )
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def mutual_strengths(
+        self, member_id: uuid.UUID, other_id: uuid.UUID, at: datetime
+    ) -> list[float] | None:
+        """My link strength with each of our mutual connections; None if the graph is down."""
+        try:
+            body = await self.get(
+                "/internal/v1/mutuals", member_id=member_id, other_id=other_id, at=at
+            )
+        except (ServiceUnavailable, NotFound):
+            return None
+        return [float(m["strength_with_member"]) for m in body["mutuals"]]
+
+
+def get_graph(request: Request) -> GraphClient:
+    return GraphClient(request.app.state.graph_client)
+
+
+GraphDep = Annotated[GraphClient, Depends(get_graph)]

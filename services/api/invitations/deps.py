@@ -1,0 +1,53 @@
+"""Dependencies that load an invitation *and* check who may see it."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from rapport_common.web.problems import NotFound
+from services.api.clock import Now
+from services.api.deps import CurrentMember, SessionDep, SettingsDep
+from services.api.graph_client import GraphDep
+from services.api.invitations.context import InvitationContext
+from services.api.invitations.models import Invitation
+from services.api.invitations.transitions import expire_if_due
+
+
+def get_context(
+    session: SessionDep, graph: GraphDep, settings: SettingsDep, now: Now
+) -> InvitationContext:
+    return InvitationContext(session, graph, settings, now)
+
+
+ContextDep = Annotated[InvitationContext, Depends(get_context)]
+
+
+def _not_found(invitation_id: uuid.UUID) -> NotFound:
+    # The same answer whether it does not exist or is someone else's: no existence leak.
+    return NotFound(f"You have no invitation {invitation_id}.")
+
+
+async def get_my_invitation(
+    invitation_id: uuid.UUID, me: CurrentMember, ctx: ContextDep
+) -> Invitation:
+    """The invitation, locked for this request, if I sent or received it."""
+    invitation = await ctx.invitations.get(invitation_id, for_update=True)
+    if invitation is None or invitation.role_of(me.id) is None:
+        raise _not_found(invitation_id)
+    await expire_if_due(ctx, invitation)
+    return invitation
+
+
+async def get_referred_invitation(
+    invitation_id: uuid.UUID, me: CurrentMember, ctx: ContextDep
+) -> Invitation:
+    """The invitation, if it names me as the referrer."""
+    invitation = await ctx.invitations.get(invitation_id, for_update=True)
+    if invitation is None or invitation.referrer_id != me.id:
+        raise _not_found(invitation_id)
+    return invitation
+
+
+MyInvitation = Annotated[Invitation, Depends(get_my_invitation)]
+ReferredInvitation = Annotated[Invitation, Depends(get_referred_invitation)]

@@ -1,0 +1,88 @@
+"""Anti-spam: a weekly send limit, a cap on open invitations, and throttling of inviters
+whose recent invitations are mostly declined, reported or falsely name-dropped.
+
+Answers 429 with ``Retry-After`` and the IETF ``RateLimit`` / ``RateLimit-Policy`` fields.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapport_common.settings import InvitationSettings
+from rapport_common.web.problems import Problem
+from services.api.invitations.repository import WEEK, InvitationRepository
+
+WEEK_SECONDS = int(WEEK.total_seconds())
+PENDING_RETRY_SECONDS = 24 * 3600
+
+
+class TooManyInvitations(Problem):
+    status, slug, title = 429, "invitation-limit", "Invitation limit reached"
+
+
+@dataclass(frozen=True)
+class Quota:
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Policy": f'"weekly";q={self.limit};w={WEEK_SECONDS}',
+            "RateLimit": f'"weekly";r={self.remaining};t={self.reset_seconds}',
+        }
+
+
+async def _is_throttled(
+    repository: InvitationRepository,
+    settings: InvitationSettings,
+    inviter: uuid.UUID,
+    now: datetime,
+) -> bool:
+    since = now - timedelta(days=settings.throttle_window_days)
+    decided, negative = await repository.decided_outcomes(inviter, since)
+    return decided >= settings.throttle_min_decided and (
+        negative / decided >= settings.throttle_negative_share
+    )
+
+
+async def take_quota(
+    repository: InvitationRepository,
+    settings: InvitationSettings,
+    inviter: uuid.UUID,
+    now: datetime,
+) -> Quota:
+    """Check every limit for one more invitation, or raise 429. Locks the inviter's row,
+    so concurrent sends by one member are counted one after the other."""
+    await repository.lock_inviter(inviter)
+    throttled = await _is_throttled(repository, settings, inviter, now)
+    limit = settings.throttled_weekly_limit if throttled else settings.weekly_limit
+    sent = await repository.sent_since(inviter, now - WEEK)
+    if len(sent) >= limit:
+        # The count drops below the limit when the (len - limit + 1)-th oldest leaves.
+        frees_at = sent[len(sent) - limit] + WEEK
+        retry = max(1, int((frees_at - now).total_seconds()) + 1)
+        why = (
+            "Many of your recent invitations were declined or reported, so your weekly "
+            f"limit is {limit} for now."
+            if throttled
+            else f"You can send {limit} invitations a week."
+        )
+        raise TooManyInvitations(
+            f"{why} You can send the next one in {retry // 3600} h {retry % 3600 // 60} min.",
+            headers={"Retry-After": str(retry), **Quota(limit, 0, retry).headers()},
+            throttled=throttled,
+        )
+    open_count = await repository.count_open_sent(inviter)
+    if open_count >= settings.pending_cap:
+        raise TooManyInvitations(
+            f"You have {open_count} invitations waiting for an answer, the most allowed at "
+            "once; withdraw some or wait for answers.",
+            headers={
+                "Retry-After": str(PENDING_RETRY_SECONDS),
+                "RateLimit-Policy": f'"pending";q={settings.pending_cap}',
+                "RateLimit": f'"pending";r=0;t={PENDING_RETRY_SECONDS}',
+            },
+        )
+    reset = int((sent[0] + WEEK - now).total_seconds()) if sent else WEEK_SECONDS
+    return Quota(limit, limit - len(sent) - 1, max(reset, 0))

@@ -1,0 +1,62 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rapport_common.db import Base, utcnow
+
+OPEN_STATUSES = ("pending", "deferred", "awaiting_answer")
+STATUSES = (*OPEN_STATUSES, "accepted", "declined", "withdrawn", "expired")
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        # At most one open invitation between two members, whoever sent it.
+        Index(
+            "uq_invitations_open_pair",
+            text("least(inviter_id, invitee_id)"),
+            text("greatest(inviter_id, invitee_id)"),
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'deferred', 'awaiting_answer')"),
+        ),
+        Index("ix_invitations_invitee_created", "invitee_id", "created_at"),
+        Index("ix_invitations_inviter_created", "inviter_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    inviter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    invitee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text)
+    how_we_met: Mapped[str] = mapped_column(String(20))
+    # The inviter's private rating of the invitee, if given at once.
+    inviter_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    referrer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    referral_status: Mapped[str] = mapped_column(String(20), default="none")
+    introduction_id: Mapped[uuid.UUID | None]
+    suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    question: Mapped[str | None] = mapped_column(Text)
+    question_expires_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    later_until: Mapped[datetime | None]
+    decline_note: Mapped[str | None] = mapped_column(Text)
+    report_reason: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def role_of(self, member_id: uuid.UUID) -> str | None:
+        if member_id == self.inviter_id:
+            return "inviter"
+        if member_id == self.invitee_id:
+            return "invitee"
+        return None

@@ -1,0 +1,119 @@
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.api.invitations.models import OPEN_STATUSES, Invitation
+from services.api.members.models import Member
+
+NEGATIVE_REFERRALS = ("denied", "false_claim")
+
+
+class InvitationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, invitation_id: uuid.UUID, for_update: bool = False) -> Invitation | None:
+        query = select(Invitation).where(Invitation.id == invitation_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, invitation: Invitation) -> Invitation:
+        self.session.add(invitation)
+        await self.session.flush()
+        return invitation
+
+    async def open_between(self, a: uuid.UUID, b: uuid.UUID) -> Invitation | None:
+        query = select(Invitation).where(
+            Invitation.status.in_(OPEN_STATUSES),
+            or_(
+                and_(Invitation.inviter_id == a, Invitation.invitee_id == b),
+                and_(Invitation.inviter_id == b, Invitation.invitee_id == a),
+            ),
+        )
+        return (await self.session.execute(query)).scalars().first()
+
+    async def last_withdrawn_at(self, inviter: uuid.UUID, invitee: uuid.UUID) -> datetime | None:
+        query = select(func.max(Invitation.closed_at)).where(
+            Invitation.inviter_id == inviter,
+            Invitation.invitee_id == invitee,
+            Invitation.status == "withdrawn",
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def lock_inviter(self, inviter: uuid.UUID) -> None:
+        """Serialize one member's sends, so two at once cannot both pass a limit."""
+        await self.session.execute(select(Member.id).where(Member.id == inviter).with_for_update())
+
+    async def sent_since(self, inviter: uuid.UUID, since: datetime) -> Sequence[datetime]:
+        """Creation times of the inviter's invitations since ``since``, oldest first."""
+        query = (
+            select(Invitation.created_at)
+            .where(Invitation.inviter_id == inviter, Invitation.created_at > since)
+            .order_by(Invitation.created_at)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def count_open_sent(self, inviter: uuid.UUID) -> int:
+        query = select(func.count()).where(
+            Invitation.inviter_id == inviter, Invitation.status.in_(OPEN_STATUSES)
+        )
+        return (await self.session.execute(query)).scalar_one()
+
+    async def decided_outcomes(self, inviter: uuid.UUID, since: datetime) -> tuple[int, int]:
+        """(decided, negative) among the inviter's invitations closed since ``since``:
+        negative = declined, reported, or with a denied or false referral claim."""
+        negative = or_(
+            Invitation.status == "declined", Invitation.referral_status.in_(NEGATIVE_REFERRALS)
+        )
+        query = select(
+            func.count(),
+            func.count().filter(negative),
+        ).where(
+            Invitation.inviter_id == inviter,
+            Invitation.status.in_(("accepted", "declined")),
+            Invitation.closed_at > since,
+        )
+        decided, negatives = (await self.session.execute(query)).one()
+        return decided, negatives
+
+    def box_query(self, member_id: uuid.UUID, box: str, now: datetime) -> Select[Invitation]:
+        if box == "sent":
+            return select(Invitation).where(Invitation.inviter_id == member_id)
+        deferred_until_later = and_(Invitation.status == "deferred", Invitation.later_until > now)
+        if box == "later":
+            return select(Invitation).where(
+                Invitation.invitee_id == member_id, deferred_until_later
+            )
+        back_from_later = and_(Invitation.status == "deferred", Invitation.later_until <= now)
+        return select(Invitation).where(
+            Invitation.invitee_id == member_id,
+            or_(Invitation.status.in_(("pending", "awaiting_answer")), back_from_later),
+        )
+
+    async def page(
+        self,
+        query: Select[Invitation],
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> Sequence[Invitation]:
+        if after is not None:
+            created_at, row_id = after
+            query = query.where(
+                or_(
+                    Invitation.created_at < created_at,
+                    and_(Invitation.created_at == created_at, Invitation.id < row_id),
+                )
+            )
+        query = query.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit + 1)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def members(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Member]:
+        rows = await self.session.execute(select(Member).where(Member.id.in_(ids)))
+        return {member.id: member for member in rows.scalars()}
+
+
+WEEK = timedelta(days=7)

@@ -1,0 +1,203 @@
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+
+from services.api.deps import CurrentMember, SessionDep
+from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
+from services.api.invitations import sending, transitions
+from services.api.invitations.deps import ContextDep, MyInvitation, ReferredInvitation
+from services.api.invitations.models import Invitation
+from services.api.invitations.schemas import (
+    AcceptIn,
+    AnswerIn,
+    AskIn,
+    DeclineIn,
+    InvitationCreatedOut,
+    InvitationIn,
+    InvitationOut,
+    LaterIn,
+    ReferralIn,
+    ReportIn,
+)
+from services.api.invitations.views import render_many
+from services.api.members.models import Member
+from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.api.policies import service as policies
+from services.api.policies.schemas import LaterAction
+
+router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"description": "No such invitation among mine"}}
+CONFLICT: Responses = {409: {"description": "Not possible in the invitation's state"}}
+FORBIDDEN: Responses = {403: {"description": "It is the other member's move"}}
+
+
+async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> InvitationOut:
+    await ctx.session.flush()
+    return (await render_many(ctx.invitations, [invitation], me))[0]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=InvitationCreatedOut,
+    responses={
+        404: {"description": "No such member"},
+        409: {"description": "Already connected, an invitation is open, or re-invite blocked"},
+        422: {"description": "Invalid invitation"},
+        429: {"description": "A sending limit is reached; see Retry-After and RateLimit"},
+    },
+)
+async def send_invitation(
+    data: InvitationIn,
+    request: Request,
+    me: CurrentMember,
+    ctx: ContextDep,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Invite a member, with a note and how you met. Their policy is applied at once:
+    the returned status shows whether it was accepted, declined, deferred or a question
+    was asked automatically."""
+    quota_headers: dict[str, str] = {}
+
+    async def create() -> InvitationCreatedOut:
+        invitation, quota = await sending.send(ctx, me, data)
+        quota_headers.update(quota.headers())
+        return InvitationCreatedOut(invitation_id=invitation.id, status=invitation.status)
+
+    request_hash = fingerprint("POST", request.url.path, data)
+    response = await run_idempotent(session, str(me.id), idempotency_key, request_hash, create)
+    response.headers.update(quota_headers)
+    return response
+
+
+@router.get("", response_model=Page[InvitationOut])
+async def list_invitations(
+    me: CurrentMember,
+    ctx: ContextDep,
+    box: Literal["received", "sent", "later"] = "received",
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Page[InvitationOut]:
+    """`received`: waiting for me (including those back from "later"); `sent`: mine;
+    `later`: deferred, until their date. Newest first."""
+    query = ctx.invitations.box_query(me.id, box, ctx.now)
+    rows = await ctx.invitations.page(query, limit, decode_cursor(cursor) if cursor else None)
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
+    return Page(items=await render_many(ctx.invitations, items, me), next_cursor=next_cursor)
+
+
+@router.get("/{invitation_id}", response_model=InvitationOut, responses=NOT_FOUND)
+async def read_invitation(
+    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+) -> InvitationOut:
+    return await _view(ctx, invitation, me)
+
+
+TRANSITION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT, **FORBIDDEN}
+
+
+@router.post(
+    "/{invitation_id}/accept", response_model=InvitationOut, responses=TRANSITION_RESPONSES
+)
+async def accept_invitation(
+    data: AcceptIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+) -> InvitationOut:
+    """Connect, with my private 1-10 rating of the inviter."""
+    transitions.require_role(invitation, me, "invitee", "accept")
+    transitions.require_open(invitation)
+    await transitions.accept(ctx, invitation, data.rating, data.how_we_met)
+    return await _view(ctx, invitation, me)
+
+
+@router.post(
+    "/{invitation_id}/decline", response_model=InvitationOut, responses=TRANSITION_RESPONSES
+)
+async def decline_invitation(
+    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: DeclineIn | None = None
+) -> InvitationOut:
+    """Decline; the inviter receives my note, or my policy's polite template."""
+    transitions.require_role(invitation, me, "invitee", "decline")
+    transitions.require_open(invitation)
+    await transitions.decline(ctx, invitation, data.note if data else None)
+    return await _view(ctx, invitation, me)
+
+
+@router.post("/{invitation_id}/later", response_model=InvitationOut, responses=TRANSITION_RESPONSES)
+async def defer_invitation(
+    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: LaterIn | None = None
+) -> InvitationOut:
+    """Decide later: it leaves my received box and comes back on its date."""
+    transitions.require_role(invitation, me, "invitee", "defer")
+    transitions.require_open(invitation)
+    days = data.days if data and data.days else await _policy_later_days(ctx, me)
+    await transitions.defer(ctx, invitation, days)
+    return await _view(ctx, invitation, me)
+
+
+async def _policy_later_days(ctx: ContextDep, me: Member) -> int:
+    stored = await policies.get_policy(ctx.policies, me.id)
+    actions = [rule.then for rule in stored.policy.rules] + [stored.policy.otherwise]
+    return next((a.days for a in actions if isinstance(a, LaterAction)), 7)
+
+
+@router.post("/{invitation_id}/ask", response_model=InvitationOut, responses=TRANSITION_RESPONSES)
+async def ask_question(
+    data: AskIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+) -> InvitationOut:
+    """Ask the inviter a question first; unanswered, it expires and closes the invitation."""
+    transitions.require_role(invitation, me, "invitee", "ask about")
+    transitions.require_open(invitation)
+    await transitions.ask(ctx, invitation, data.question)
+    return await _view(ctx, invitation, me)
+
+
+@router.post(
+    "/{invitation_id}/answer", response_model=InvitationOut, responses=TRANSITION_RESPONSES
+)
+async def answer_question(
+    data: AnswerIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+) -> InvitationOut:
+    transitions.require_role(invitation, me, "inviter", "answer")
+    transitions.require_open(invitation)
+    await transitions.answer(ctx, invitation, data.answer)
+    return await _view(ctx, invitation, me)
+
+
+@router.post(
+    "/{invitation_id}/withdraw", response_model=InvitationOut, responses=TRANSITION_RESPONSES
+)
+async def withdraw_invitation(
+    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+) -> InvitationOut:
+    """Withdraw my invitation; I cannot invite the same person again for 21 days."""
+    transitions.require_role(invitation, me, "inviter", "withdraw")
+    transitions.require_open(invitation)
+    await transitions.withdraw(ctx, invitation)
+    return await _view(ctx, invitation, me)
+
+
+@router.post(
+    "/{invitation_id}/report", response_model=InvitationOut, responses=TRANSITION_RESPONSES
+)
+async def report_invitation(
+    data: ReportIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+) -> InvitationOut:
+    """Report: I don't know this person, it's spam, or a false referral. Closes it without
+    a note and counts against the inviter."""
+    transitions.require_role(invitation, me, "invitee", "report")
+    transitions.require_open(invitation)
+    await transitions.report(ctx, invitation, data.reason)
+    return await _view(ctx, invitation, me)
+
+
+@router.post("/{invitation_id}/referral", status_code=204, responses=TRANSITION_RESPONSES)
+async def settle_referral(
+    data: ReferralIn, invitation: ReferredInvitation, ctx: ContextDep
+) -> Response:
+    """As the named referrer: confirm or deny having suggested this invitation."""
+    await transitions.settle_referral(ctx, invitation, data.confirm)
+    return Response(status_code=204)

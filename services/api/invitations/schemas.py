@@ -1,0 +1,95 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from rapport_common.events import HowWeMet
+from services.api.members.schemas import Strict
+from services.api.policies.schemas import ReferralStatus, Suggestion
+
+Rating = Field(ge=1, le=10, description="Your private 1-10 rating of the other member")
+Status = Literal[
+    "pending", "deferred", "awaiting_answer", "accepted", "declined", "withdrawn", "expired"
+]
+
+
+class InvitationIn(Strict):
+    to_member_id: uuid.UUID
+    note: str = Field(min_length=1, max_length=1000)
+    how_we_met: HowWeMet
+    referred_by_member_id: uuid.UUID | None = None
+    my_rating: int | None = Field(default=None, ge=1, le=10, description="Rate them at once")
+
+
+class InvitationCreatedOut(BaseModel):
+    invitation_id: uuid.UUID
+    status: Status
+
+
+class AcceptIn(Strict):
+    rating: int = Rating
+    how_we_met: HowWeMet | None = Field(default=None, description="Defaults to the inviter's")
+
+
+class DeclineIn(Strict):
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Your own note; without it, your policy's template is used",
+    )
+
+
+class LaterIn(Strict):
+    days: int | None = Field(default=None, ge=1, le=90, description="Defaults to your policy's")
+
+
+class AskIn(Strict):
+    question: str = Field(min_length=1, max_length=500)
+
+
+class AnswerIn(Strict):
+    answer: str = Field(min_length=1, max_length=1000)
+
+
+class ReportIn(Strict):
+    reason: Literal["dont_know", "spam", "false_referral"]
+
+
+class ReferralIn(Strict):
+    confirm: bool = Field(description="True: I did suggest this; false: I did not")
+
+
+class MemberSummary(BaseModel):
+    member_id: uuid.UUID
+    name: str
+    headline: str | None
+
+
+class ReferralOut(BaseModel):
+    referrer_id: uuid.UUID | None
+    status: ReferralStatus
+
+
+class InvitationOut(BaseModel):
+    """An invitation as one of its two members sees it."""
+
+    invitation_id: uuid.UUID
+    my_role: Literal["inviter", "invitee"]
+    inviter: MemberSummary
+    invitee: MemberSummary
+    note: str
+    how_we_met: HowWeMet
+    status: Status
+    created_at: datetime
+    closed_at: datetime | None
+    question: str | None
+    question_expires_at: datetime | None
+    answer: str | None
+    later_until: datetime | None
+    decline_note: str | None
+    introduced: bool = Field(description="Created from an introduction")
+    referral: ReferralOut | None = Field(description="Shown to the invitee only")
+    suggestion: Suggestion | None = Field(description="My policy's suggestion; invitee only")
+    my_rating: int | None = Field(description="Inviter only: the rating given when sending")

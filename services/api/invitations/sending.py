@@ -1,0 +1,119 @@
+"""Sending an invitation: the checks, the referral claim, and the invitee's policy."""
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from rapport_common.events import InvitationSentV1
+from rapport_common.outbox import record_event
+from rapport_common.web.problems import Conflict, NotFound, Problem
+from services.api.invitations import transitions
+from services.api.invitations.context import InvitationContext
+from services.api.invitations.limits import Quota, take_quota
+from services.api.invitations.models import Invitation
+from services.api.invitations.schemas import InvitationIn
+from services.api.members.models import Member
+
+
+class CannotInvite(Problem):
+    status, slug, title = 422, "cannot-invite", "This invitation cannot be sent"
+
+
+class AlreadyConnected(Conflict):
+    slug, title = "already-connected", "Already connected"
+
+
+class InvitationExists(Conflict):
+    slug, title = "invitation-exists", "An invitation is already open"
+
+
+class ReinviteBlocked(Conflict):
+    slug, title = "reinvite-blocked", "Too soon to invite again"
+
+
+async def _check_referral(ctx: InvitationContext, inviter: Member, data: InvitationIn) -> str:
+    """``unverified`` when the referrer knows both (they are then asked to confirm),
+    ``false_claim`` when they do not, ``none`` without a referrer.
+
+    Checked against the connections in PostgreSQL, the system of record, so a
+    connection made a moment ago already counts."""
+    referrer_id = data.referred_by_member_id
+    if referrer_id is None:
+        return "none"
+    if referrer_id in (inviter.id, data.to_member_id):
+        raise CannotInvite("The referrer must be someone other than you and the invitee.")
+    if await ctx.members.get(referrer_id) is None:
+        raise NotFound(f"There is no member {referrer_id} to name as referrer.")
+    knows_both = await ctx.connections.are_connected(
+        referrer_id, inviter.id
+    ) and await ctx.connections.are_connected(referrer_id, data.to_member_id)
+    return "unverified" if knows_both else "false_claim"
+
+
+async def _check_pair(ctx: InvitationContext, inviter: Member, invitee: Member) -> None:
+    if await ctx.connections.are_connected(inviter.id, invitee.id):
+        raise AlreadyConnected(f"You and {invitee.name} are already connected.")
+    existing = await ctx.invitations.open_between(inviter.id, invitee.id)
+    if existing is not None:
+        mine = existing.inviter_id == inviter.id
+        raise InvitationExists(
+            f"You already invited {invitee.name}; wait for their answer."
+            if mine
+            else f"{invitee.name} already invited you; accept or decline their invitation.",
+            invitation_id=str(existing.id),
+        )
+    withdrawn_at = await ctx.invitations.last_withdrawn_at(inviter.id, invitee.id)
+    block = timedelta(days=ctx.settings.invitations.reinvite_block_days)
+    if withdrawn_at is not None and withdrawn_at + block > ctx.now:
+        until = withdrawn_at + block
+        raise ReinviteBlocked(
+            f"You withdrew an invitation to {invitee.name}; you can invite them again from "
+            f"{until:%Y-%m-%d %H:%M} UTC.",
+            headers={"Retry-After": str(int((until - ctx.now).total_seconds()) + 1)},
+            blocked_until=until.isoformat(),
+        )
+
+
+async def send(
+    ctx: InvitationContext, inviter: Member, data: InvitationIn
+) -> tuple[Invitation, Quota]:
+    if data.to_member_id == inviter.id:
+        raise CannotInvite("You cannot invite yourself.")
+    invitee = await ctx.members.get(data.to_member_id)
+    if invitee is None:
+        raise NotFound(f"There is no member {data.to_member_id}.")
+    referral_status = await _check_referral(ctx, inviter, data)
+    quota = await take_quota(ctx.invitations, ctx.settings.invitations, inviter.id, ctx.now)
+    await _check_pair(ctx, inviter, invitee)
+    invitation = Invitation(
+        inviter_id=inviter.id,
+        invitee_id=invitee.id,
+        note=data.note,
+        how_we_met=data.how_we_met,
+        inviter_rating=data.my_rating,
+        referrer_id=data.referred_by_member_id,
+        referral_status=referral_status,
+        status="pending",
+        created_at=ctx.now,
+    )
+    try:
+        async with ctx.session.begin_nested():
+            await ctx.invitations.add(invitation)
+    except IntegrityError as exc:  # the invitee sent theirs at the same moment
+        raise InvitationExists(f"An invitation between you and {invitee.name} is open.") from exc
+    await record_event(
+        ctx.session,
+        "invitation.sent",
+        InvitationSentV1(
+            invitation_id=invitation.id,
+            inviter_id=inviter.id,
+            invitee_id=invitee.id,
+            how_we_met=data.how_we_met,
+            referrer_id=data.referred_by_member_id,
+        ),
+    )
+    if referral_status != "none":
+        outcome = "requested" if referral_status == "unverified" else referral_status
+        await transitions.record_referral(ctx, invitation, outcome)
+    await transitions.apply_policy(ctx, invitation)
+    return invitation, quota

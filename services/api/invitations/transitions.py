@@ -1,0 +1,279 @@
+"""What each member may do to an open invitation, and what their policy does by itself.
+
+Every transition records its outbox event in the request's transaction.
+"""
+
+import uuid
+from datetime import timedelta
+
+from rapport_common.events import (
+    ConnectionCreatedV1,
+    InvitationAcceptedV1,
+    InvitationDeclinedV1,
+    InvitationDeferredV1,
+    InvitationEventV1,
+    InvitationQuestionAskedV1,
+    InvitationReportedV1,
+    ReferralEventV1,
+)
+from rapport_common.outbox import record_event
+from rapport_common.web.problems import Conflict, Forbidden
+from services.api.connections.models import Connection
+from services.api.invitations.context import InvitationContext
+from services.api.invitations.models import Invitation
+from services.api.members.models import Member
+from services.api.policies import service as policies
+from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
+from services.api.policies.presets import POLITE_DECLINE
+from services.api.policies.schemas import (
+    AcceptAction,
+    AskAction,
+    DeclineAction,
+    LaterAction,
+    PolicyIn,
+    Suggestion,
+)
+
+
+class InvitationClosed(Conflict):
+    slug, title = "invitation-closed", "The invitation is closed"
+
+
+class InvalidTransition(Conflict):
+    slug, title = "invalid-transition", "Not possible in this state"
+
+
+class NotYourMove(Forbidden):
+    slug, title = "not-your-move", "The other member's move"
+
+
+def require_role(invitation: Invitation, member: Member, role: str, action: str) -> None:
+    if invitation.role_of(member.id) != role:
+        raise NotYourMove(f"Only the {role} can {action} this invitation.")
+
+
+def require_open(invitation: Invitation) -> None:
+    if not invitation.is_open:
+        raise InvitationClosed(f"This invitation is already {invitation.status}.")
+
+
+def _ref(invitation: Invitation) -> dict[str, uuid.UUID]:
+    return {
+        "invitation_id": invitation.id,
+        "inviter_id": invitation.inviter_id,
+        "invitee_id": invitation.invitee_id,
+    }
+
+
+def _close(ctx: InvitationContext, invitation: Invitation, status: str) -> None:
+    invitation.status = status
+    invitation.closed_at = ctx.now
+
+
+async def accept(
+    ctx: InvitationContext,
+    invitation: Invitation,
+    rating: int | None,
+    how_we_met: str | None,
+    automatic: bool = False,
+) -> Connection:
+    """Close the invitation and connect the two, with the ratings given so far."""
+    _close(ctx, invitation, "accepted")
+    connection = Connection(
+        member_low_id=min(invitation.inviter_id, invitation.invitee_id),
+        member_high_id=max(invitation.inviter_id, invitation.invitee_id),
+        how_we_met=how_we_met or invitation.how_we_met,
+        connected_at=ctx.now,
+        invitation_id=invitation.id,
+    )
+    if invitation.inviter_rating is not None:
+        connection.set_rating_by(invitation.inviter_id, invitation.inviter_rating)
+    if rating is not None:
+        connection.set_rating_by(invitation.invitee_id, rating)
+    await ctx.connections.add(connection)
+    await record_event(
+        ctx.session,
+        "invitation.accepted",
+        InvitationAcceptedV1(**_ref(invitation), automatic=automatic),
+    )
+    await record_event(
+        ctx.session,
+        "connection.created",
+        ConnectionCreatedV1(
+            inviter_id=invitation.inviter_id,
+            invitee_id=invitation.invitee_id,
+            inviter_rating=invitation.inviter_rating,
+            invitee_rating=rating,
+            how_we_met=connection.how_we_met,
+            connected_at=ctx.now,
+        ),
+    )
+    return connection
+
+
+def _decline_template(policy: PolicyIn, suggestion: Suggestion | None) -> str:
+    if suggestion is not None and isinstance(suggestion.action, DeclineAction):
+        return suggestion.action.note_template
+    actions = [rule.then for rule in policy.rules] + [policy.otherwise]
+    return next((a.note_template for a in actions if isinstance(a, DeclineAction)), POLITE_DECLINE)
+
+
+async def decline(
+    ctx: InvitationContext, invitation: Invitation, note: str | None, automatic: bool = False
+) -> None:
+    """Close it and send the inviter a note: the invitee's own, or their policy's template."""
+    if note is None:
+        stored = await policies.get_policy(ctx.policies, invitation.invitee_id)
+        suggestion = (
+            Suggestion.model_validate(invitation.suggestion) if invitation.suggestion else None
+        )
+        members = await ctx.invitations.members({invitation.inviter_id, invitation.invitee_id})
+        note = _decline_template(stored.policy, suggestion).format(
+            inviter_first_name=members[invitation.inviter_id].first_name,
+            my_first_name=members[invitation.invitee_id].first_name,
+        )
+    _close(ctx, invitation, "declined")
+    invitation.decline_note = note
+    await record_event(
+        ctx.session,
+        "invitation.declined",
+        InvitationDeclinedV1(**_ref(invitation), note=note, automatic=automatic),
+    )
+
+
+async def defer(
+    ctx: InvitationContext, invitation: Invitation, days: int, automatic: bool = False
+) -> None:
+    """Put it in my "later" box; it comes back to my received box on its date."""
+    invitation.status = "deferred"
+    invitation.later_until = ctx.now + timedelta(days=days)
+    await record_event(
+        ctx.session,
+        "invitation.deferred",
+        InvitationDeferredV1(**_ref(invitation), until=invitation.later_until, automatic=automatic),
+    )
+
+
+async def ask(
+    ctx: InvitationContext, invitation: Invitation, question: str, automatic: bool = False
+) -> None:
+    if invitation.status == "awaiting_answer":
+        raise InvalidTransition("A question is already waiting for the inviter's answer.")
+    invitation.status = "awaiting_answer"
+    invitation.question = question
+    invitation.answer = None
+    invitation.question_expires_at = ctx.now + timedelta(
+        days=ctx.settings.invitations.question_expiry_days
+    )
+    await record_event(
+        ctx.session,
+        "invitation.question_asked",
+        InvitationQuestionAskedV1(
+            **_ref(invitation),
+            question=question,
+            expires_at=invitation.question_expires_at,
+            automatic=automatic,
+        ),
+    )
+
+
+async def answer(ctx: InvitationContext, invitation: Invitation, text: str) -> None:
+    if invitation.status != "awaiting_answer":
+        raise InvalidTransition("There is no question waiting for your answer.")
+    invitation.status = "pending"
+    invitation.answer = text
+    await record_event(ctx.session, "invitation.answered", InvitationEventV1(**_ref(invitation)))
+    await apply_policy(ctx, invitation)
+
+
+async def withdraw(ctx: InvitationContext, invitation: Invitation) -> None:
+    _close(ctx, invitation, "withdrawn")
+    await record_event(ctx.session, "invitation.withdrawn", InvitationEventV1(**_ref(invitation)))
+
+
+async def report(ctx: InvitationContext, invitation: Invitation, reason: str) -> None:
+    """Close it without a note; the report counts against the inviter."""
+    _close(ctx, invitation, "declined")
+    invitation.report_reason = reason
+    if reason == "false_referral" and invitation.referrer_id is not None:
+        invitation.referral_status = "false_claim"
+    await record_event(
+        ctx.session,
+        "invitation.reported",
+        InvitationReportedV1(**_ref(invitation), reason=reason),
+    )
+
+
+async def expire_if_due(ctx: InvitationContext, invitation: Invitation) -> None:
+    """An unanswered question closes the invitation once it expires."""
+    expires = invitation.question_expires_at
+    if invitation.status == "awaiting_answer" and expires is not None and expires <= ctx.now:
+        _close(ctx, invitation, "expired")
+        await record_event(ctx.session, "invitation.expired", InvitationEventV1(**_ref(invitation)))
+
+
+async def record_referral(ctx: InvitationContext, invitation: Invitation, outcome: str) -> None:
+    """Record ``referral.<outcome>``: requested, confirmed, denied or false_claim."""
+    assert invitation.referrer_id is not None
+    await record_event(
+        ctx.session,
+        f"referral.{outcome}",
+        ReferralEventV1(**_ref(invitation), referrer_id=invitation.referrer_id),
+    )
+
+
+async def settle_referral(ctx: InvitationContext, invitation: Invitation, confirm: bool) -> None:
+    """The referrer confirms or denies having suggested this invitation."""
+    if invitation.referral_status != "unverified":
+        raise InvalidTransition(
+            f"This referral is {invitation.referral_status.replace('_', ' ')}; "
+            "there is nothing to confirm."
+        )
+    invitation.referral_status = "confirmed" if confirm else "denied"
+    await record_referral(ctx, invitation, invitation.referral_status)
+    if invitation.is_open:
+        await apply_policy(ctx, invitation)
+
+
+async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
+    """Evaluate the invitee's policy; carry out the action when its rule is automatic."""
+    members = await ctx.invitations.members({invitation.inviter_id, invitation.invitee_id})
+    inviter, invitee = members[invitation.inviter_id], members[invitation.invitee_id]
+    stored = await policies.get_policy(ctx.policies, invitee.id)
+    mutuals = (
+        await ctx.graph.mutual_strengths(invitee.id, inviter.id, ctx.now)
+        if needs_mutuals(stored.policy)
+        else []
+    )
+    facts = InvitationFacts(
+        how_we_met=invitation.how_we_met,
+        inviter_is_recruiter=inviter.is_recruiter,
+        same_market_area=bool(
+            inviter.market_area
+            and invitee.market_area
+            and inviter.market_area.casefold() == invitee.market_area.casefold()
+        ),
+        mutual_strengths=mutuals,
+        referral_status=invitation.referral_status,
+        question_answered=invitation.answer is not None,
+    )
+    suggestion = evaluate(stored.policy, facts)
+    invitation.suggestion = suggestion.model_dump(mode="json")
+    if suggestion.automatic and invitation.status == "pending":
+        await _apply_automatically(ctx, invitation, suggestion)
+    return suggestion
+
+
+async def _apply_automatically(
+    ctx: InvitationContext, invitation: Invitation, suggestion: Suggestion
+) -> None:
+    action = suggestion.action
+    if isinstance(action, AcceptAction):
+        await accept(ctx, invitation, rating=None, how_we_met=None, automatic=True)
+    elif isinstance(action, DeclineAction):
+        await decline(ctx, invitation, note=None, automatic=True)
+    elif isinstance(action, LaterAction):
+        await defer(ctx, invitation, action.days, automatic=True)
+    elif isinstance(action, AskAction) and invitation.question is None:
+        # Asking again after an answer would loop; the member decides by hand then.
+        await ask(ctx, invitation, action.question, automatic=True)

@@ -1,0 +1,58 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from services.api.deps import CurrentMember, SessionDep
+from services.api.policies import service as policies
+from services.api.policies.evaluation import InvitationFacts, evaluate
+from services.api.policies.presets import PRESETS
+from services.api.policies.repository import PolicyRepository
+from services.api.policies.schemas import EvaluateIn, PolicyIn, PolicyOut, PresetOut, Suggestion
+
+router = APIRouter(prefix="/v1", tags=["linking policy"])
+
+
+def _out(stored: policies.StoredPolicy, response: Response) -> PolicyOut:
+    response.headers["ETag"] = stored.etag
+    return PolicyOut(**stored.policy.model_dump(), preset=stored.preset, version=stored.version)
+
+
+@router.get("/me/policy", response_model=PolicyOut)
+async def read_policy(me: CurrentMember, session: SessionDep, response: Response) -> PolicyOut:
+    """My linking policy, with its ETag. Until I set one, the "coffee, meal or beer" preset."""
+    return _out(await policies.get_policy(PolicyRepository(session), me.id), response)
+
+
+@router.put(
+    "/me/policy",
+    response_model=PolicyOut,
+    responses={
+        412: {"description": "The policy changed since the ETag was read"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+async def replace_policy(
+    policy: PolicyIn,
+    me: CurrentMember,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> PolicyOut:
+    stored = await policies.replace_policy(PolicyRepository(session), me.id, policy, if_match)
+    return _out(stored, response)
+
+
+@router.post("/me/policy/evaluate", response_model=Suggestion)
+async def evaluate_policy(
+    invitation: EvaluateIn, me: CurrentMember, session: SessionDep
+) -> Suggestion:
+    """Dry run: what my policy would suggest for this hypothetical invitation."""
+    stored = await policies.get_policy(PolicyRepository(session), me.id)
+    facts = InvitationFacts(**invitation.model_dump())
+    return evaluate(stored.policy, facts)
+
+
+@router.get("/policy-presets", response_model=list[PresetOut])
+async def list_presets(_: CurrentMember) -> list[PresetOut]:
+    """Policies to start from; PUT one (edited or not) to /v1/me/policy."""
+    return list(PRESETS.values())
