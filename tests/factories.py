@@ -64,3 +64,7 @@ async def connect(
         f"/v1/invitations/{invitation}/accept", json={"rating": b_rates}, headers=b.headers
     )
     assert response.status_code == 200, response.text
+
+
+async def sign_in_all(client: httpx.AsyncClient, *names: str) -> list[SignedIn]:
+    return [await sign_in(client, name) for name in names]

@@ -1,0 +1,76 @@
+"""Anti-spam: weekly limit, pending cap, throttling."""
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from rapport_common.settings import Settings
+from tests.conftest import SteppingClock
+from tests.factories import SignedIn, invitation_id, invite, sign_in
+
+
+@pytest.fixture
+def small_limits(api_app: FastAPI, settings: Settings) -> None:
+    limits = settings.invitations.model_copy(
+        update={
+            "weekly_limit": 3,
+            "pending_cap": 4,
+            "throttle_min_decided": 4,
+            "throttled_weekly_limit": 1,
+        }
+    )
+    api_app.state.settings = settings.model_copy(update={"invitations": limits})
+
+
+async def _members(client: httpx.AsyncClient, count: int) -> list[SignedIn]:
+    return [await sign_in(client, f"Member {n}") for n in range(count)]
+
+
+@pytest.mark.usefixtures("small_limits")
+async def test_weekly_limit_answers_429_with_retry_after_and_ratelimit_fields(
+    client: httpx.AsyncClient, clock: SteppingClock
+) -> None:
+    ada, *others = await _members(client, 5)
+    for other in others[:3]:
+        assert (await invite(client, ada, other)).status_code == 201
+        clock.advance(hours=1)
+    over = await invite(client, ada, others[3])
+    assert over.status_code == 429
+    assert over.json()["type"].endswith("/invitation-limit")
+    retry = int(over.headers["retry-after"])
+    assert 7 * 86400 - 3 * 3600 < retry <= 7 * 86400 - 3 * 3600 + 2
+    assert over.headers["ratelimit-policy"] == '"weekly";q=3;w=604800'
+    assert over.headers["ratelimit"].startswith('"weekly";r=0;')
+    clock.advance(seconds=retry)
+    assert (await invite(client, ada, others[3])).status_code == 201
+
+
+@pytest.mark.usefixtures("small_limits")
+async def test_pending_cap_counts_open_invitations_across_weeks(
+    client: httpx.AsyncClient, clock: SteppingClock
+) -> None:
+    ada, *others = await _members(client, 6)
+    for other in others[:4]:
+        await invitation_id(client, ada, other)
+        clock.advance(days=3)
+    over = await invite(client, ada, others[4])
+    assert over.status_code == 429
+    assert "waiting for an answer" in over.json()["detail"]
+
+
+@pytest.mark.usefixtures("small_limits")
+async def test_mostly_declined_inviters_are_throttled(
+    client: httpx.AsyncClient, clock: SteppingClock
+) -> None:
+    spammer, *others = await _members(client, 7)
+    for other in others[:4]:
+        sent = await invitation_id(client, spammer, other)
+        await client.post(
+            f"/v1/invitations/{sent}/report", json={"reason": "spam"}, headers=other.headers
+        )
+        clock.advance(days=3)  # stay under the weekly limit of 3
+    clock.advance(days=8)  # a fresh week: only the throttle limits now
+    assert (await invite(client, spammer, others[4])).status_code == 201
+    throttled = await invite(client, spammer, others[5])
+    assert throttled.status_code == 429
+    assert throttled.json()["throttled"] is True
