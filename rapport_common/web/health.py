@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from rapport_common.web.problems import problem_response
+from rapport_common.web.problems import problem_response, problem_responses
 
 Check = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -33,7 +33,7 @@ def health_router(checks: Callable[[Request], Mapping[str, tuple[str, Check]]]) 
     @router.get(
         "/readyz",
         summary="Every dependency answers",
-        responses={503: {"description": "A dependency is down; the body names it"}},
+        responses=problem_responses((503, "A dependency is down; the body names it")),
     )
     async def readyz(request: Request) -> JSONResponse:
         named = checks(request)

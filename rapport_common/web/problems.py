@@ -8,12 +8,39 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://rapport.example/problems/"
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, the body of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="Stable URI per kind of error, e.g. .../problems/not-found")
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong, for a person to read")
+    instance: str = Field(description="The request path")
+
+
+def problem_responses(*statuses: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries declaring that these statuses answer with problem details;
+    give ``(status, description)`` to say when it happens."""
+    entries: dict[int | str, dict[str, Any]] = {}
+    for entry in statuses:
+        status, description = entry if isinstance(entry, tuple) else (entry, None)
+        entries[status] = {
+            "model": ProblemDetails,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": description or HTTPStatus(status).phrase,
+        }
+    return entries
 
 
 class Problem(Exception):
@@ -134,7 +161,28 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _document_problems_as_problem_json(app: FastAPI) -> None:
+    """FastAPI documents a response model as application/json; our errors are sent as
+    application/problem+json, so the spec is corrected to say so."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    _document_problems_as_problem_json(app)
     app.add_exception_handler(Problem, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)

@@ -16,7 +16,7 @@ from rapport_common.logging import configure_logging
 from rapport_common.settings import Settings, get_settings
 from rapport_common.web.health import Check, health_router
 from rapport_common.web.middleware import RequestIdMiddleware
-from rapport_common.web.problems import install_problem_handlers
+from rapport_common.web.problems import install_problem_handlers, problem_responses
 from rapport_common.web.startup import report_unreachable
 from services.api.auth.router import router as auth_router
 from services.api.invitations.router import router as invitations_router
@@ -24,6 +24,13 @@ from services.api.members.router import router as members_router
 from services.api.policies.router import router as policies_router
 
 logger = logging.getLogger(__name__)
+
+API_DESCRIPTION = """
+Every error is RFC 9457 `application/problem+json` with a stable `type` per kind of
+error and a `detail` to show a person. Creating POSTs accept `Idempotency-Key`.
+Lists page with `limit` (at most 100) and the opaque `next_cursor`.
+Every response carries `X-Request-ID` (yours, if you sent one).
+"""
 
 
 def _readiness_checks(request: Request) -> Mapping[str, tuple[str, Check]]:
@@ -66,7 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Rapport API",
         version="1.0.0",
         summary="A professional network where every connection means something.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        responses=problem_responses(
+            (422, "The request is not valid; `errors` lists each field"),
+            (500, "An unexpected error on our side"),
+        ),
     )
     app.state.settings = settings
     app.add_middleware(

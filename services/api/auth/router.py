@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from rapport_common.web.problems import Unauthorized
+from rapport_common.web.problems import Unauthorized, problem_responses
 from services.api.auth import service as sessions
 from services.api.auth.passwords import verify_password
 from services.api.auth.repository import RefreshTokenRepository
@@ -26,7 +26,7 @@ class InvalidCredentials(Unauthorized):
     "/register",
     status_code=201,
     response_model=RegisteredOut,
-    responses={409: {"description": "The email is already registered"}},
+    responses=problem_responses((409, "The email is already registered")),
 )
 async def register(
     data: RegisterIn,
@@ -43,7 +43,7 @@ async def register(
 
 
 @router.post(
-    "/token", response_model=TokenOut, responses={401: {"description": "Wrong credentials"}}
+    "/token", response_model=TokenOut, responses=problem_responses((401, "Wrong credentials"))
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -61,7 +61,7 @@ async def token(
 
 
 @router.post(
-    "/refresh", response_model=TokenOut, responses={401: {"description": "Token not valid"}}
+    "/refresh", response_model=TokenOut, responses=problem_responses((401, "Token not valid"))
 )
 async def refresh(
     data: RefreshIn, session: SessionDep, settings: SettingsDep, now: Now

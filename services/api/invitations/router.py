@@ -2,6 +2,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
+from rapport_common.web.problems import problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations import sending, transitions
@@ -25,12 +26,16 @@ from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from services.api.policies import service as policies
 from services.api.policies.schemas import LaterAction
 
-router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
+router = APIRouter(
+    prefix="/v1/invitations",
+    tags=["invitations"],
+    responses=problem_responses((401, "Not signed in, or the token expired")),
+)
 
 Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND: Responses = {404: {"description": "No such invitation among mine"}}
-CONFLICT: Responses = {409: {"description": "Not possible in the invitation's state"}}
-FORBIDDEN: Responses = {403: {"description": "It is the other member's move"}}
+NOT_FOUND: Responses = problem_responses((404, "No such invitation among mine"))
+CONFLICT: Responses = problem_responses((409, "Not possible in the invitation's state"))
+FORBIDDEN: Responses = problem_responses((403, "It is the other member's move"))
 
 
 async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> InvitationOut:
@@ -42,12 +47,12 @@ async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> Invitati
     "",
     status_code=201,
     response_model=InvitationCreatedOut,
-    responses={
-        404: {"description": "No such member"},
-        409: {"description": "Already connected, an invitation is open, or re-invite blocked"},
-        422: {"description": "Invalid invitation"},
-        429: {"description": "A sending limit is reached; see Retry-After and RateLimit"},
-    },
+    responses=problem_responses(
+        (404, "No such member"),
+        (409, "Already connected, an invitation is open, or re-invite blocked"),
+        (422, "Invalid invitation"),
+        (429, "A sending limit is reached; see Retry-After and RateLimit"),
+    ),
 )
 async def send_invitation(
     data: InvitationIn,

@@ -2,13 +2,17 @@ import uuid
 
 from fastapi import APIRouter
 
-from rapport_common.web.problems import NotFound
+from rapport_common.web.problems import NotFound, problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.members import service as members
 from services.api.members.repository import MemberRepository
 from services.api.members.schemas import MemberProfileOut, MeOut, MeUpdateIn
 
-router = APIRouter(prefix="/v1", tags=["members"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["members"],
+    responses=problem_responses((401, "Not signed in, or the token expired")),
+)
 
 
 @router.get("/me", response_model=MeOut)
@@ -26,7 +30,7 @@ async def update_me(changes: MeUpdateIn, me: CurrentMember, session: SessionDep)
 @router.get(
     "/members/{member_id}",
     response_model=MemberProfileOut,
-    responses={404: {"description": "No such member"}},
+    responses=problem_responses((404, "No such member")),
 )
 async def read_member(
     member_id: uuid.UUID, _: CurrentMember, session: SessionDep

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
+from rapport_common.web.problems import problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.policies import service as policies
 from services.api.policies.evaluation import InvitationFacts, evaluate
@@ -9,7 +10,11 @@ from services.api.policies.presets import PRESETS
 from services.api.policies.repository import PolicyRepository
 from services.api.policies.schemas import EvaluateIn, PolicyIn, PolicyOut, PresetOut, Suggestion
 
-router = APIRouter(prefix="/v1", tags=["linking policy"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["linking policy"],
+    responses=problem_responses((401, "Not signed in, or the token expired")),
+)
 
 
 def _out(stored: policies.StoredPolicy, response: Response) -> PolicyOut:
@@ -26,10 +31,9 @@ async def read_policy(me: CurrentMember, session: SessionDep, response: Response
 @router.put(
     "/me/policy",
     response_model=PolicyOut,
-    responses={
-        412: {"description": "The policy changed since the ETag was read"},
-        428: {"description": "If-Match is missing"},
-    },
+    responses=problem_responses(
+        (412, "The policy changed since the ETag was read"), (428, "If-Match is missing")
+    ),
 )
 async def replace_policy(
     policy: PolicyIn,
