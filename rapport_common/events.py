@@ -127,6 +127,23 @@ class ReferralEventV1(InvitationEventV1):
     referrer_id: UUID
 
 
+class IntroductionEventV1(BaseModel):
+    """Common to every ``introduction.*`` event."""
+
+    introduction_id: UUID
+    requester_id: UUID
+    intermediary_id: UUID
+    target_id: UUID
+
+
+class IntroductionDeclinedV1(IntroductionEventV1):
+    declined_by: Literal["intermediary", "target"]
+
+
+class IntroductionAcceptedV1(IntroductionEventV1):
+    invitation_id: UUID
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("invitation.sent", 1): InvitationSentV1,
     ("invitation.accepted", 1): InvitationAcceptedV1,
@@ -141,6 +158,10 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("referral.confirmed", 1): ReferralEventV1,
     ("referral.denied", 1): ReferralEventV1,
     ("referral.false_claim", 1): ReferralEventV1,
+    ("introduction.requested", 1): IntroductionEventV1,
+    ("introduction.forwarded", 1): IntroductionEventV1,
+    ("introduction.declined", 1): IntroductionDeclinedV1,
+    ("introduction.accepted", 1): IntroductionAcceptedV1,
     ("member.registered", 1): MemberRegisteredV1,
     ("member.updated", 1): MemberUpdatedV1,
     ("connection.created", 1): ConnectionCreatedV1,

@@ -60,6 +60,28 @@ class GraphClient:
             return None
         return [float(m["strength_with_member"]) for m in body["mutuals"]]
 
+    async def paths(
+        self, source: uuid.UUID, target: uuid.UUID, limit: int, at: datetime
+    ) -> dict[str, Any]:
+        return await self.get(
+            "/internal/v1/paths", source=source, target=target, limit=limit, at=at
+        )
+
+    async def mutuals(
+        self, member_id: uuid.UUID, other_id: uuid.UUID, at: datetime
+    ) -> list[dict[str, Any]]:
+        body = await self.get("/internal/v1/mutuals", member_id=member_id, other_id=other_id, at=at)
+        mutuals: list[dict[str, Any]] = body["mutuals"]
+        return mutuals
+
+    async def degree(self, source: uuid.UUID, target: uuid.UUID) -> int | None:
+        body = await self.get("/internal/v1/degree", source=source, target=target)
+        degree: int | None = body["degree"]
+        return degree
+
+    async def health(self, member_id: uuid.UUID, at: datetime) -> dict[str, Any]:
+        return await self.get(f"/internal/v1/members/{member_id}/health", at=at)
+
 
 def get_graph(request: Request) -> GraphClient:
     return GraphClient(request.app.state.graph_client)

@@ -19,8 +19,11 @@ from rapport_common.web.middleware import RequestIdMiddleware
 from rapport_common.web.problems import install_problem_handlers, problem_responses
 from rapport_common.web.startup import report_unreachable
 from services.api.auth.router import router as auth_router
+from services.api.connections.router import router as connections_router
+from services.api.introductions.router import router as introductions_router
 from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
+from services.api.network.router import router as network_router
 from services.api.policies.router import router as policies_router
 
 logger = logging.getLogger(__name__)
@@ -96,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_router)
     app.include_router(policies_router)
     app.include_router(invitations_router)
+    app.include_router(connections_router)
+    app.include_router(network_router)
+    app.include_router(introductions_router)
     return app
 
 

@@ -3,8 +3,9 @@
 from rapport_common.db import Base
 from rapport_common.outbox import OutboxEvent
 from services.api.auth.models import RefreshToken
-from services.api.connections.models import Connection
+from services.api.connections.models import Connection, Interaction
 from services.api.idempotency.models import IdempotencyKey
+from services.api.introductions.models import Introduction
 from services.api.invitations.models import Invitation
 from services.api.members.models import Member
 from services.api.policies.models import LinkingPolicy
@@ -14,6 +15,8 @@ metadata = Base.metadata
 __all__ = [
     "Connection",
     "IdempotencyKey",
+    "Interaction",
+    "Introduction",
     "Invitation",
     "LinkingPolicy",
     "Member",

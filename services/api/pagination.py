@@ -29,15 +29,27 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+def encode_cursor(sort_key: datetime | str, row_id: uuid.UUID) -> str:
+    key = sort_key.isoformat() if isinstance(sort_key, datetime) else sort_key
+    raw = json.dumps([key, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
+    """The sort key (as text) and the id of the last row of the previous page."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+        sort_key, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(sort_key, str):
+            raise TypeError("sort key")
+        return sort_key, uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error) as exc:
+        raise InvalidCursor("The cursor is not one this API issued; start from page one.") from exc
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    sort_key, row_id = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(sort_key), row_id
+    except ValueError as exc:
         raise InvalidCursor("The cursor is not one this API issued; start from page one.") from exc

@@ -50,3 +50,18 @@ class Connection(Base):
 
     def other(self, member_id: uuid.UUID) -> uuid.UUID:
         return self.member_high_id if member_id == self.member_low_id else self.member_low_id
+
+
+class Interaction(Base):
+    """A logged coffee, meal, call...; the latest one refreshes the pair's strength."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_pair", "member_low_id", "member_high_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    member_low_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_high_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    logged_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)

@@ -1,9 +1,11 @@
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.connections.models import Connection
+from services.api.connections.models import Connection, Interaction
+from services.api.members.models import Member
 
 
 class ConnectionRepository:
@@ -30,3 +32,26 @@ class ConnectionRepository:
     async def delete(self, connection: Connection) -> None:
         await self.session.delete(connection)
         await self.session.flush()
+
+    async def add_interaction(self, interaction: Interaction) -> Interaction:
+        self.session.add(interaction)
+        await self.session.flush()
+        return interaction
+
+    async def page_for(
+        self, member_id: uuid.UUID, limit: int, after: tuple[str, uuid.UUID] | None
+    ) -> Sequence[tuple[Connection, Member]]:
+        """A member's connections with the other member, by name then id."""
+        other_id = Connection.member_high_id
+        mine_low = and_(Connection.member_low_id == member_id, Member.id == other_id)
+        mine_high = and_(
+            Connection.member_high_id == member_id, Member.id == Connection.member_low_id
+        )
+        query = select(Connection, Member).join(Member, or_(mine_low, mine_high))
+        if after is not None:
+            name, last_id = after
+            query = query.where(
+                or_(Member.name > name, and_(Member.name == name, Member.id > last_id))
+            )
+        query = query.order_by(Member.name, Member.id).limit(limit + 1)
+        return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]

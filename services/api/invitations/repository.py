@@ -111,9 +111,5 @@ class InvitationRepository:
         query = query.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit + 1)
         return (await self.session.execute(query)).scalars().all()
 
-    async def members(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Member]:
-        rows = await self.session.execute(select(Member).where(Member.id.in_(ids)))
-        return {member.id: member for member in rows.scalars()}
-
 
 WEEK = timedelta(days=7)

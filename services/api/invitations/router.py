@@ -22,7 +22,13 @@ from services.api.invitations.schemas import (
 )
 from services.api.invitations.views import render_many
 from services.api.members.models import Member
-from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.api.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_time_cursor,
+    encode_cursor,
+)
 from services.api.policies import service as policies
 from services.api.policies.schemas import LaterAction
 
@@ -40,7 +46,7 @@ FORBIDDEN: Responses = problem_responses((403, "It is the other member's move"))
 
 async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> InvitationOut:
     await ctx.session.flush()
-    return (await render_many(ctx.invitations, [invitation], me))[0]
+    return (await render_many(ctx.members, [invitation], me))[0]
 
 
 @router.post(
@@ -89,10 +95,10 @@ async def list_invitations(
     """`received`: waiting for me (including those back from "later"); `sent`: mine;
     `later`: deferred, until their date. Newest first."""
     query = ctx.invitations.box_query(me.id, box, ctx.now)
-    rows = await ctx.invitations.page(query, limit, decode_cursor(cursor) if cursor else None)
+    rows = await ctx.invitations.page(query, limit, decode_time_cursor(cursor) if cursor else None)
     items, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
-    return Page(items=await render_many(ctx.invitations, items, me), next_cursor=next_cursor)
+    return Page(items=await render_many(ctx.members, items, me), next_cursor=next_cursor)
 
 
 @router.get("/{invitation_id}", response_model=InvitationOut, responses=NOT_FOUND)

@@ -1,5 +1,6 @@
 """Sending an invitation: the checks, the referral claim, and the invitee's policy."""
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -84,7 +85,6 @@ async def send(
         raise NotFound(f"There is no member {data.to_member_id}.")
     referral_status = await _check_referral(ctx, inviter, data)
     quota = await take_quota(ctx.invitations, ctx.settings.invitations, inviter.id, ctx.now)
-    await _check_pair(ctx, inviter, invitee)
     invitation = Invitation(
         inviter_id=inviter.id,
         invitee_id=invitee.id,
@@ -93,9 +93,45 @@ async def send(
         inviter_rating=data.my_rating,
         referrer_id=data.referred_by_member_id,
         referral_status=referral_status,
-        status="pending",
-        created_at=ctx.now,
     )
+    await _create(ctx, inviter, invitee, invitation)
+    if referral_status != "none":
+        outcome = "requested" if referral_status == "unverified" else referral_status
+        await transitions.record_referral(ctx, invitation, outcome)
+    await transitions.apply_policy(ctx, invitation)
+    return invitation, quota
+
+
+async def send_introduced(
+    ctx: InvitationContext,
+    requester: Member,
+    target: Member,
+    intermediary: Member,
+    note: str,
+    introduction_id: uuid.UUID,
+) -> Invitation:
+    """The invitation a target asks for by accepting an introduction: the intermediary's
+    word stands as a confirmed referral, and no sending limit applies."""
+    invitation = Invitation(
+        inviter_id=requester.id,
+        invitee_id=target.id,
+        note=note,
+        how_we_met="never_met",
+        referrer_id=intermediary.id,
+        referral_status="confirmed",
+        introduction_id=introduction_id,
+    )
+    await _create(ctx, requester, target, invitation)
+    await transitions.apply_policy(ctx, invitation)
+    return invitation
+
+
+async def _create(
+    ctx: InvitationContext, inviter: Member, invitee: Member, invitation: Invitation
+) -> None:
+    await _check_pair(ctx, inviter, invitee)
+    invitation.status = "pending"
+    invitation.created_at = ctx.now
     try:
         async with ctx.session.begin_nested():
             await ctx.invitations.add(invitation)
@@ -108,12 +144,7 @@ async def send(
             invitation_id=invitation.id,
             inviter_id=inviter.id,
             invitee_id=invitee.id,
-            how_we_met=data.how_we_met,
-            referrer_id=data.referred_by_member_id,
+            how_we_met=invitation.how_we_met,
+            referrer_id=invitation.referrer_id,
         ),
     )
-    if referral_status != "none":
-        outcome = "requested" if referral_status == "unverified" else referral_status
-        await transitions.record_referral(ctx, invitation, outcome)
-    await transitions.apply_policy(ctx, invitation)
-    return invitation, quota

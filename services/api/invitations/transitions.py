@@ -127,7 +127,7 @@ async def decline(
         suggestion = (
             Suggestion.model_validate(invitation.suggestion) if invitation.suggestion else None
         )
-        members = await ctx.invitations.members({invitation.inviter_id, invitation.invitee_id})
+        members = await ctx.members.get_many({invitation.inviter_id, invitation.invitee_id})
         note = _decline_template(stored.policy, suggestion).format(
             inviter_first_name=members[invitation.inviter_id].first_name,
             my_first_name=members[invitation.invitee_id].first_name,
@@ -237,7 +237,7 @@ async def settle_referral(ctx: InvitationContext, invitation: Invitation, confir
 
 async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
     """Evaluate the invitee's policy; carry out the action when its rule is automatic."""
-    members = await ctx.invitations.members({invitation.inviter_id, invitation.invitee_id})
+    members = await ctx.members.get_many({invitation.inviter_id, invitation.invitee_id})
     inviter, invitee = members[invitation.inviter_id], members[invitation.invitee_id]
     stored = await policies.get_policy(ctx.policies, invitee.id)
     mutuals = (

@@ -5,9 +5,9 @@ import uuid
 from collections.abc import Sequence
 
 from services.api.invitations.models import Invitation
-from services.api.invitations.repository import InvitationRepository
 from services.api.invitations.schemas import InvitationOut, MemberSummary, ReferralOut
 from services.api.members.models import Member
+from services.api.members.repository import MemberRepository
 from services.api.policies.schemas import Suggestion
 
 
@@ -50,8 +50,8 @@ def render(
 
 
 async def render_many(
-    repository: InvitationRepository, invitations: Sequence[Invitation], viewer: Member
+    repository: MemberRepository, invitations: Sequence[Invitation], viewer: Member
 ) -> list[InvitationOut]:
     ids = {i.inviter_id for i in invitations} | {i.invitee_id for i in invitations}
-    members = await repository.members(ids) if ids else {}
+    members = await repository.get_many(ids)
     return [render(invitation, viewer, members) for invitation in invitations]

@@ -17,6 +17,12 @@ class MemberRepository:
         result = await self.session.execute(select(Member).where(Member.email == email.lower()))
         return result.scalar_one_or_none()
 
+    async def get_many(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Member]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(Member).where(Member.id.in_(ids)))
+        return {member.id: member for member in rows.scalars()}
+
     async def add(self, member: Member) -> Member:
         self.session.add(member)
         await self.session.flush()

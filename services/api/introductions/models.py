@@ -1,0 +1,42 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rapport_common.db import Base, utcnow
+
+STATUSES = ("requested", "forwarded", "declined", "accepted")
+
+
+class Introduction(Base):
+    """I ask my connection (the intermediary) to introduce me to one of theirs (the target)."""
+
+    __tablename__ = "introductions"
+    __table_args__ = (
+        Index("ix_introductions_requester", "requester_id"),
+        Index("ix_introductions_intermediary", "intermediary_id"),
+        Index("ix_introductions_target", "target_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    requester_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    intermediary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text)
+    intermediary_note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    declined_by: Mapped[str | None] = mapped_column(String(20))
+    invitation_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), default=utcnow, onupdate=utcnow
+    )
+
+    def role_of(self, member_id: uuid.UUID) -> str | None:
+        roles = {
+            self.requester_id: "requester",
+            self.intermediary_id: "intermediary",
+            self.target_id: "target",
+        }
+        return roles.get(member_id)

@@ -1,0 +1,51 @@
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.api.introductions.models import Introduction
+
+
+class IntroductionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, introduction_id: uuid.UUID) -> Introduction | None:
+        query = select(Introduction).where(Introduction.id == introduction_id).with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, introduction: Introduction) -> Introduction:
+        self.session.add(introduction)
+        await self.session.flush()
+        return introduction
+
+    async def open_for(self, requester: uuid.UUID, target: uuid.UUID) -> Introduction | None:
+        query = select(Introduction).where(
+            Introduction.requester_id == requester,
+            Introduction.target_id == target,
+            Introduction.status.in_(("requested", "forwarded")),
+        )
+        return (await self.session.execute(query)).scalars().first()
+
+    async def page_for(
+        self, member_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> Sequence[Introduction]:
+        query = select(Introduction).where(
+            or_(
+                Introduction.requester_id == member_id,
+                Introduction.intermediary_id == member_id,
+                Introduction.target_id == member_id,
+            )
+        )
+        if after is not None:
+            created_at, last_id = after
+            query = query.where(
+                or_(
+                    Introduction.created_at < created_at,
+                    and_(Introduction.created_at == created_at, Introduction.id < last_id),
+                )
+            )
+        query = query.order_by(Introduction.created_at.desc(), Introduction.id.desc())
+        return (await self.session.execute(query.limit(limit + 1))).scalars().all()

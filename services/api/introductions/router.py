@@ -1,0 +1,157 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from rapport_common.web.problems import NotFound, problem_responses
+from services.api.connections.schemas import ContactOut
+from services.api.deps import CurrentMember, SessionDep
+from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
+from services.api.introductions import service as introductions
+from services.api.introductions.models import Introduction
+from services.api.introductions.repository import IntroductionRepository
+from services.api.introductions.schemas import ForwardIn, IntroductionIn, IntroductionOut
+from services.api.invitations.deps import ContextDep
+from services.api.members.models import Member
+from services.api.pagination import (
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_time_cursor,
+    encode_cursor,
+)
+
+router = APIRouter(
+    prefix="/v1/introductions",
+    tags=["introductions"],
+    responses=problem_responses((401, "Not signed in, or the token expired")),
+)
+STEP = problem_responses(
+    (403, "Another member's move"),
+    (404, "No such introduction among mine"),
+    (409, "Not possible in this state"),
+)
+
+
+async def get_my_introduction(
+    introduction_id: uuid.UUID, me: CurrentMember, session: SessionDep
+) -> Introduction:
+    introduction = await IntroductionRepository(session).get(introduction_id)
+    if introduction is None or introduction.role_of(me.id) is None:
+        raise NotFound(f"You have no introduction {introduction_id}.")
+    return introduction
+
+
+MyIntroduction = Annotated[Introduction, Depends(get_my_introduction)]
+
+
+async def _render(ctx: ContextDep, items: list[Introduction], me: Member) -> list[IntroductionOut]:
+    ids = {m for i in items for m in (i.requester_id, i.intermediary_id, i.target_id)}
+    members = await ctx.members.get_many(ids)
+
+    def contact(member_id: uuid.UUID) -> ContactOut:
+        member = members[member_id]
+        return ContactOut(member_id=member.id, name=member.name, headline=member.headline)
+
+    return [
+        IntroductionOut(
+            introduction_id=i.id,
+            my_role=i.role_of(me.id),
+            requester=contact(i.requester_id),
+            intermediary=contact(i.intermediary_id),
+            target=contact(i.target_id),
+            status=i.status,
+            declined_by=i.declined_by,
+            note=None if i.role_of(me.id) == "target" else i.note,
+            intermediary_note=i.intermediary_note,
+            invitation_id=i.invitation_id,
+            created_at=i.created_at,
+        )
+        for i in items
+    ]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IntroductionOut,
+    responses=problem_responses(
+        (404, "No such member"),
+        (409, "Already connected or already asked"),
+        (422, "The intermediary is not my connection, or cannot introduce"),
+    ),
+)
+async def request_introduction(
+    data: IntroductionIn,
+    request: Request,
+    me: CurrentMember,
+    ctx: ContextDep,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Ask one of my connections to introduce me to one of theirs."""
+
+    async def create() -> IntroductionOut:
+        introduction = await introductions.request(ctx, IntroductionRepository(session), me, data)
+        return (await _render(ctx, [introduction], me))[0]
+
+    request_hash = fingerprint("POST", request.url.path, data)
+    return await run_idempotent(session, str(me.id), idempotency_key, request_hash, create)
+
+
+@router.get("", response_model=Page[IntroductionOut])
+async def list_introductions(
+    me: CurrentMember,
+    ctx: ContextDep,
+    session: SessionDep,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+) -> Page[IntroductionOut]:
+    """Introductions I asked for, was asked to make, or was offered. Newest first."""
+    rows = await IntroductionRepository(session).page_for(
+        me.id, limit, decode_time_cursor(cursor) if cursor else None
+    )
+    items = list(rows[:limit])
+    last = items[-1] if len(rows) > limit else None
+    return Page(
+        items=await _render(ctx, items, me),
+        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+    )
+
+
+@router.get(
+    "/{introduction_id}",
+    response_model=IntroductionOut,
+    responses=problem_responses((404, "No such introduction among mine")),
+)
+async def read_introduction(
+    introduction: MyIntroduction, me: CurrentMember, ctx: ContextDep
+) -> IntroductionOut:
+    return (await _render(ctx, [introduction], me))[0]
+
+
+@router.post("/{introduction_id}/forward", response_model=IntroductionOut, responses=STEP)
+async def forward_introduction(
+    data: ForwardIn, introduction: MyIntroduction, me: CurrentMember, ctx: ContextDep
+) -> IntroductionOut:
+    """As the intermediary: pass it on to the target, in my own words."""
+    await introductions.forward(ctx, introduction, me, data.note)
+    return (await _render(ctx, [introduction], me))[0]
+
+
+@router.post("/{introduction_id}/decline", response_model=IntroductionOut, responses=STEP)
+async def decline_introduction(
+    introduction: MyIntroduction, me: CurrentMember, ctx: ContextDep
+) -> IntroductionOut:
+    """As the intermediary (before forwarding) or the target (after)."""
+    await introductions.decline(ctx, introduction, me)
+    return (await _render(ctx, [introduction], me))[0]
+
+
+@router.post("/{introduction_id}/accept", response_model=IntroductionOut, responses=STEP)
+async def accept_introduction(
+    introduction: MyIntroduction, me: CurrentMember, ctx: ContextDep
+) -> IntroductionOut:
+    """As the target: creates the requester's invitation, introduced by the intermediary."""
+    await introductions.accept(ctx, introduction, me)
+    return (await _render(ctx, [introduction], me))[0]

@@ -1,0 +1,32 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.api.connections.schemas import ContactOut
+from services.api.members.schemas import Strict
+
+
+class IntroductionIn(Strict):
+    intermediary_id: uuid.UUID = Field(description="My connection who knows the target")
+    target_id: uuid.UUID
+    note: str = Field(min_length=1, max_length=1000, description="Why I would like to meet")
+
+
+class ForwardIn(Strict):
+    note: str = Field(min_length=1, max_length=1000, description="My words to the target")
+
+
+class IntroductionOut(BaseModel):
+    introduction_id: uuid.UUID
+    my_role: Literal["requester", "intermediary", "target"]
+    requester: ContactOut
+    intermediary: ContactOut
+    target: ContactOut
+    status: Literal["requested", "forwarded", "declined", "accepted"]
+    declined_by: Literal["intermediary", "target"] | None
+    note: str | None = Field(description="The requester's note; not shown to the target")
+    intermediary_note: str | None
+    invitation_id: uuid.UUID | None = Field(description="Created when the target accepts")
+    created_at: datetime

@@ -1,0 +1,60 @@
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.api.connections.schemas import ContactOut
+
+Band = Literal["strong", "good", "weak"]
+
+
+class LinkOut(BaseModel):
+    from_member_id: uuid.UUID
+    to_member_id: uuid.UUID
+    band: Band = Field(description="strong >= 0.7, good >= 0.5, weak below")
+
+
+class PathOut(BaseModel):
+    intermediaries: list[ContactOut] = Field(description="Whom to ask, in order")
+    hops: int
+    score: float = Field(description="Product of the link strengths along the path")
+    links: list[LinkOut]
+
+
+class PathsOut(BaseModel):
+    degree: int | None = Field(description="1, 2, 3, or null when further or unconnected")
+    paths: list[PathOut]
+
+
+class MutualOut(ContactOut):
+    band_with_them: Band = Field(description="How well this mutual knows them")
+
+
+class MutualsOut(BaseModel):
+    mutuals: list[MutualOut] = Field(description="Best first: ask the first one")
+
+
+class DegreeOut(BaseModel):
+    degree: int | None
+
+
+class RatedContactOut(ContactOut):
+    my_rating: int
+    my_effective_rating: float
+
+
+class WeedOutCandidate(ContactOut):
+    my_rating: int
+    days_since_interaction: float
+
+
+class NetworkHealthOut(BaseModel):
+    total: int
+    effective_rating_histogram: dict[str, int] = Field(
+        description="My effective ratings, rounded, counted per value 1-10"
+    )
+    fading: list[RatedContactOut] = Field(description="Faded 2 or more below my rating")
+    weed_out: list[WeedOutCandidate] = Field(
+        description="Rated 2 or less, or 3 or less with no interaction for 90 days"
+    )
+    by_how_we_met: dict[str, int]

@@ -1,0 +1,128 @@
+"""Reads of the connection graph, joined with names from the system of record.
+
+The graph service answers with member ids and numbers; this layer decides what a
+member may see: bands, never another member's raw rating or link strength."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from rapport_common.strength import band
+from rapport_common.web.problems import NotFound, Problem
+from services.api.connections.schemas import ContactOut
+from services.api.graph_client import GraphClient
+from services.api.members.models import Member
+from services.api.members.repository import MemberRepository
+from services.api.network.schemas import (
+    LinkOut,
+    MutualOut,
+    MutualsOut,
+    NetworkHealthOut,
+    PathOut,
+    PathsOut,
+    RatedContactOut,
+    WeedOutCandidate,
+)
+
+
+class NotAboutYourself(Problem):
+    status, slug, title = 422, "target-is-you", "That is you"
+
+
+def _contact(member: Member) -> ContactOut:
+    return ContactOut(member_id=member.id, name=member.name, headline=member.headline)
+
+
+async def existing_member(members: MemberRepository, me: Member, member_id: uuid.UUID) -> Member:
+    if member_id == me.id:
+        raise NotAboutYourself("Ask about another member; you are always 0 hops from yourself.")
+    member = await members.get(member_id)
+    if member is None:
+        raise NotFound(f"There is no member {member_id}.")
+    return member
+
+
+async def paths(
+    graph: GraphClient,
+    members: MemberRepository,
+    me: Member,
+    target: Member,
+    limit: int,
+    now: datetime,
+) -> PathsOut:
+    body = await graph.paths(me.id, target.id, limit, now)
+    ids = {uuid.UUID(i) for path in body["paths"] for i in path["intermediaries"]}
+    known = await members.get_many(ids)
+    found: list[PathOut] = []
+    for path in body["paths"]:
+        intermediaries = [uuid.UUID(i) for i in path["intermediaries"]]
+        if any(i not in known for i in intermediaries):
+            continue  # deleted meanwhile; the graph catches up through the outbox
+        found.append(
+            PathOut(
+                intermediaries=[_contact(known[i]) for i in intermediaries],
+                hops=path["hops"],
+                score=round(path["score"], 4),
+                links=[
+                    LinkOut(
+                        from_member_id=link["from"],
+                        to_member_id=link["to"],
+                        band=band(link["strength"]),
+                    )
+                    for link in path["links"]
+                ],
+            )
+        )
+    return PathsOut(degree=body["degree"], paths=found)
+
+
+async def mutuals(
+    graph: GraphClient, members: MemberRepository, me: Member, target: Member, now: datetime
+) -> MutualsOut:
+    rows = await graph.mutuals(me.id, target.id, now)
+    known = await members.get_many({uuid.UUID(row["member_id"]) for row in rows})
+    return MutualsOut(
+        mutuals=[
+            MutualOut(
+                **_contact(known[uuid.UUID(row["member_id"])]).model_dump(),
+                band_with_them=band(row["strength_with_other"]),
+            )
+            for row in rows
+            if uuid.UUID(row["member_id"]) in known
+        ]
+    )
+
+
+async def health(
+    graph: GraphClient, members: MemberRepository, me: Member, now: datetime
+) -> NetworkHealthOut:
+    body: dict[str, Any] = await graph.health(me.id, now)
+    listed = body["fading"] + body["weed_out"]
+    known = await members.get_many({uuid.UUID(row["member_id"]) for row in listed})
+
+    def contact(row: dict[str, Any]) -> dict[str, Any]:
+        return _contact(known[uuid.UUID(row["member_id"])]).model_dump()
+
+    return NetworkHealthOut(
+        total=body["total"],
+        effective_rating_histogram=body["effective_rating_histogram"],
+        fading=[
+            RatedContactOut(
+                **contact(r),
+                my_rating=r["my_rating"],
+                my_effective_rating=round(r["my_effective_rating"], 3),
+            )
+            for r in body["fading"]
+            if uuid.UUID(r["member_id"]) in known
+        ],
+        weed_out=[
+            WeedOutCandidate(
+                **contact(r),
+                my_rating=r["my_rating"],
+                days_since_interaction=round(r["days_since_interaction"], 1),
+            )
+            for r in body["weed_out"]
+            if uuid.UUID(r["member_id"]) in known
+        ],
+        by_how_we_met=body["by_how_we_met"],
+    )
