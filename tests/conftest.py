@@ -18,10 +18,11 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport_common.db import create_engine, create_sessionmaker, utcnow
+from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from services.api.deps import get_session
 from services.api.main import create_app as create_api_app
@@ -215,3 +216,28 @@ def clock(api_app: FastAPI) -> SteppingClock:
     stepping = SteppingClock()
     api_app.state.clock = stepping
     return stepping
+
+
+@pytest.fixture
+async def api_graph(
+    api_app: FastAPI, graph_client: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Point the API at the in-process graph service (real Neo4j behind it)."""
+    original = api_app.state.graph_client
+    api_app.state.graph_client = graph_client
+    yield graph_client
+    api_app.state.graph_client = original
+
+
+async def project_outbox(session: AsyncSession, graph_client: httpx.AsyncClient) -> int:
+    """Hand every outbox event of the test's transaction to the graph service, in order,
+    as the notifier's job would (the relay itself is covered in test_outbox_flow)."""
+    rows = await session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence))
+    applied = 0
+    for event in rows.scalars():
+        response = await graph_client.post(
+            "/internal/v1/events", json=event.envelope().model_dump(mode="json")
+        )
+        assert response.status_code == 200, response.text
+        applied += response.json()["applied"]
+    return applied

@@ -1,0 +1,101 @@
+"""Introductions: requested, forwarded or declined by the intermediary, accepted by the target."""
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_common.outbox import OutboxEvent
+from tests.factories import SignedIn, connect, sign_in_all
+
+
+async def _network(client: httpx.AsyncClient) -> tuple[SignedIn, SignedIn, SignedIn, SignedIn]:
+    me, friend, target, stranger = await sign_in_all(client, "Me", "Friend", "Target", "Eve")
+    await connect(client, me, friend)
+    await connect(client, friend, target)
+    return me, friend, target, stranger
+
+
+async def _ask(
+    client: httpx.AsyncClient, me: SignedIn, friend: SignedIn, target: SignedIn
+) -> httpx.Response:
+    return await client.post(
+        "/v1/introductions",
+        json={
+            "intermediary_id": str(friend.member_id),
+            "target_id": str(target.member_id),
+            "note": "I'd love to learn about their work",
+        },
+        headers=me.headers,
+    )
+
+
+async def test_the_full_introduction_creates_a_confirmed_introduced_invitation(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    me, friend, target, _ = await _network(client)
+    asked = await _ask(client, me, friend, target)
+    assert asked.status_code == 201
+    intro = asked.json()["introduction_id"]
+    forwarded = await client.post(
+        f"/v1/introductions/{intro}/forward",
+        json={"note": "You two should meet"},
+        headers=friend.headers,
+    )
+    assert forwarded.json()["status"] == "forwarded"
+    accepted = await client.post(f"/v1/introductions/{intro}/accept", headers=target.headers)
+    assert accepted.json()["status"] == "accepted"
+    invitation = accepted.json()["invitation_id"]
+    view = (await client.get(f"/v1/invitations/{invitation}", headers=target.headers)).json()
+    assert view["introduced"] is True
+    assert view["referral"] == {"referrer_id": str(friend.member_id), "status": "confirmed"}
+    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    assert [t for t in types if t.startswith("introduction.")] == [
+        "introduction.requested",
+        "introduction.forwarded",
+        "introduction.accepted",
+    ]
+
+
+async def test_only_the_three_members_see_an_introduction(client: httpx.AsyncClient) -> None:
+    me, friend, target, stranger = await _network(client)
+    intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    for member, status in ((me, 200), (friend, 200), (target, 200), (stranger, 404)):
+        response = await client.get(f"/v1/introductions/{intro}", headers=member.headers)
+        assert response.status_code == status
+
+
+async def test_the_target_does_not_see_the_requesters_note(client: httpx.AsyncClient) -> None:
+    me, friend, target, _ = await _network(client)
+    intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    view = (await client.get(f"/v1/introductions/{intro}", headers=target.headers)).json()
+    assert view["note"] is None
+
+
+async def test_the_target_cannot_accept_before_it_is_forwarded(client: httpx.AsyncClient) -> None:
+    me, friend, target, _ = await _network(client)
+    intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    early = await client.post(f"/v1/introductions/{intro}/accept", headers=target.headers)
+    assert early.status_code == 409
+
+
+async def test_the_intermediary_may_decline(client: httpx.AsyncClient) -> None:
+    me, friend, target, _ = await _network(client)
+    intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    declined = await client.post(f"/v1/introductions/{intro}/decline", headers=friend.headers)
+    assert (
+        declined.json() | {"status": "declined", "declined_by": "intermediary"} == declined.json()
+    )
+
+
+async def test_asking_through_a_non_connection_is_refused(client: httpx.AsyncClient) -> None:
+    me, friend, target, stranger = await _network(client)
+    response = await _ask(client, stranger, friend, target)
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/cannot-introduce")
+
+
+async def test_an_intermediary_who_opted_out_cannot_be_asked(client: httpx.AsyncClient) -> None:
+    me, friend, target, _ = await _network(client)
+    await client.patch("/v1/me", json={"allows_introductions": False}, headers=friend.headers)
+    response = await _ask(client, me, friend, target)
+    assert response.status_code == 422
