@@ -100,6 +100,25 @@ class InvitationSettings(BaseModel):
     throttled_weekly_limit: int = 5
 
 
+class WebhookSettings(BaseModel):
+    # Loopback receivers are for local development and tests; refused in production.
+    allow_loopback: bool = False
+    timeout_seconds: float = 15.0
+    # Delay before each retry (Standard Webhooks' suggested schedule, about 28 hours).
+    retry_schedule_seconds: list[int] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    disable_after_days: float = 5.0
+    # After a rotation the previous secret keeps signing alongside the new one this long.
+    rotation_grace_hours: float = 24.0
+
+
+class NotificationSettings(BaseModel):
+    # Where the links in emails point (the member's notification settings page).
+    settings_url: str = "http://127.0.0.1:8000/docs#/notifications"
+    nudge_cooldown_days: int = 30
+    nudge_min_rating: int = 7
+    nudge_default_fade: float = 2.0
+
+
 class StrengthSettings(BaseModel):
     """The strength model (README, "Strength"): ratings fade with a half-life."""
 
@@ -133,6 +152,8 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     strength: StrengthSettings = StrengthSettings()
     invitations: InvitationSettings = InvitationSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":
@@ -146,6 +167,8 @@ class Settings(BaseSettings):
             weak.append("RAPPORT_POSTGRES__PASSWORD")
         if weak:
             raise ValueError(f"placeholder secrets are refused in production: {', '.join(weak)}")
+        if self.webhooks.allow_loopback:
+            raise ValueError("RAPPORT_WEBHOOKS__ALLOW_LOOPBACK is for development and tests only")
         return self
 
 

@@ -4,29 +4,19 @@ import logging
 import uuid
 from typing import Any
 
-import httpx
 from arq import Retry
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.logging import request_id_var
 from rapport_common.outbox import OutboxEvent
+from services.notifier.consumers import CONSUMERS, TransientError
 from services.notifier.relay import requeue_stalled
 
 logger = logging.getLogger(__name__)
 
 # Seconds before try n+1; the last value repeats.
 RETRY_BACKOFF_SECONDS = (1, 5, 15, 60, 300)
-GRAPH_EVENT_TYPES = frozenset(
-    {
-        "member.registered",
-        "member.updated",
-        "connection.created",
-        "connection.rated",
-        "connection.removed",
-        "interaction.logged",
-    }
-)
 
 
 def backoff(job_try: int) -> int:
@@ -50,9 +40,9 @@ async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
         envelope = event.envelope()
     token = request_id_var.set(envelope.request_id)
     try:
-        if envelope.type in GRAPH_EVENT_TYPES:
-            await _project_to_graph(ctx["graph_client"], envelope.model_dump(mode="json"))
-    except (httpx.HTTPError, _GraphRefused) as exc:
+        for consumer in CONSUMERS:
+            await consumer(ctx, envelope)
+    except TransientError as exc:
         await _note_failure(sessionmaker, event_id, exc)
         raise Retry(defer=backoff(ctx["job_try"])) from exc
     finally:
@@ -64,23 +54,6 @@ async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
             .values(completed_at=func.now(), attempts=OutboxEvent.attempts + 1, last_error=None)
         )
     return "completed"
-
-
-class _GraphRefused(Exception):
-    pass
-
-
-async def _project_to_graph(client: httpx.AsyncClient, envelope: dict[str, Any]) -> None:
-    headers = {"x-request-id": envelope["request_id"]} if envelope.get("request_id") else {}
-    response = await client.post("/internal/v1/events", json=envelope, headers=headers)
-    if response.status_code >= 500:
-        raise _GraphRefused(f"graph service answered {response.status_code}")
-    if response.status_code >= 400:
-        # A 4xx means the event itself is wrong; retrying cannot fix it.
-        logger.error(
-            "graph service rejected event",
-            extra={"status": response.status_code, "body": response.text[:500]},
-        )
 
 
 async def _note_failure(

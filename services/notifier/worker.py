@@ -19,6 +19,7 @@ from rapport_common.logging import configure_logging
 from rapport_common.settings import Settings, get_settings
 from rapport_common.web.startup import report_unreachable
 from services.notifier import jobs
+from services.notifier.consumers import CRON_JOBS, JOBS
 from services.notifier.queue import JobQueue, arq_redis_settings, deserialize, serialize
 from services.notifier.relay import OutboxRelay
 
@@ -64,8 +65,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 def build_worker(settings: Settings, ctx: dict[str, Any] | None = None, **overrides: Any) -> Worker:
     options: dict[str, Any] = {
-        "functions": [jobs.handle_event],
-        "cron_jobs": [cron(jobs.reconcile_outbox, second=0)],
+        "functions": [jobs.handle_event, *JOBS],
+        "cron_jobs": [cron(jobs.reconcile_outbox, second=0), *CRON_JOBS],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_redis_settings(settings.redis),
