@@ -24,6 +24,7 @@ from services.api.introductions.router import router as introductions_router
 from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
 from services.api.network.router import router as network_router
+from services.api.notifications.router import router as notifications_router
 from services.api.policies.router import router as policies_router
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(connections_router)
     app.include_router(network_router)
     app.include_router(introductions_router)
+    app.include_router(notifications_router)
     return app
 
 

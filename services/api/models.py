@@ -8,6 +8,7 @@ from services.api.idempotency.models import IdempotencyKey
 from services.api.introductions.models import Introduction
 from services.api.invitations.models import Invitation
 from services.api.members.models import Member
+from services.api.notifications.models import Notification, NudgeSettings
 from services.api.policies.models import LinkingPolicy
 
 metadata = Base.metadata
@@ -20,6 +21,8 @@ __all__ = [
     "Invitation",
     "LinkingPolicy",
     "Member",
+    "Notification",
+    "NudgeSettings",
     "OutboxEvent",
     "RefreshToken",
     "metadata",

@@ -35,7 +35,7 @@ async def get_my_invitation(
     invitation = await ctx.invitations.get(invitation_id, for_update=True)
     if invitation is None or invitation.role_of(me.id) is None:
         raise _not_found(invitation_id)
-    await expire_if_due(ctx, invitation)
+    await expire_if_due(ctx.session, invitation, ctx.now)
     return invitation
 
 

@@ -4,7 +4,9 @@ Every transition records its outbox event in the request's transaction.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import (
     ConnectionCreatedV1,
@@ -204,12 +206,18 @@ async def report(ctx: InvitationContext, invitation: Invitation, reason: str) ->
     )
 
 
-async def expire_if_due(ctx: InvitationContext, invitation: Invitation) -> None:
-    """An unanswered question closes the invitation once it expires."""
+async def expire_if_due(session: AsyncSession, invitation: Invitation, now: datetime) -> bool:
+    """Close the invitation if its question went unanswered past its expiry.
+
+    Called when the invitation is read, and by the notifier's sweep; whichever comes
+    first closes it, the other finds it closed."""
     expires = invitation.question_expires_at
-    if invitation.status == "awaiting_answer" and expires is not None and expires <= ctx.now:
-        _close(ctx, invitation, "expired")
-        await record_event(ctx.session, "invitation.expired", InvitationEventV1(**_ref(invitation)))
+    if invitation.status != "awaiting_answer" or expires is None or expires > now:
+        return False
+    invitation.status = "expired"
+    invitation.closed_at = now
+    await record_event(session, "invitation.expired", InvitationEventV1(**_ref(invitation)))
+    return True
 
 
 async def record_referral(ctx: InvitationContext, invitation: Invitation, outcome: str) -> None:

@@ -1,0 +1,55 @@
+import uuid
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rapport_common.db import Base, utcnow
+
+
+class Notification(Base):
+    """One message to one member: shown in the in-app feed, and sent by email once.
+
+    ``dedupe_key`` names what caused it (an event and a kind, a nudge window...), so a
+    job that runs twice stores one notification; ``emailed_at`` records that the SMTP
+    server accepted the email, so it is never sent again after that.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_member_created", "member_id", "created_at"),
+        Index("ix_notifications_unsent", "created_at", postgresql_where=text("emailed_at IS NULL")),
+        Index("ix_notifications_related", "member_id", "kind", "related_member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    related_member_id: Mapped[uuid.UUID | None]
+    subject: Mapped[str] = mapped_column(String(200))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+    email_attempts: Mapped[int] = mapped_column(default=0)
+
+
+class NudgeSettings(Base):
+    """A member's reconnect-nudge preferences; members without a row get the defaults."""
+
+    __tablename__ = "nudge_settings"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Nudge when my effective rating has fallen at least this far below my rating.
+    min_fade: Mapped[float] = mapped_column(default=2.0)
+    quiet_start: Mapped[time | None]
+    quiet_end: Mapped[time | None]
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
