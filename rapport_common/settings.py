@@ -128,6 +128,14 @@ class StrengthSettings(BaseModel):
     unrated_rating: int = 5
 
 
+class WorkerSettings(BaseModel):
+    job_timeout_seconds: float = 60.0
+    max_tries: int = 8
+    # How often an idle worker polls Redis for queued jobs.
+    poll_delay_seconds: float = 0.1
+    max_jobs: int = 20
+
+
 class OutboxSettings(BaseModel):
     poll_interval_seconds: float = 2.0
     batch_size: int = 100
@@ -150,6 +158,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     mailbox: MailboxSettings = MailboxSettings()
     outbox: OutboxSettings = OutboxSettings()
+    worker: WorkerSettings = WorkerSettings()
     strength: StrengthSettings = StrengthSettings()
     invitations: InvitationSettings = InvitationSettings()
     webhooks: WebhookSettings = WebhookSettings()

@@ -7,17 +7,24 @@ once), and raises ``TransientError`` for a failure worth retrying.
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from arq.cron import CronJob
+from arq.cron import CronJob, cron
 
 from rapport_common.events import EventEnvelope
 from services.notifier.errors import TransientError
 from services.notifier.graph_projection import project_to_graph
+from services.notifier.notifications import crons
+from services.notifier.notifications.consumer import notify
 
 Consumer = Callable[[dict[str, Any], EventEnvelope], Awaitable[None]]
 
-CONSUMERS: list[Consumer] = [project_to_graph]
+CONSUMERS: list[Consumer] = [project_to_graph, notify]
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = []
-CRON_JOBS: list[CronJob] = []
+CRON_JOBS: list[CronJob] = [
+    cron(crons.return_deferred_invitations, minute=None, second=10),
+    cron(crons.expire_questions, minute=None, second=20),
+    cron(crons.send_unsent_emails, minute=None, second=30),
+    cron(crons.send_nudges, minute={0, 15, 30, 45}, second=40),
+]
 
 __all__ = ["CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]

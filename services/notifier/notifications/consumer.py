@@ -1,0 +1,154 @@
+"""Turns outbox events into notifications for the members they concern."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_common.events import (
+    EventEnvelope,
+    IntroductionEventV1,
+    InvitationEventV1,
+    parse_payload,
+)
+from rapport_common.settings import Settings
+from services.api.introductions.models import Introduction
+from services.api.invitations.models import Invitation
+from services.api.members.models import Member
+from services.api.members.repository import MemberRepository
+from services.notifier.notifications.store import Draft, deliver, store
+
+HOW_WE_MET = {
+    "worked_together": "worked together",
+    "known_online": "know each other online",
+    "never_met": "have not met yet",
+}
+Builder = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[list[Draft]]]
+
+
+def _draft(
+    envelope: EventEnvelope, kind: str, to: uuid.UUID, facts: dict[str, str], **data: Any
+) -> Draft:
+    return Draft(
+        member_id=to,
+        kind=kind,
+        dedupe_key=f"{envelope.event_id}:{kind}:{to}",
+        facts=facts,
+        data={k: str(v) for k, v in data.items()},
+    )
+
+
+async def _names(session: AsyncSession, *ids: uuid.UUID | None) -> dict[uuid.UUID, Member]:
+    return await MemberRepository(session).get_many({i for i in ids if i is not None})
+
+
+async def _invitation(
+    session: AsyncSession, envelope: EventEnvelope, event: InvitationEventV1
+) -> list[Draft]:
+    invitation = await session.get(Invitation, event.invitation_id)
+    members = await _names(
+        session, event.inviter_id, event.invitee_id, invitation.referrer_id if invitation else None
+    )
+    if invitation is None or len(members) < 2:
+        return []  # deleted since; nobody to tell
+    inviter, invitee = members[event.inviter_id], members[event.invitee_id]
+    facts = {
+        "inviter": inviter.name,
+        "invitee": invitee.name,
+        "note": invitation.note,
+        "how_we_met": HOW_WE_MET.get(invitation.how_we_met, invitation.how_we_met),
+        "question": invitation.question or "",
+        "expires_at": f"{invitation.question_expires_at:%Y-%m-%d %H:%M} UTC"
+        if invitation.question_expires_at
+        else "",
+    }
+    ids = {"invitation_id": invitation.id}
+    match envelope.type:
+        case "invitation.sent":
+            return [_draft(envelope, "invitation_received", invitee.id, facts, **ids)]
+        case "invitation.accepted":
+            return [_draft(envelope, "invitation_accepted", inviter.id, facts, **ids)]
+        case "invitation.declined":
+            note = envelope.payload["note"]
+            return [
+                _draft(envelope, "invitation_declined", inviter.id, facts | {"note": note}, **ids)
+            ]
+        case "invitation.question_asked":
+            return [_draft(envelope, "question_asked", inviter.id, facts, **ids)]
+        case "invitation.answered":
+            return [_draft(envelope, "question_answered", invitee.id, facts, **ids)]
+    referrer = members.get(invitation.referrer_id) if invitation.referrer_id else None
+    if referrer is None:
+        return []
+    facts |= {"referrer": referrer.name}
+    match envelope.type:
+        case "referral.requested":
+            return [_draft(envelope, "referral_requested", referrer.id, facts, **ids)]
+        case "referral.confirmed" | "referral.denied":
+            outcome = "confirmed" if envelope.type == "referral.confirmed" else "denied"
+            return [
+                _draft(
+                    envelope, "referral_outcome", invitee.id, facts | {"outcome": outcome}, **ids
+                )
+            ]
+        case "referral.false_claim":
+            return [_draft(envelope, "referral_false_claim", invitee.id, facts, **ids)]
+    return []
+
+
+async def _introduction(
+    session: AsyncSession, envelope: EventEnvelope, event: IntroductionEventV1
+) -> list[Draft]:
+    introduction = await session.get(Introduction, event.introduction_id)
+    members = await _names(session, event.requester_id, event.intermediary_id, event.target_id)
+    if introduction is None or len(members) < 3:
+        return []
+    facts = {
+        "requester": members[event.requester_id].name,
+        "note": introduction.note,
+        "intermediary": members[event.intermediary_id].name,
+        "target": members[event.target_id].name,
+        "intermediary_note": introduction.intermediary_note or "",
+        "declined_by": envelope.payload.get("declined_by", ""),
+    }
+    ids = {"introduction_id": introduction.id}
+    match envelope.type:
+        case "introduction.requested":
+            return [_draft(envelope, "introduction_requested", event.intermediary_id, facts, **ids)]
+        case "introduction.forwarded":
+            return [_draft(envelope, "introduction_forwarded", event.target_id, facts, **ids)]
+        case "introduction.declined":
+            return [_draft(envelope, "introduction_declined", event.requester_id, facts, **ids)]
+        case "introduction.accepted":
+            return [
+                _draft(envelope, "introduction_accepted", to, facts, **ids)
+                for to in (event.requester_id, event.intermediary_id)
+            ]
+    return []
+
+
+def _builder_for(event_type: str) -> Builder | None:
+    if event_type.startswith(("invitation.", "referral.")):
+        return _invitation
+    if event_type.startswith("introduction."):
+        return _introduction
+    return None
+
+
+async def notify(ctx: dict[str, Any], envelope: EventEnvelope) -> None:
+    """Store this event's notifications and email them.
+
+    Idempotent: each notification is keyed by (event, kind, recipient), and an email
+    recorded as sent is never sent again; a rerun only finishes what is unsent."""
+    builder = _builder_for(envelope.type)
+    if builder is None:
+        return
+    payload: BaseModel = parse_payload(envelope)
+    sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
+    settings: Settings = ctx["settings"]
+    async with sessionmaker() as session, session.begin():
+        drafts = await builder(session, envelope, payload)
+        ids = await store(session, settings, drafts)
+    await deliver(sessionmaker, settings, ids)
