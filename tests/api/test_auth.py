@@ -145,3 +145,12 @@ async def test_unknown_route_and_wrong_method_are_problems(client: httpx.AsyncCl
         == wrong.headers["content-type"]
         == "application/problem+json"
     )
+
+
+async def test_an_oversized_password_at_sign_in_is_422_not_hashed(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/v1/auth/token", data={"username": "a@example.com", "password": "x" * 100_000}
+    )
+    assert response.status_code == 422

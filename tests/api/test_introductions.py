@@ -88,7 +88,7 @@ async def test_the_intermediary_may_decline(client: httpx.AsyncClient) -> None:
 
 
 async def test_asking_through_a_non_connection_is_refused(client: httpx.AsyncClient) -> None:
-    me, friend, target, stranger = await _network(client)
+    _, friend, target, stranger = await _network(client)
     response = await _ask(client, stranger, friend, target)
     assert response.status_code == 422
     assert response.json()["type"].endswith("/cannot-introduce")

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from rapport_common.web.problems import Unauthorized, problem_responses
@@ -42,11 +42,24 @@ async def register(
     return await run_idempotent(session, "anonymous", idempotency_key, request_hash, create)
 
 
+class SignInForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with limits: an unbounded password would make argon2
+    itself the attack."""
+
+    def __init__(
+        self,
+        username: Annotated[str, Form(min_length=1, max_length=254)],
+        password: Annotated[str, Form(min_length=1, max_length=256)],
+        scope: Annotated[str, Form(max_length=200)] = "",
+    ) -> None:
+        super().__init__(username=username, password=password, scope=scope)
+
+
 @router.post(
     "/token", response_model=TokenOut, responses=problem_responses((401, "Wrong credentials"))
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[SignInForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
     now: Now,
