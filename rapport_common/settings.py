@@ -65,6 +65,11 @@ class GraphServiceSettings(BaseModel):
     timeout_seconds: float = 5.0
 
 
+class NotifierSettings(BaseModel):
+    # The worker's health endpoints (/livez, /readyz) listen here.
+    port: int = 8002
+
+
 class ApiSettings(BaseModel):
     port: int = 8000
     cors_origins: list[str] = ["http://localhost:3000"]
@@ -155,6 +160,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     graph: GraphServiceSettings = GraphServiceSettings()
     api: ApiSettings = ApiSettings()
+    notifier: NotifierSettings = NotifierSettings()
     auth: AuthSettings = AuthSettings()
     mailbox: MailboxSettings = MailboxSettings()
     outbox: OutboxSettings = OutboxSettings()

@@ -7,10 +7,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rapport_common.db import create_sessionmaker
 from rapport_common.settings import Settings
 from services.api.main import create_app as create_api_app
 from services.graph.main import create_app as create_graph_app
+from services.notifier.health import create_health_app
+from services.notifier.queue import JobQueue
 
 
 @contextlib.asynccontextmanager
@@ -149,3 +153,26 @@ async def test_unsafe_request_id_is_replaced(settings: Settings) -> None:
     async with running(create_api_app(settings)) as client:
         response = await client.get("/livez", headers={"X-Request-ID": "bad id\twith tabs"})
     assert response.headers["x-request-id"] != "bad id\twith tabs"
+
+
+async def test_notifier_readyz_checks_postgres_redis_and_smtp(
+    settings: Settings, engine: AsyncEngine, queue: JobQueue
+) -> None:
+    ctx = {"settings": settings, "sessionmaker": create_sessionmaker(engine), "redis": queue.redis}
+    transport = httpx.ASGITransport(app=create_health_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert set(response.json()["checks"]) == {"postgres", "redis", "smtp"}
+
+
+async def test_notifier_readyz_names_smtp_when_it_is_down(
+    settings: Settings, engine: AsyncEngine, queue: JobQueue
+) -> None:
+    broken = settings.model_copy(update={"smtp": settings.smtp.model_copy(update={"port": 1})})
+    ctx = {"settings": broken, "sessionmaker": create_sessionmaker(engine), "redis": queue.redis}
+    transport = httpx.ASGITransport(app=create_health_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert "smtp at 127.0.0.1:1 is down" in response.json()["detail"]

@@ -38,7 +38,12 @@ async def test_one_event_travels_from_the_api_to_neo4j(
     assert await relay_pending(committed_db, queue, batch_size=10) == 1
     worker = build_worker(
         settings,
-        ctx={"sessionmaker": committed_db, "graph_client": graph_client, "run_relay": False},
+        ctx={
+            "sessionmaker": committed_db,
+            "graph_client": graph_client,
+            "run_relay": False,
+            "serve_health": False,
+        },
         burst=True,
         handle_signals=False,
         poll_delay=0.05,

@@ -42,6 +42,7 @@ load_settings() {
         export RAPPORT_NEO4J__URI=bolt://127.0.0.1:$((7687 + offset))
         export RAPPORT_SMTP__PORT=$((1025 + offset)) RAPPORT_MAILBOX__PORT=$((8025 + offset))
         export RAPPORT_API__PORT=$((8000 + offset)) RAPPORT_GRAPH__PORT=$((8001 + offset))
+        export RAPPORT_NOTIFIER__PORT=$((8002 + offset))
         export RAPPORT_GRAPH__URL=http://127.0.0.1:$((8001 + offset))
     fi
     export RAPPORT_MAILBOX__FOLDER="$STATE/mail"
@@ -209,10 +210,10 @@ up() {
         --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log
     start_process api "$RAPPORT_API__PORT" "$VENV/uvicorn" services.api.main:build --factory \
         --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log
-    start_process notifier - "$VENV/python" -m services.notifier
+    start_process notifier "$RAPPORT_NOTIFIER__PORT" "$VENV/python" -m services.notifier
     wait_for graph 60 http_ready "http://127.0.0.1:$RAPPORT_GRAPH__PORT/readyz"
     wait_for api 60 http_ready "http://127.0.0.1:$RAPPORT_API__PORT/readyz"
-    wait_for notifier 60 log_says notifier "notifier ready"
+    wait_for notifier 60 http_ready "http://127.0.0.1:$RAPPORT_NOTIFIER__PORT/readyz"
     say "api, graph and notifier ready"
     if [ "$STACK" = dev ]; then "$VENV/python" -m services.demo; fi
     banner
@@ -230,6 +231,7 @@ banner() {
   Rapport is running.
     API docs      http://127.0.0.1:$RAPPORT_API__PORT/docs
     graph service http://127.0.0.1:$RAPPORT_GRAPH__PORT/docs (internal)
+    notifier      http://127.0.0.1:$RAPPORT_NOTIFIER__PORT/readyz (worker health)
     caught mail   http://127.0.0.1:$RAPPORT_MAILBOX__PORT  (files in $STATE/mail)
     logs          $LOGS
   Sign in as a demo member: POST /v1/auth/token with username=ada@demo.rapport.example

@@ -20,6 +20,7 @@ from rapport_common.settings import Settings, get_settings
 from rapport_common.web.startup import report_unreachable
 from services.notifier import jobs
 from services.notifier.consumers import CRON_JOBS, JOBS
+from services.notifier.health import serve_health, stop_health
 from services.notifier.queue import JobQueue, arq_redis_settings, deserialize, serialize
 from services.notifier.relay import OutboxRelay
 
@@ -43,6 +44,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["relay"] = relay
     if ctx.get("run_relay", True):
         ctx["relay_task"] = asyncio.create_task(relay.run(), name="outbox-relay")
+    if ctx.get("serve_health", True):
+        ctx["health_task"] = await serve_health(ctx)
     await report_unreachable("postgres", settings.postgres.address, _ping(ctx))
     logger.info("notifier ready", extra={"redis": settings.redis.address})
 
@@ -53,6 +56,7 @@ async def _ping(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await stop_health(ctx.get("health_task"))
     task: asyncio.Task[None] | None = ctx.get("relay_task")
     if task is not None:
         task.cancel()

@@ -64,7 +64,12 @@ async def run_worker(
         await relay_pending(committed_db, queue, batch_size=500)
         worker = build_worker(
             settings,
-            ctx={"sessionmaker": committed_db, "graph_client": graph_client, "run_relay": False},
+            ctx={
+                "sessionmaker": committed_db,
+                "graph_client": graph_client,
+                "run_relay": False,
+                "serve_health": False,
+            },
             burst=True,
             handle_signals=False,
             poll_delay=0.05,

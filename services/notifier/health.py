@@ -1,0 +1,69 @@
+"""The worker's own /livez and /readyz, served from inside the worker process so that
+"ready" means this process reaches its stores."""
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import aiosmtplib
+import uvicorn
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+
+from rapport_common.settings import Settings
+from rapport_common.web.health import Check, health_router
+from rapport_common.web.problems import install_problem_handlers
+
+
+def create_health_app(ctx: dict[str, Any]) -> FastAPI:
+    settings: Settings = ctx["settings"]
+
+    def checks(_: Request) -> Mapping[str, tuple[str, Check]]:
+        async def postgres() -> None:
+            async with ctx["sessionmaker"]() as session:
+                await session.execute(text("SELECT 1"))
+
+        async def redis() -> None:
+            await ctx["redis"].ping()
+
+        async def smtp() -> None:
+            client = aiosmtplib.SMTP(
+                hostname=settings.smtp.host, port=settings.smtp.port, timeout=2
+            )
+            await client.connect()
+            await client.quit()
+
+        return {
+            "postgres": (settings.postgres.address, postgres),
+            "redis": (settings.redis.address, redis),
+            "smtp": (f"{settings.smtp.host}:{settings.smtp.port}", smtp),
+        }
+
+    app = FastAPI(title="Rapport notifier", docs_url=None, redoc_url=None, openapi_url=None)
+    install_problem_handlers(app)
+    app.include_router(health_router(checks))
+    return app
+
+
+async def serve_health(ctx: dict[str, Any]) -> asyncio.Task[None]:
+    settings: Settings = ctx["settings"]
+    config = uvicorn.Config(
+        create_health_app(ctx),
+        host="127.0.0.1",
+        port=settings.notifier.port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    # The worker owns signal handling; the health server must not install its own.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return asyncio.create_task(server.serve(), name="notifier-health")
+
+
+async def stop_health(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
