@@ -3,7 +3,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aiosmtplib
@@ -14,6 +14,14 @@ from sqlalchemy import text
 from rapport_common.settings import Settings
 from rapport_common.web.health import Check, health_router
 from rapport_common.web.problems import install_problem_handlers
+
+
+class _WorkerOwnsSignals(uvicorn.Server):
+    """The worker handles SIGTERM and SIGINT; the health server must not take them over."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def create_health_app(ctx: dict[str, Any]) -> FastAPI:
@@ -56,10 +64,7 @@ async def serve_health(ctx: dict[str, Any]) -> asyncio.Task[None]:
         access_log=False,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
-    # The worker owns signal handling; the health server must not install its own.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    return asyncio.create_task(server.serve(), name="notifier-health")
+    return asyncio.create_task(_WorkerOwnsSignals(config).serve(), name="notifier-health")
 
 
 async def stop_health(task: asyncio.Task[None] | None) -> None:
