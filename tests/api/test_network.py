@@ -123,3 +123,29 @@ async def test_the_graph_being_down_is_a_503_with_retry_after(
         app_state.graph_client = api_graph
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
+
+
+async def test_a_policy_counts_strong_mutuals_asked_of_the_graph(
+    client: httpx.AsyncClient, db_session: AsyncSession, api_graph: httpx.AsyncClient
+) -> None:
+    inviter, me, *mutuals = await sign_in_all(client, "Inviter", "Me", "M1", "M2", "M3")
+    presets = (await client.get("/v1/policy-presets", headers=me.headers)).json()
+    semi_open = next(p for p in presets if p["name"] == "semi_open")["policy"]
+    await client.put("/v1/me/policy", json=semi_open, headers={**me.headers, "If-Match": '"0"'})
+    for mutual in mutuals:
+        await connect(client, me, mutual, 8, 8)
+        await connect(client, mutual, inviter, 8, 8)
+    await project_outbox(db_session, api_graph)
+    sent = await client.post(
+        "/v1/invitations",
+        json={"to_member_id": str(me.member_id), "note": "Hi", "how_we_met": "never_met"},
+        headers=inviter.headers,
+    )
+    view = (
+        await client.get(f"/v1/invitations/{sent.json()['invitation_id']}", headers=me.headers)
+    ).json()
+    assert view["suggestion"]["rule"] == "Three good mutuals"
+    assert (
+        "you share 3 mutual connection(s) with strength at least 0.5"
+        in view["suggestion"]["reasons"]
+    )
