@@ -34,10 +34,11 @@ load_settings() {
         dev) offset=0 ;;
         test) offset=10000 ;;
         test2) offset=20000 ;;  # a second test stack, for running two suites at once
-        *) die "unknown RAPPORT_STACK=$STACK (dev, test or test2)" ;;
+        bench) offset=30000 ;;  # make bench: its own data, sized for the benchmark
+        *) die "unknown RAPPORT_STACK=$STACK (dev, test, test2 or bench)" ;;
     esac
     if [ "$offset" -gt 0 ]; then
-        export RAPPORT_ENVIRONMENT=test
+        [ "$STACK" = bench ] || export RAPPORT_ENVIRONMENT=test
         export RAPPORT_POSTGRES__PORT=$((5432 + offset)) RAPPORT_REDIS__PORT=$((6379 + offset))
         export RAPPORT_NEO4J__URI=bolt://127.0.0.1:$((7687 + offset))
         export RAPPORT_SMTP__PORT=$((1025 + offset)) RAPPORT_MAILBOX__PORT=$((8025 + offset))
