@@ -1,10 +1,20 @@
 """Running named Cypher against Neo4j: parameters only, a timeout and routing on every call."""
 
-from typing import Any, LiteralString
+from collections.abc import Awaitable, Callable
+from typing import Any, LiteralString, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    Query,
+    RoutingControl,
+    unit_of_work,
+)
 
 from rapport_common.settings import Neo4jSettings
+
+T = TypeVar("T")
 
 
 def create_driver(settings: Neo4jSettings) -> AsyncDriver:
@@ -38,6 +48,20 @@ class Graph:
 
     async def write(self, cypher: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
         return await self._run(cypher, RoutingControl.WRITE, parameters)
+
+    async def write_transaction(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction, retried by the driver on transient errors
+        (deadlocks, leader changes), so ``work`` must only touch the database."""
+        async with self.driver.session(database=self.database) as session:
+            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+
+    async def run_in_batches(self, cypher: LiteralString, **parameters: Any) -> None:
+        """Run a ``CALL { ... } IN TRANSACTIONS`` statement, which needs an auto-commit
+        transaction. Administrative use only: each inner batch commits on its own, and the
+        whole has no timeout (it may wipe millions of nodes)."""
+        async with self.driver.session(database=self.database) as session:
+            result = await session.run(Query(cypher), parameters)
+            await result.consume()
 
     async def _run(
         self, cypher: LiteralString, routing: RoutingControl, parameters: dict[str, Any]

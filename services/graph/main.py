@@ -13,7 +13,9 @@ from rapport_common.web.middleware import RequestIdMiddleware
 from rapport_common.web.problems import install_problem_handlers
 from rapport_common.web.startup import report_unreachable
 from services.graph import queries
+from services.graph.connections.router import router as connections_router
 from services.graph.database import Graph, create_driver
+from services.graph.paths.router import router as paths_router
 from services.graph.projection.router import router as projection_router
 
 
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router(_readiness_checks))
     app.include_router(projection_router)
+    app.include_router(connections_router)
+    app.include_router(paths_router)
     return app
 
 

@@ -1,15 +1,29 @@
-"""Every Cypher statement the graph service runs, as named constants."""
+"""The schema, and the Cypher of the projection (outbox events to the graph).
+
+Read queries live beside the domain that runs them (``connections/queries.py``,
+``paths/queries.py``), bulk loads in ``importers/queries.py``.
+"""
 
 from typing import LiteralString
 
+# A uniqueness constraint behind every MERGE key: MERGE alone is not safe under
+# concurrent writers, and the constraint's index also serves the lookups.
 SCHEMA: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT member_id_unique IF NOT EXISTS FOR (m:Member) REQUIRE m.member_id IS UNIQUE",
+    "CREATE CONSTRAINT connection_tombstone_pair_unique IF NOT EXISTS "
+    "FOR (t:ConnectionTombstone) REQUIRE t.pair_key IS UNIQUE",
 )
 
-# ``event_seq`` is the outbox sequence of the last event applied to a node, so a
-# replayed or out-of-order older event changes nothing.
+# ``event_seq`` on a Member is the outbox sequence of the last *member* event applied,
+# so a replayed or out-of-order older member event changes nothing. Connection events
+# MERGE member nodes but never write it, so a member first seen through a connection is
+# still filled in by its own (older) member.registered. The first SET takes the node's
+# write lock before the guard reads ``event_seq``: without it two concurrent member
+# events could both pass the guard and the older could win.
 UPSERT_MEMBER: LiteralString = """
 MERGE (m:Member {member_id: $member_id})
+SET m.projection_lock = true
+REMOVE m.projection_lock
 WITH m
 WHERE coalesce(m.event_seq, -1) < $sequence
 SET m.name = $name,
@@ -25,4 +39,40 @@ GET_MEMBER: LiteralString = """
 MATCH (m:Member {member_id: $member_id})
 RETURN m.member_id AS member_id, m.name AS name, m.is_recruiter AS is_recruiter,
        m.allows_introductions AS allows_introductions, m.event_seq AS event_seq
+"""
+
+# Locks both members (lower id first, so two pair events never deadlock), then reads
+# what is stored about the pair; the projection merges the event in Python and writes
+# back within the same transaction.
+LOCK_AND_READ_PAIR: LiteralString = """
+MERGE (low:Member {member_id: $low_id})
+MERGE (high:Member {member_id: $high_id})
+SET low.projection_lock = true
+SET high.projection_lock = true
+REMOVE low.projection_lock, high.projection_lock
+WITH low, high
+OPTIONAL MATCH (low)-[r:KNOWS]->(high)
+OPTIONAL MATCH (t:ConnectionTombstone {pair_key: $pair_key})
+RETURN properties(r) AS knows, properties(t) AS tombstone
+"""
+
+SAVE_KNOWS: LiteralString = """
+MATCH (low:Member {member_id: $low_id}), (high:Member {member_id: $high_id})
+MERGE (low)-[r:KNOWS]->(high)
+SET r = $properties
+"""
+
+DELETE_KNOWS: LiteralString = """
+MATCH (:Member {member_id: $low_id})-[r:KNOWS]->(:Member {member_id: $high_id})
+DELETE r
+"""
+
+SAVE_TOMBSTONE: LiteralString = """
+MERGE (t:ConnectionTombstone {pair_key: $pair_key})
+SET t = $properties
+"""
+
+DELETE_TOMBSTONE: LiteralString = """
+MATCH (t:ConnectionTombstone {pair_key: $pair_key})
+DELETE t
 """

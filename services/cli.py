@@ -1,0 +1,97 @@
+"""The ``rapport`` command: bulk imports into the graph and its rebuild from the outbox.
+
+    rapport import ldbc DIR
+    rapport import csv MEMBERS_CSV CONNECTIONS_CSV
+    rapport graph rebuild
+
+Settings come from the environment (``RAPPORT_*``), as for the services.
+"""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from rapport_common.db import create_engine, create_sessionmaker
+from rapport_common.settings import Settings, get_settings
+from services.graph.database import Graph, create_driver
+from services.graph.importers.ldbc import import_ldbc
+from services.graph.importers.plain_csv import ImportFormatError, import_csv
+from services.graph.importers.rebuild import rebuild
+from services.graph.importers.writer import BATCH_SIZE
+
+
+async def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[object]]) -> None:
+    driver = create_driver(settings.neo4j)
+    try:
+        await work(Graph(driver, settings.neo4j))
+    finally:
+        await driver.close()
+
+
+async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(graph: Graph) -> None:
+        for loaded in await import_ldbc(graph, args.directory, args.batch_size):
+            print(loaded)
+
+    await _with_graph(settings, work)
+
+
+async def _import_csv(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(graph: Graph) -> None:
+        for loaded in await import_csv(graph, args.members, args.connections, args.batch_size):
+            print(loaded)
+
+    await _with_graph(settings, work)
+
+
+async def _rebuild(settings: Settings, args: argparse.Namespace) -> None:
+    engine = create_engine(settings.postgres)
+
+    async def work(graph: Graph) -> None:
+        print(await rebuild(graph, create_sessionmaker(engine)))
+
+    try:
+        await _with_graph(settings, work)
+    finally:
+        await engine.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rapport", description="Bulk imports into the graph, and its rebuild from the outbox."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    imports = commands.add_parser("import", help="bulk-load a network into Neo4j (rerun-safe)")
+    formats = imports.add_subparsers(dest="format", required=True)
+    ldbc = formats.add_parser("ldbc", help="LDBC SNB CSV files (person, person_knows_person)")
+    ldbc.add_argument("directory", type=Path)
+    ldbc.set_defaults(run=_import_ldbc)
+    plain = formats.add_parser("csv", help="the plain CSV format of docs/graph.md")
+    plain.add_argument("members", type=Path, metavar="MEMBERS_CSV")
+    plain.add_argument("connections", type=Path, metavar="CONNECTIONS_CSV")
+    plain.set_defaults(run=_import_csv)
+    for sub in (ldbc, plain):
+        sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per UNWIND")
+
+    graph = commands.add_parser("graph", help="maintain the graph")
+    actions = graph.add_subparsers(dest="action", required=True)
+    rebuild_parser = actions.add_parser(
+        "rebuild", help="wipe Neo4j and replay every outbox event from PostgreSQL"
+    )
+    rebuild_parser.set_defaults(run=_rebuild)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        asyncio.run(args.run(get_settings(), args))
+    except (ImportFormatError, FileNotFoundError) as exc:
+        sys.exit(f"rapport: {exc}")
+
+
+if __name__ == "__main__":
+    main()

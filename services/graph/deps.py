@@ -1,0 +1,34 @@
+"""Typed dependencies of the graph service: the Neo4j handle, the strength model, the clock."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from rapport_common.settings import StrengthSettings
+from services.graph.database import Graph
+from services.graph.strength import as_utc
+
+
+def get_graph(request: Request) -> Graph:
+    graph: Graph = request.app.state.graph
+    return graph
+
+
+def get_strength_settings(request: Request) -> StrengthSettings:
+    settings: StrengthSettings = request.app.state.settings.strength
+    return settings
+
+
+def get_at(
+    at: Annotated[
+        datetime | None,
+        Query(description="The moment strengths are computed for (ISO 8601); default now, UTC."),
+    ] = None,
+) -> datetime:
+    return datetime.now(UTC) if at is None else as_utc(at)
+
+
+GraphDep = Annotated[Graph, Depends(get_graph)]
+StrengthDep = Annotated[StrengthSettings, Depends(get_strength_settings)]
+AtDep = Annotated[datetime, Depends(get_at)]

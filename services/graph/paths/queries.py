@@ -1,0 +1,85 @@
+"""Cypher for introduction paths, mutual connections and degree of separation.
+
+No variable-length pattern anywhere: paths are found by meeting in the middle (each
+endpoint's neighbours, then the links between the two neighbourhoods), every expansion
+is bounded by a cap passed as a parameter, and each query runs under the transaction
+timeout. See docs/graph.md, "Paths".
+"""
+
+from typing import LiteralString
+
+# One endpoint's strongest ``$cap`` connections, as compact lists
+# [member_id, element id, allows_introductions, lowest rating, since_ms, degree], plus
+# whether it is connected to ``$other_id`` at all (checked directly, so the cap cannot
+# hide it). The order uses the strength formula of services/graph/strength.py (weaker
+# side's rating, decayed), so a capped hub keeps its strongest links; degrees are only
+# counted for the members kept.
+NEIGHBOURHOOD: LiteralString = """
+MATCH (m:Member {member_id: $member_id})
+CALL (m) {
+  MATCH (m)-[r:KNOWS]-(o)
+  WITH o, coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
+       coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
+  WITH o, since_ms, CASE WHEN a < b THEN a ELSE b END AS rating
+  ORDER BY (rating - 1)
+           * 2.0 ^ (-(CASE WHEN $at_ms > since_ms THEN $at_ms - since_ms ELSE 0 END)
+                    / $half_life_ms) DESC
+  LIMIT $cap
+  RETURN collect([o.member_id, elementId(o), coalesce(o.allows_introductions, true), rating,
+                  since_ms, COUNT { (o)-[:KNOWS]-() }]) AS neighbours
+}
+RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS direct
+"""
+
+# The links between the two neighbourhoods, as [source-side element id, target-side
+# element id, lowest rating, since_ms]. The forward branch expands ``$forward`` (some
+# source-side members) and keeps links to any target-side member; the backward branch
+# expands ``$backward`` (some target-side members) and keeps links to the source-side
+# members that were not expanded forward (``$unexpanded``). Members are matched by
+# element id, which needs no property read; ``IN`` on a list parameter is a hashed
+# lookup. The work is the total degree of ``$forward`` and ``$backward``, which the
+# caller bounds.
+MIDDLE_LINKS: LiteralString = """
+CALL () {
+  UNWIND $forward AS from_id
+  MATCH (x)-[r:KNOWS]-(y)
+  WHERE elementId(x) = from_id AND elementId(y) IN $near_target
+  RETURN from_id AS source_side, elementId(y) AS target_side, r
+  UNION ALL
+  UNWIND $backward AS from_id
+  MATCH (y)-[r:KNOWS]-(x)
+  WHERE elementId(y) = from_id AND elementId(x) IN $unexpanded
+  RETURN elementId(x) AS source_side, from_id AS target_side, r
+}
+WITH source_side, target_side,
+     coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
+     coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
+RETURN collect([source_side, target_side, CASE WHEN a < b THEN a ELSE b END, since_ms])
+       AS links
+"""
+
+# Common connections of two members, expanding from ``$start`` (the caller passes the
+# one with fewer connections) and checking each neighbour against ``$other`` with an
+# Expand(Into), which walks the smaller side. ``$cap`` bounds the neighbours scanned.
+# As [member_id, lowest rating with start, since_ms, lowest rating with other, since_ms].
+MUTUALS: LiteralString = """
+MATCH (s:Member {member_id: $start})
+CALL (s) {
+  MATCH (s)-[r:KNOWS]-(x)
+  RETURN x, r
+  LIMIT $cap
+}
+MATCH (x)-[q:KNOWS]-(o:Member {member_id: $other})
+WITH x, coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
+     coalesce(r.last_interaction_at, r.created_at).epochMillis AS start_since_ms,
+     coalesce(q.rating_low, $unrated) AS c, coalesce(q.rating_high, $unrated) AS d,
+     coalesce(q.last_interaction_at, q.created_at).epochMillis AS other_since_ms
+RETURN collect([x.member_id, CASE WHEN a < b THEN a ELSE b END, start_since_ms,
+                CASE WHEN c < d THEN c ELSE d END, other_since_ms]) AS mutuals
+"""
+
+DEGREES: LiteralString = """
+UNWIND $member_ids AS member_id
+OPTIONAL MATCH (m:Member {member_id: member_id})
+RETURN member_id, CASE WHEN m IS NULL THEN 0 ELSE COUNT { (m)-[:KNOWS]-() } END AS degree
+"""

@@ -1,0 +1,228 @@
+"""Introduction paths, mutual connections and degree of separation between two members.
+
+Meet in the middle, with bounds (docs/graph.md, "Paths"): each endpoint contributes at
+most ``NEIGHBOUR_CAP`` of its strongest connections; then the links between the two
+neighbourhoods are read by expanding members of one side, never a hub (more than
+``HUB_DEGREE`` connections), strongest first within ``EXPANSION_BUDGET`` relationships
+per side. The work is bounded by those numbers, not by the size of the graph.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rapport_common.settings import StrengthSettings
+from rapport_common.web.problems import Problem
+from services.graph.database import Graph
+from services.graph.paths import queries
+from services.graph.paths.schemas import (
+    DegreeOut,
+    LinkOut,
+    MutualOut,
+    MutualsOut,
+    PathOut,
+    PathsOut,
+)
+from services.graph.paths.search import FoundPath, MiddleLink, Neighbour, rank_paths, separation
+from services.graph.strength import DAY_MS, band, days_between, effective_rating, epoch_ms
+
+# At most this many of an endpoint's connections (its strongest) enter a search.
+NEIGHBOUR_CAP = 1_000
+# A member with more connections is a hub: never expanded in the middle step. Its links
+# to the other side are still found from the other side's members, unless they are
+# hubs too (docs/graph.md: such a path is left out).
+HUB_DEGREE = 1_000
+# Relationships read per side in the middle step, at most.
+EXPANSION_BUDGET = 10_000
+# At most this many of the smaller member's connections are scanned for mutuals.
+MUTUALS_SCAN_CAP = 20_000
+
+
+class SameMember(Problem):
+    status, slug, title = 422, "same-member", "Source and target are the same member"
+
+
+@dataclass(frozen=True)
+class _Clock:
+    settings: StrengthSettings
+    at_ms: int
+
+    def strength(self, lowest_rating: int, since_ms: int) -> float:
+        days = days_between(since_ms, self.at_ms)
+        return effective_rating(self.settings, lowest_rating, days) / 10
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "unrated": self.settings.unrated_rating,
+            "at_ms": self.at_ms,
+            "half_life_ms": self.settings.half_life_days * DAY_MS,
+        }
+
+
+@dataclass(frozen=True)
+class _Search:
+    near_source: dict[str, Neighbour]
+    near_target: dict[str, Neighbour]
+    direct: bool
+
+
+async def _neighbourhood(
+    graph: Graph, clock: _Clock, member_id: str, other_id: str
+) -> tuple[dict[str, Neighbour], bool]:
+    rows = await graph.read(
+        queries.NEIGHBOURHOOD,
+        member_id=member_id,
+        other_id=other_id,
+        cap=NEIGHBOUR_CAP,
+        **clock.parameters,
+    )
+    if not rows:
+        return {}, False
+    neighbours = {
+        member: Neighbour(member, element, allows, clock.strength(rating, since_ms), degree)
+        for member, element, allows, rating, since_ms, degree in rows[0]["neighbours"]
+    }
+    return neighbours, rows[0]["direct"]
+
+
+async def _search(graph: Graph, clock: _Clock, source: str, target: str) -> _Search:
+    if source == target:
+        raise SameMember("Source and target must be two different members.")
+    (near_source, direct), (near_target, _) = await asyncio.gather(
+        _neighbourhood(graph, clock, source, target),
+        _neighbourhood(graph, clock, target, source),
+    )
+    # Neither endpoint can be a middle member of its own path.
+    near_source.pop(target, None)
+    near_target.pop(source, None)
+    return _Search(near_source, near_target, direct)
+
+
+def _expandable(near: dict[str, Neighbour]) -> list[Neighbour]:
+    """The members of one side worth expanding: no hubs, strongest first, within budget."""
+    chosen, spent = [], 0
+    for neighbour in sorted(near.values(), key=lambda n: (-n.strength, n.member_id)):
+        if neighbour.degree <= HUB_DEGREE and spent + neighbour.degree <= EXPANSION_BUDGET:
+            chosen.append(neighbour)
+            spent += neighbour.degree
+    return chosen
+
+
+async def _middle_links(graph: Graph, clock: _Clock, search: _Search) -> list[MiddleLink]:
+    """Every link between the neighbourhoods except those whose two ends both went
+    unexpanded. Expanding ``a`` forward and ``b`` backward finds the same links as the
+    mirror image, so the cheaper orientation is chosen freely."""
+    near_a, near_b = search.near_source, search.near_target
+    if not near_a or not near_b:
+        return []
+    expand_a, expand_b = _expandable(near_a), _expandable(near_b)
+
+    def cost(
+        forward: list[Neighbour], backward: list[Neighbour], near: dict[str, Neighbour]
+    ) -> int:
+        rest = len(near) > len(forward)
+        return sum(n.degree for n in forward) + (sum(n.degree for n in backward) if rest else 0)
+
+    from_source = cost(expand_a, expand_b, near_a) <= cost(expand_b, expand_a, near_b)
+    if not from_source:
+        near_a, near_b, expand_a, expand_b = near_b, near_a, expand_b, expand_a
+    forward = {n.element_id for n in expand_a}
+    unexpanded = [n.element_id for n in near_a.values() if n.element_id not in forward]
+    rows = await graph.read(
+        queries.MIDDLE_LINKS,
+        forward=list(forward),
+        near_target=[n.element_id for n in near_b.values()],
+        backward=[n.element_id for n in expand_b] if unexpanded else [],
+        unexpanded=unexpanded,
+        **clock.parameters,
+    )
+    members = {n.element_id: n.member_id for n in (*near_a.values(), *near_b.values())}
+    links = []
+    for a_side, b_side, rating, since_ms in rows[0]["links"] if rows else ():
+        pair = (members[a_side], members[b_side])
+        source_side, target_side = pair if from_source else pair[::-1]
+        links.append(MiddleLink(source_side, target_side, clock.strength(rating, since_ms)))
+    return links
+
+
+def _path_out(path: FoundPath) -> PathOut:
+    return PathOut(
+        intermediaries=list(path.intermediaries),
+        hops=len(path.links),
+        score=path.score,
+        links=[
+            LinkOut.model_validate({"from": a, "to": b, "strength": s, "band": band(s)})
+            for a, b, s in path.links
+        ],
+    )
+
+
+async def find_paths(
+    graph: Graph,
+    settings: StrengthSettings,
+    source: str,
+    target: str,
+    limit: int,
+    at: datetime,
+) -> PathsOut:
+    clock = _Clock(settings, epoch_ms(at))
+    search = await _search(graph, clock, source, target)
+    if search.direct:
+        return PathsOut(degree=1, paths=[])
+    middle = await _middle_links(graph, clock, search)
+    paths = rank_paths(source, target, search.near_source, search.near_target, middle, limit)
+    degree = separation(False, search.near_source, search.near_target, bool(middle))
+    return PathsOut(degree=degree, paths=[_path_out(path) for path in paths])
+
+
+async def find_degree(
+    graph: Graph, settings: StrengthSettings, source: str, target: str, at: datetime
+) -> DegreeOut:
+    clock = _Clock(settings, epoch_ms(at))
+    search = await _search(graph, clock, source, target)
+    near_source, near_target = search.near_source, search.near_target
+    if search.direct or near_source.keys() & near_target.keys():
+        return DegreeOut(degree=separation(search.direct, near_source, near_target, False))
+    linked = bool(await _middle_links(graph, clock, search))
+    return DegreeOut(degree=separation(False, near_source, near_target, linked))
+
+
+async def find_mutuals(
+    graph: Graph, settings: StrengthSettings, member_id: str, other_id: str, at: datetime
+) -> MutualsOut:
+    if member_id == other_id:
+        raise SameMember("Mutual connections need two different members.")
+    clock = _Clock(settings, epoch_ms(at))
+    degrees = {
+        row["member_id"]: row["degree"]
+        for row in await graph.read(queries.DEGREES, member_ids=[member_id, other_id])
+    }
+    from_member = degrees.get(member_id, 0) <= degrees.get(other_id, 0)
+    start, other = (member_id, other_id) if from_member else (other_id, member_id)
+    rows = await graph.read(
+        queries.MUTUALS,
+        start=start,
+        other=other,
+        cap=MUTUALS_SCAN_CAP,
+        unrated=settings.unrated_rating,
+    )
+    mutuals = []
+    for mutual_id, start_rating, start_since_ms, other_rating, other_since_ms in (
+        rows[0]["mutuals"] if rows else ()
+    ):
+        with_start = clock.strength(start_rating, start_since_ms)
+        with_other = clock.strength(other_rating, other_since_ms)
+        with_member, with_other_member = (
+            (with_start, with_other) if from_member else (with_other, with_start)
+        )
+        mutuals.append(
+            MutualOut(
+                member_id=mutual_id,
+                strength_with_member=with_member,
+                strength_with_other=with_other_member,
+            )
+        )
+    mutuals.sort(key=lambda m: (-m.strength_with_other, str(m.member_id)))
+    return MutualsOut(mutuals=mutuals)

@@ -1,0 +1,165 @@
+"""Builders for graph tests: outbox envelopes, a snapshot of the whole graph, and seeding
+a network straight through the bulk writer."""
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from rapport_common.events import EventEnvelope
+from services.graph.database import Graph
+from services.graph.importers import queries as import_queries
+from services.graph.importers.writer import write_batches
+from services.graph.strength import epoch_ms
+from tests.graph.reference import Link, Network
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def envelope(sequence: int, event_type: str, **payload: Any) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        sequence=sequence,
+        type=event_type,
+        version=1,
+        occurred_at=T0,
+        payload={k: v.isoformat() if isinstance(v, datetime) else v for k, v in payload.items()},
+    )
+
+
+def member_event(
+    sequence: int, member_id: str, name: str = "Ada", *, allows_introductions: bool = True
+) -> EventEnvelope:
+    return envelope(
+        sequence,
+        "member.registered",
+        member_id=member_id,
+        name=name,
+        is_recruiter=False,
+        allows_introductions=allows_introductions,
+    )
+
+
+def created(
+    sequence: int,
+    inviter: str,
+    invitee: str,
+    *,
+    inviter_rating: int | None = None,
+    invitee_rating: int | None = None,
+    how_we_met: str = "coffee",
+    connected_at: datetime = T0,
+) -> EventEnvelope:
+    return envelope(
+        sequence,
+        "connection.created",
+        inviter_id=inviter,
+        invitee_id=invitee,
+        inviter_rating=inviter_rating,
+        invitee_rating=invitee_rating,
+        how_we_met=how_we_met,
+        connected_at=connected_at,
+    )
+
+
+def rated(sequence: int, rater: str, ratee: str, rating: int) -> EventEnvelope:
+    return envelope(sequence, "connection.rated", rater_id=rater, ratee_id=ratee, rating=rating)
+
+
+def removed(sequence: int, member: str, other: str) -> EventEnvelope:
+    return envelope(
+        sequence, "connection.removed", member_id=member, other_member_id=other, removed_at=T0
+    )
+
+
+def interacted(sequence: int, member: str, other: str, occurred_at: datetime) -> EventEnvelope:
+    return envelope(
+        sequence,
+        "interaction.logged",
+        member_id=member,
+        other_member_id=other,
+        kind="coffee",
+        occurred_at=occurred_at,
+    )
+
+
+SNAPSHOT_NODES = """
+MATCH (n)
+RETURN labels(n) AS labels, properties(n) AS properties
+"""
+SNAPSHOT_LINKS = """
+MATCH (a)-[r]->(b)
+RETURN a.member_id AS start, type(r) AS type, b.member_id AS end, properties(r) AS properties
+"""
+
+
+def _plain(value: Any) -> Any:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+async def snapshot(graph: Graph) -> list[tuple[str, ...]]:
+    """Every node and relationship with all properties, sorted: two equal snapshots are
+    two equal graphs."""
+    rows: list[tuple[str, ...]] = [
+        (
+            "node",
+            str(sorted(row["labels"])),
+            str(sorted((k, _plain(v)) for k, v in row["properties"].items())),
+        )
+        for row in await graph.read(SNAPSHOT_NODES)
+    ]
+    rows += [
+        (
+            "link",
+            row["start"],
+            row["type"],
+            row["end"],
+            str(sorted((k, _plain(v)) for k, v in row["properties"].items())),
+        )
+        for row in await graph.read(SNAPSHOT_LINKS)
+    ]
+    return sorted(rows)
+
+
+async def seed(graph: Graph, network: Network) -> None:
+    """Write a reference network through the bulk writer (quicker than events)."""
+    await write_batches(
+        graph,
+        import_queries.IMPORT_MEMBERS,
+        "members",
+        (
+            {"member_id": m, "name": m[:8], "is_recruiter": False, "allows_introductions": allows}
+            for m, allows in network.allows.items()
+        ),
+    )
+    await write_batches(
+        graph, import_queries.IMPORT_CONNECTIONS, "connections", _rows(network.links.values())
+    )
+
+
+def _rows(links: Iterable[Link]) -> Iterable[dict[str, Any]]:
+    for link in links:
+        low, high = sorted((link.a, link.b))
+        yield {
+            "low_id": low,
+            "high_id": high,
+            "rating_low": link.rating_by_a if low == link.a else link.rating_by_b,
+            "rating_high": link.rating_by_b if low == link.a else link.rating_by_a,
+            "how_we_met": link.how_we_met,
+            "created_ms": epoch_ms(link.connected_at),
+            "last_interaction_ms": (
+                epoch_ms(link.last_interaction_at) if link.last_interaction_at else None
+            ),
+        }
+
+
+async def get_json(client: httpx.AsyncClient, url: str, **params: Any) -> Any:
+    response = await client.get(url, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()

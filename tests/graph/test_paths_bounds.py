@@ -1,0 +1,111 @@
+"""The bounds of the path search (docs/graph.md, "Bounds"), with the caps made small."""
+
+import random
+
+import httpx
+import pytest
+
+from services.graph.database import Graph
+from services.graph.paths import service
+from tests.graph import reference
+from tests.graph.builders import get_json, new_id, seed
+from tests.graph.reference import AT, Link, Network
+
+
+def _network(*links: tuple[str, str, int]) -> Network:
+    network = Network()
+    for a, b, rating in links:
+        network.allows.setdefault(a, True)
+        network.allows.setdefault(b, True)
+        network.add(Link(a, b, rating, rating, "coffee", AT))
+    return network
+
+
+def _with_fans(network: Network, *hubs: str) -> Network:
+    """Give each hub more connections than the (patched) hub threshold."""
+    for hub in hubs:
+        for _ in range(service.HUB_DEGREE):
+            network.add(Link(hub, new_id(), 5, 5, "coffee", AT))
+    return network
+
+
+async def _intermediaries(client: httpx.AsyncClient, source: str, target: str) -> list[list[str]]:
+    body = await get_json(
+        client, "/internal/v1/paths", source=source, target=target, at=AT.isoformat()
+    )
+    return [path["intermediaries"] for path in body["paths"]]
+
+
+@pytest.fixture
+def small_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "HUB_DEGREE", 4)
+    monkeypatch.setattr(service, "EXPANSION_BUDGET", 12)
+
+
+@pytest.mark.usefixtures("small_caps")
+async def test_link_from_a_hub_is_found_from_the_other_side(
+    graph: Graph, graph_client: httpx.AsyncClient
+) -> None:
+    s, hub, y, t = (new_id() for _ in range(4))
+    await seed(graph, _with_fans(_network((s, hub, 9), (hub, y, 9), (y, t, 9)), hub))
+
+    assert await _intermediaries(graph_client, s, t) == [[hub, y]]
+    assert await _intermediaries(graph_client, t, s) == [[y, hub]]
+
+
+@pytest.mark.usefixtures("small_caps")
+async def test_link_between_two_hubs_is_left_out(
+    graph: Graph, graph_client: httpx.AsyncClient
+) -> None:
+    s, first, second, t = (new_id() for _ in range(4))
+    await seed(
+        graph,
+        _with_fans(_network((s, first, 9), (first, second, 9), (second, t, 9)), first, second),
+    )
+
+    body = await get_json(graph_client, "/internal/v1/paths", source=s, target=t)
+
+    assert body == {"degree": None, "paths": []}
+
+
+async def test_endpoint_keeps_only_its_strongest_connections(
+    graph: Graph, graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "NEIGHBOUR_CAP", 2)
+    s, t, weakest, kept, other = (new_id() for _ in range(5))
+    # s has three connections: the weakest one falls outside the cap, and with it the
+    # path s-weakest-t that would otherwise be found.
+    await seed(
+        graph, _network((s, weakest, 3), (s, kept, 8), (s, other, 8), (weakest, t, 9), (kept, t, 9))
+    )
+
+    assert await _intermediaries(graph_client, s, t) == [[kept]]
+
+
+@pytest.mark.usefixtures("small_caps")
+@pytest.mark.parametrize("seed_value", [21, 22, 23])
+async def test_paths_found_within_the_bounds_are_real_and_scored_right(
+    graph: Graph, graph_client: httpx.AsyncClient, seed_value: int
+) -> None:
+    rng = random.Random(seed_value)
+    network = reference.random_network(rng, members=30, links=110, at=AT)
+    await seed(graph, network)
+    members = sorted(network.allows)
+    checked = 0
+    for _ in range(30):
+        source, target = rng.sample(members, 2)
+        body = await get_json(
+            graph_client,
+            "/internal/v1/paths",
+            source=source,
+            target=target,
+            limit=100,
+            at=AT.isoformat(),
+        )
+        for path in body["paths"]:
+            # Within the bounds a first intermediary's best path may differ from its best
+            # overall, but it is always a real, allowed path with its exact score.
+            score = reference.path_score(network, source, target, tuple(path["intermediaries"]), AT)
+            assert score is not None and path["score"] == pytest.approx(score, rel=1e-9)
+            checked += 1
+    assert checked > 20
