@@ -26,6 +26,8 @@ from services.api.members.router import router as members_router
 from services.api.network.router import router as network_router
 from services.api.notifications.router import router as notifications_router
 from services.api.policies.router import router as policies_router
+from services.api.webhooks.openapi import document_webhooks
+from services.api.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(network_router)
     app.include_router(introductions_router)
     app.include_router(notifications_router)
+    app.include_router(webhooks_router)
+    document_webhooks(app)
     return app
 
 

@@ -10,6 +10,7 @@ from services.api.invitations.models import Invitation
 from services.api.members.models import Member
 from services.api.notifications.models import Notification, NudgeSettings
 from services.api.policies.models import LinkingPolicy
+from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 metadata = Base.metadata
 
@@ -25,5 +26,8 @@ __all__ = [
     "NudgeSettings",
     "OutboxEvent",
     "RefreshToken",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "metadata",
 ]

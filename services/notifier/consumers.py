@@ -14,17 +14,20 @@ from services.notifier.errors import TransientError
 from services.notifier.graph_projection import project_to_graph
 from services.notifier.notifications import crons
 from services.notifier.notifications.consumer import notify
+from services.notifier.webhooks.consumer import fan_out
+from services.notifier.webhooks.jobs import SWEEP_CRON, deliver_webhook
 
 Consumer = Callable[[dict[str, Any], EventEnvelope], Awaitable[None]]
 
-CONSUMERS: list[Consumer] = [project_to_graph, notify]
+CONSUMERS: list[Consumer] = [project_to_graph, notify, fan_out]
 # Extra arq functions and cron jobs, registered by the worker.
-JOBS: list[Callable[..., Awaitable[Any]]] = []
+JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]
 CRON_JOBS: list[CronJob] = [
     cron(crons.return_deferred_invitations, minute=None, second=10),
     cron(crons.expire_questions, minute=None, second=20),
     cron(crons.send_unsent_emails, minute=None, second=30),
     cron(crons.send_nudges, minute={0, 15, 30, 45}, second=40),
+    SWEEP_CRON,
 ]
 
 __all__ = ["CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]

@@ -1,0 +1,138 @@
+"""The worker's SQL for webhooks: creating messages, claiming one for an attempt,
+recording the outcome, disabling an endpoint."""
+
+import html
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.api.notifications.models import Notification
+from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+
+DISABLED_NOTIFICATION = "webhook_endpoint_disabled"
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def subscribed(
+        self, member_ids: set[uuid.UUID], event_types: set[str], occurred_at: datetime
+    ) -> Sequence[WebhookEndpoint]:
+        """The members' endpoints subscribed to any of the types that existed when the
+        event happened (a newer endpoint does not receive older events)."""
+        query = select(WebhookEndpoint).where(
+            WebhookEndpoint.member_id.in_(member_ids),
+            WebhookEndpoint.event_types.overlap(sorted(event_types)),
+            WebhookEndpoint.created_at <= occurred_at,
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def add_messages(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(
+                insert(WebhookMessage)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["event_id", "endpoint_id"])
+            )
+
+    async def pending_of_event(self, event_id: uuid.UUID) -> Sequence[WebhookMessage]:
+        query = select(WebhookMessage).where(
+            WebhookMessage.event_id == event_id, WebhookMessage.status == "pending"
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def due(self, now: datetime, limit: int) -> Sequence[WebhookMessage]:
+        query = (
+            select(WebhookMessage)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookMessage.endpoint_id)
+            .where(
+                WebhookMessage.status == "pending",
+                WebhookMessage.next_attempt_at <= now,
+                WebhookEndpoint.disabled_at.is_(None),
+            )
+            .order_by(WebhookMessage.next_attempt_at)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def claim(self, message_id: str) -> tuple[WebhookMessage, WebhookEndpoint] | None:
+        """Lock the message for one attempt, or None if it is gone or another job holds it.
+
+        The endpoint is locked first, in KEY SHARE mode: deleting the endpoint waits for
+        the attempt instead of deadlocking with it, and concurrent attempts to one
+        endpoint do not wait for each other.
+        """
+        endpoint_id = (
+            await self.session.execute(
+                select(WebhookMessage.endpoint_id).where(WebhookMessage.id == message_id)
+            )
+        ).scalar_one_or_none()
+        if endpoint_id is None:
+            return None
+        endpoint = (
+            await self.session.execute(
+                select(WebhookEndpoint)
+                .where(WebhookEndpoint.id == endpoint_id)
+                .with_for_update(read=True, key_share=True)
+            )
+        ).scalar_one_or_none()
+        message = (
+            await self.session.execute(
+                select(WebhookMessage)
+                .where(WebhookMessage.id == message_id)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalar_one_or_none()
+        if endpoint is None or message is None:
+            return None
+        return message, endpoint
+
+    def add_attempt(self, attempt: WebhookAttempt) -> None:
+        self.session.add(attempt)
+
+    async def disable(self, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
+        """Disable the endpoint, fail its other pending messages (they can be recovered
+        once it is enabled again) and tell its owner."""
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = reason[:300]
+        in_flight_free = (
+            select(WebhookMessage.id)
+            .where(WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.status == "pending")
+            # A message being attempted right now settles itself when its attempt ends.
+            .with_for_update(skip_locked=True)
+        )
+        await self.session.execute(
+            update(WebhookMessage)
+            .where(WebhookMessage.id.in_(in_flight_free.scalar_subquery()))
+            .values(status="failed", next_attempt_at=None)
+        )
+        await self._notify_owner(endpoint, reason, now)
+
+    async def _notify_owner(self, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
+        subject = "A webhook endpoint was disabled"
+        text = (
+            f"Rapport stopped sending webhooks to {endpoint.url}.\n\n{reason}\n\n"
+            "Once the receiver works again, enable the endpoint and recover the failed "
+            f"messages: POST /v1/webhooks/endpoints/{endpoint.id}/enable, then .../recover."
+        )
+        await self.session.execute(
+            insert(Notification)
+            .values(
+                id=uuid.uuid4(),
+                member_id=endpoint.member_id,
+                kind=DISABLED_NOTIFICATION,
+                dedupe_key=f"webhook-disabled:{endpoint.id}:{now.isoformat()}",
+                subject=subject,
+                body_text=text,
+                body_html="".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n")),
+                data={"endpoint_id": str(endpoint.id), "reason": reason},
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
