@@ -47,6 +47,11 @@ async def _import_csv(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _rebuild(settings: Settings, args: argparse.Namespace) -> None:
+    if not args.yes:
+        sys.exit(
+            f"rapport: this wipes the graph at {settings.neo4j.uri} before replaying the outbox; "
+            "run again with --yes to go ahead"
+        )
     engine = create_engine(settings.postgres)
 
     async def work(graph: Graph) -> None:
@@ -80,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     actions = graph.add_subparsers(dest="action", required=True)
     rebuild_parser = actions.add_parser(
         "rebuild", help="wipe Neo4j and replay every outbox event from PostgreSQL"
+    )
+    rebuild_parser.add_argument(
+        "--yes", action="store_true", help="confirm: the current graph is wiped first"
     )
     rebuild_parser.set_defaults(run=_rebuild)
     return parser

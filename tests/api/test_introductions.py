@@ -59,14 +59,33 @@ async def test_the_full_introduction_creates_a_confirmed_introduced_invitation(
 async def test_only_the_three_members_see_an_introduction(client: httpx.AsyncClient) -> None:
     me, friend, target, stranger = await _network(client)
     intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    await client.post(
+        f"/v1/introductions/{intro}/forward", json={"note": "Meet!"}, headers=friend.headers
+    )
     for member, status in ((me, 200), (friend, 200), (target, 200), (stranger, 404)):
         response = await client.get(f"/v1/introductions/{intro}", headers=member.headers)
         assert response.status_code == status
 
 
+async def test_the_target_learns_of_it_only_once_forwarded(client: httpx.AsyncClient) -> None:
+    me, friend, target, _ = await _network(client)
+    intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    before = await client.get(f"/v1/introductions/{intro}", headers=target.headers)
+    listed = (await client.get("/v1/introductions", headers=target.headers)).json()["items"]
+    assert (before.status_code, listed) == (404, [])
+    await client.post(
+        f"/v1/introductions/{intro}/forward", json={"note": "Meet!"}, headers=friend.headers
+    )
+    after = await client.get(f"/v1/introductions/{intro}", headers=target.headers)
+    assert after.status_code == 200
+
+
 async def test_the_target_does_not_see_the_requesters_note(client: httpx.AsyncClient) -> None:
     me, friend, target, _ = await _network(client)
     intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    await client.post(
+        f"/v1/introductions/{intro}/forward", json={"note": "Meet!"}, headers=friend.headers
+    )
     view = (await client.get(f"/v1/introductions/{intro}", headers=target.headers)).json()
     assert view["note"] is None
 
@@ -75,7 +94,7 @@ async def test_the_target_cannot_accept_before_it_is_forwarded(client: httpx.Asy
     me, friend, target, _ = await _network(client)
     intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
     early = await client.post(f"/v1/introductions/{intro}/accept", headers=target.headers)
-    assert early.status_code == 409
+    assert early.status_code == 404  # to the target it does not exist yet
 
 
 async def test_the_intermediary_may_decline(client: httpx.AsyncClient) -> None:

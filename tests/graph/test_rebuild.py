@@ -1,10 +1,13 @@
 """``rapport graph rebuild``: wipe Neo4j, replay the outbox through the projection."""
 
+import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.outbox import OutboxEvent
+from services.cli import main
 from services.graph.database import Graph
 from services.graph.importers.rebuild import rebuild
 from services.graph.projection.apply import apply_event
@@ -75,3 +78,12 @@ async def test_rebuild_skips_an_event_that_breaks_its_contract(
     assert (report.events, report.applied, report.rejected) == (3, 1, 1)
     [row] = await graph.read("MATCH ()-[r:KNOWS]->() RETURN count(r) AS connections")
     assert row["connections"] == 1
+
+
+async def test_rebuild_without_yes_refuses_and_leaves_the_graph(graph: Graph) -> None:
+    await apply_event(graph, member_event(1, new_id()))
+    before = await snapshot(graph)
+    with pytest.raises(SystemExit) as refused:
+        await asyncio.to_thread(main, ["graph", "rebuild"])
+    assert "--yes" in str(refused.value)
+    assert await snapshot(graph) == before

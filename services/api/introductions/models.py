@@ -33,6 +33,16 @@ class Introduction(Base):
         server_default=func.now(), default=utcnow, onupdate=utcnow
     )
 
+    @property
+    def reached_target(self) -> bool:
+        """The target learns of it only once the intermediary passes it on."""
+        return self.status in ("forwarded", "accepted") or self.declined_by == "target"
+
+    def visible_role(self, member_id: uuid.UUID) -> str | None:
+        """The member's role, or None if they may not see it (yet)."""
+        role = self.role_of(member_id)
+        return None if role == "target" and not self.reached_target else role
+
     def role_of(self, member_id: uuid.UUID) -> str | None:
         roles = {
             self.requester_id: "requester",

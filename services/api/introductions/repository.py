@@ -32,11 +32,18 @@ class IntroductionRepository:
     async def page_for(
         self, member_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None
     ) -> Sequence[Introduction]:
+        offered_to_me = and_(
+            Introduction.target_id == member_id,
+            or_(
+                Introduction.status.in_(("forwarded", "accepted")),
+                Introduction.declined_by == "target",
+            ),
+        )
         query = select(Introduction).where(
             or_(
                 Introduction.requester_id == member_id,
                 Introduction.intermediary_id == member_id,
-                Introduction.target_id == member_id,
+                offered_to_me,
             )
         )
         if after is not None:

@@ -37,7 +37,7 @@ async def get_my_introduction(
     introduction_id: uuid.UUID, me: CurrentMember, session: SessionDep
 ) -> Introduction:
     introduction = await IntroductionRepository(session).get(introduction_id)
-    if introduction is None or introduction.role_of(me.id) is None:
+    if introduction is None or introduction.visible_role(me.id) is None:
         raise NotFound(f"You have no introduction {introduction_id}.")
     return introduction
 
