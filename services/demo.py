@@ -23,24 +23,96 @@ DEMO_MEMBERS = (
 )
 
 
-async def load_demo(base_url: str) -> int:
+# (inviter, invitee, inviter's rating, invitee's rating, how they met), by first name.
+DEMO_CONNECTIONS = (
+    ("ada", "alan", 9, 8, "coffee"),
+    ("ada", "tim", 7, 7, "worked_together"),
+    ("alan", "grace", 8, 9, "meal"),
+    ("grace", "katherine", 9, 9, "beer"),
+    ("tim", "katherine", 4, 5, "event"),
+    ("linus", "rita", 8, 7, "coffee"),
+    ("alan", "linus", 6, 6, "known_online"),
+    ("rachel", "tim", 3, 2, "never_met"),
+)
+# Waiting in Ada's inbox, so that her first sign-in has something to decide.
+DEMO_OPEN_INVITATIONS = (("rachel", "ada", "never_met"), ("rita", "ada", "coffee"))
+
+
+async def _register(client: httpx.AsyncClient) -> int:
     created = 0
+    for email, name, headline, area in DEMO_MEMBERS:
+        response = await client.post(
+            "/v1/auth/register",
+            json={
+                "email": email,
+                "password": DEMO_PASSWORD,
+                "name": name,
+                "headline": headline,
+                "market_area": area,
+            },
+        )
+        if response.status_code == 201:
+            created += 1
+        elif response.status_code != 409:
+            raise RuntimeError(f"demo member {email}: {response.status_code} {response.text}")
+    return created
+
+
+async def _sign_in(client: httpx.AsyncClient) -> dict[str, tuple[str, dict[str, str]]]:
+    """First name -> (member id, auth headers)."""
+    members = {}
+    for email, *_ in DEMO_MEMBERS:
+        token = await client.post(
+            "/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        me = (await client.get("/v1/me", headers=headers)).json()
+        members[email.split("@")[0]] = (me["member_id"], headers)
+    return members
+
+
+async def _invite(
+    client: httpx.AsyncClient,
+    members: dict[str, tuple[str, dict[str, str]]],
+    inviter: str,
+    invitee: str,
+    how_we_met: str,
+    rating: int | None,
+) -> str | None:
+    """The invitation's id, or None if they are connected or invited already (a rerun)."""
+    body: dict[str, object] = {
+        "to_member_id": members[invitee][0],
+        "how_we_met": how_we_met,
+        "note": f"Hello {invitee.title()}, let's stay in touch!",
+    }
+    if rating is not None:
+        body["my_rating"] = rating
+    response = await client.post("/v1/invitations", json=body, headers=members[inviter][1])
+    if response.status_code == 409:
+        return None
+    if response.status_code != 201:
+        raise RuntimeError(f"demo invitation {inviter}->{invitee}: {response.text}")
+    invitation_id: str = response.json()["invitation_id"]
+    return invitation_id
+
+
+async def load_demo(base_url: str) -> int:
+    """Members, their connections (through invitations, like real ones) and two open
+    invitations for Ada. Returns how many members were new."""
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        for email, name, headline, area in DEMO_MEMBERS:
-            response = await client.post(
-                "/v1/auth/register",
-                json={
-                    "email": email,
-                    "password": DEMO_PASSWORD,
-                    "name": name,
-                    "headline": headline,
-                    "market_area": area,
-                },
-            )
-            if response.status_code == 201:
-                created += 1
-            elif response.status_code != 409:
-                raise RuntimeError(f"demo member {email}: {response.status_code} {response.text}")
+        created = await _register(client)
+        members = await _sign_in(client)
+        await client.patch("/v1/me", json={"is_recruiter": True}, headers=members["rachel"][1])
+        for inviter, invitee, inviter_rates, invitee_rates, how in DEMO_CONNECTIONS:
+            invitation = await _invite(client, members, inviter, invitee, how, inviter_rates)
+            if invitation is not None:
+                await client.post(
+                    f"/v1/invitations/{invitation}/accept",
+                    json={"rating": invitee_rates},
+                    headers=members[invitee][1],
+                )
+        for inviter, invitee, how in DEMO_OPEN_INVITATIONS:
+            await _invite(client, members, inviter, invitee, how, None)
     return created
 
 
