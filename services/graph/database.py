@@ -7,6 +7,7 @@ from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
+    NotificationMinimumSeverity,
     Query,
     RoutingControl,
     unit_of_work,
@@ -23,7 +24,11 @@ def create_driver(settings: Neo4jSettings) -> AsyncDriver:
         if settings.user and settings.password
         else None
     )
-    return AsyncGraphDatabase.driver(settings.uri, auth=auth)
+    # Server notifications (such as a property key no node has yet, on a new graph) are
+    # advice for query authors, not events worth a warning in every request's log.
+    return AsyncGraphDatabase.driver(
+        settings.uri, auth=auth, notifications_min_severity=NotificationMinimumSeverity.OFF
+    )
 
 
 class Graph:
