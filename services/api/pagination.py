@@ -9,10 +9,13 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from rapport_common.web.problems import Problem
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size, at most 100")]
 CursorQuery = Annotated[
@@ -53,3 +56,19 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return datetime.fromisoformat(sort_key), row_id
     except ValueError as exc:
         raise InvalidCursor("The cursor is not one this API issued; start from page one.") from exc
+
+
+def newest_first(
+    query: Select[Row],
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> Select[Row]:
+    """A keyset page, newest first, with one extra row to tell whether more follow.
+
+    ``after`` is the (created_at, id) of the previous page's last row; the row-value
+    comparison lets PostgreSQL walk the (…, created_at) index straight to the page."""
+    if after is not None:
+        query = query.where(tuple_(created_at, row_id) < tuple_(*after))
+    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)

@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.introductions.models import Introduction
+from services.api.pagination import newest_first
 
 
 class IntroductionRepository:
@@ -46,13 +47,5 @@ class IntroductionRepository:
                 offered_to_me,
             )
         )
-        if after is not None:
-            created_at, last_id = after
-            query = query.where(
-                or_(
-                    Introduction.created_at < created_at,
-                    and_(Introduction.created_at == created_at, Introduction.id < last_id),
-                )
-            )
-        query = query.order_by(Introduction.created_at.desc(), Introduction.id.desc())
-        return (await self.session.execute(query.limit(limit + 1))).scalars().all()
+        query = newest_first(query, Introduction.created_at, Introduction.id, limit, after)
+        return (await self.session.execute(query)).scalars().all()

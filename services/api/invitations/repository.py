@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.invitations.models import OPEN_STATUSES, Invitation
 from services.api.members.models import Member
+from services.api.pagination import newest_first
 
 NEGATIVE_REFERRALS = ("denied", "false_claim")
 
@@ -100,15 +101,7 @@ class InvitationRepository:
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
     ) -> Sequence[Invitation]:
-        if after is not None:
-            created_at, row_id = after
-            query = query.where(
-                or_(
-                    Invitation.created_at < created_at,
-                    and_(Invitation.created_at == created_at, Invitation.id < row_id),
-                )
-            )
-        query = query.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit + 1)
+        query = newest_first(query, Invitation.created_at, Invitation.id, limit, after)
         return (await self.session.execute(query)).scalars().all()
 
 

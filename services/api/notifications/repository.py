@@ -2,11 +2,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.notifications.models import Notification, NudgeSettings
+from services.api.pagination import newest_first
 
 
 class NotificationRepository:
@@ -31,16 +32,8 @@ class NotificationRepository:
         query = select(Notification).where(Notification.member_id == member_id)
         if unread_only:
             query = query.where(Notification.read_at.is_(None))
-        if after is not None:
-            created_at, last_id = after
-            query = query.where(
-                or_(
-                    Notification.created_at < created_at,
-                    and_(Notification.created_at == created_at, Notification.id < last_id),
-                )
-            )
-        query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
-        return (await self.session.execute(query.limit(limit + 1))).scalars().all()
+        query = newest_first(query, Notification.created_at, Notification.id, limit, after)
+        return (await self.session.execute(query)).scalars().all()
 
     async def nudge_settings(self, member_id: uuid.UUID) -> NudgeSettings | None:
         return await self.session.get(NudgeSettings, member_id)

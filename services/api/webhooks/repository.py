@@ -6,6 +6,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.members.models import Member
+from services.api.pagination import newest_first
 from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 
@@ -43,16 +44,8 @@ class WebhookRepository:
         self, member_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None
     ) -> Sequence[WebhookEndpoint]:
         query = select(WebhookEndpoint).where(WebhookEndpoint.member_id == member_id)
-        if after is not None:
-            created_at, last_id = after
-            query = query.where(
-                or_(
-                    WebhookEndpoint.created_at < created_at,
-                    and_(WebhookEndpoint.created_at == created_at, WebhookEndpoint.id < last_id),
-                )
-            )
-        query = query.order_by(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id.desc())
-        return (await self.session.execute(query.limit(limit + 1))).scalars().all()
+        query = newest_first(query, WebhookEndpoint.created_at, WebhookEndpoint.id, limit, after)
+        return (await self.session.execute(query)).scalars().all()
 
     async def message_for_update(
         self, endpoint_id: uuid.UUID, message_id: str
