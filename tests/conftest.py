@@ -29,6 +29,8 @@ from services.api.main import create_app as create_api_app
 from services.graph.database import Graph, create_driver
 from services.graph.main import create_app as create_graph_app
 from services.notifier.queue import JobQueue
+from services.notifier.relay import relay_pending
+from services.notifier.worker import build_worker
 
 TEST_DATABASE = "rapport_test"
 
@@ -241,3 +243,33 @@ async def project_outbox(session: AsyncSession, graph_client: httpx.AsyncClient)
         assert response.status_code == 200, response.text
         applied += response.json()["applied"]
     return applied
+
+
+@pytest.fixture
+def run_worker(
+    settings: Settings,
+    committed_db: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+    graph_client: httpx.AsyncClient,
+) -> Callable[[], Awaitable[None]]:
+    """Relay the outbox, then run the real worker in burst mode until the queue is empty
+    (the graph service in-process, over ASGI)."""
+
+    async def run() -> None:
+        await relay_pending(committed_db, queue, batch_size=500)
+        worker = build_worker(
+            settings,
+            ctx={
+                "sessionmaker": committed_db,
+                "graph_client": graph_client,
+                "run_relay": False,
+                "serve_health": False,
+            },
+            burst=True,
+            handle_signals=False,
+            poll_delay=0.05,
+        )
+        await worker.main()
+        await worker.close()
+
+    return run

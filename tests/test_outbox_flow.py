@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -16,7 +17,6 @@ from services.graph import queries
 from services.graph.database import Graph
 from services.notifier.queue import JobQueue
 from services.notifier.relay import OutboxRelay, relay_pending, requeue_stalled
-from services.notifier.worker import build_worker
 from tests.conftest import eventually
 from tests.factories import register
 
@@ -31,25 +31,12 @@ async def test_one_event_travels_from_the_api_to_neo4j(
     committed_db: async_sessionmaker[AsyncSession],
     queue: JobQueue,
     graph: Graph,
-    graph_client: httpx.AsyncClient,
+    run_worker: Callable[[], Awaitable[None]],
 ) -> None:
     member_id = await register(committed_client, name="Alan Turing")
 
     assert await relay_pending(committed_db, queue, batch_size=10) == 1
-    worker = build_worker(
-        settings,
-        ctx={
-            "sessionmaker": committed_db,
-            "graph_client": graph_client,
-            "run_relay": False,
-            "serve_health": False,
-        },
-        burst=True,
-        handle_signals=False,
-        poll_delay=0.05,
-    )
-    await worker.main()
-    await worker.close()
+    await run_worker()
 
     nodes = await graph.read(queries.GET_MEMBER, member_id=str(member_id))
     assert [node["name"] for node in nodes] == ["Alan Turing"]

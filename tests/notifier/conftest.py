@@ -1,18 +1,13 @@
 import email
 import email.policy
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.settings import Settings
-from services.notifier.queue import JobQueue
-from services.notifier.relay import relay_pending
-from services.notifier.worker import build_worker
 from tests.conftest import SteppingClock
 
 
@@ -49,32 +44,3 @@ def worker_ctx(
 ) -> dict[str, Any]:
     """What cron jobs get from the worker, with a clock the test moves."""
     return {"settings": settings, "sessionmaker": committed_db, "clock": SteppingClock()}
-
-
-@pytest.fixture
-async def run_worker(
-    settings: Settings,
-    committed_db: async_sessionmaker[AsyncSession],
-    queue: JobQueue,
-    graph_client: httpx.AsyncClient,
-) -> AsyncIterator[Any]:
-    """Relay the outbox, then run the real worker in burst mode until the queue is empty."""
-
-    async def run() -> None:
-        await relay_pending(committed_db, queue, batch_size=500)
-        worker = build_worker(
-            settings,
-            ctx={
-                "sessionmaker": committed_db,
-                "graph_client": graph_client,
-                "run_relay": False,
-                "serve_health": False,
-            },
-            burst=True,
-            handle_signals=False,
-            poll_delay=0.05,
-        )
-        await worker.main()
-        await worker.close()
-
-    yield run
