@@ -15,6 +15,7 @@ from rapport_common.events import EVENT_PAYLOADS, EventEnvelope
 from rapport_common.logging import request_id_var
 
 OUTBOX_CHANNEL = "rapport_outbox"
+_NOTIFIED_KEY = "rapport_outbox_notified_in"
 
 
 class OutboxEvent(Base):
@@ -71,6 +72,10 @@ async def record_event(
         created_at=utcnow(),
     )
     session.add(event)
-    # NOTIFY is transactional: it is delivered on commit and dropped on rollback.
-    await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+    # NOTIFY is transactional: it is delivered on commit and dropped on rollback. One per
+    # transaction wakes the relay, which then takes every new row.
+    transaction = session.get_transaction()
+    if session.info.get(_NOTIFIED_KEY) is not transaction:
+        await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+        session.info[_NOTIFIED_KEY] = transaction
     return event

@@ -33,19 +33,6 @@ class Quota:
         }
 
 
-async def _is_throttled(
-    repository: InvitationRepository,
-    settings: InvitationSettings,
-    inviter: uuid.UUID,
-    now: datetime,
-) -> bool:
-    since = now - timedelta(days=settings.throttle_window_days)
-    decided, negative = await repository.decided_outcomes(inviter, since)
-    return decided >= settings.throttle_min_decided and (
-        negative / decided >= settings.throttle_negative_share
-    )
-
-
 async def take_quota(
     repository: InvitationRepository,
     settings: InvitationSettings,
@@ -55,10 +42,15 @@ async def take_quota(
     """Check every limit for one more invitation, or raise 429. Locks the inviter's row,
     so concurrent sends by one member are counted one after the other."""
     await repository.lock_inviter(inviter)
-    throttled = await _is_throttled(repository, settings, inviter, now)
+    record = await repository.sending_record(
+        inviter, now - WEEK, now - timedelta(days=settings.throttle_window_days)
+    )
+    throttled = record.decided >= settings.throttle_min_decided and (
+        record.negative / record.decided >= settings.throttle_negative_share
+    )
     limit = settings.throttled_weekly_limit if throttled else settings.weekly_limit
-    sent = await repository.sent_since(inviter, now - WEEK)
-    if len(sent) >= limit:
+    if record.sent_this_week >= limit:
+        sent = await repository.sent_since(inviter, now - WEEK)
         # The count drops below the limit when the (len - limit + 1)-th oldest leaves.
         frees_at = sent[len(sent) - limit] + WEEK
         retry = max(1, int((frees_at - now).total_seconds()) + 1)
@@ -73,10 +65,9 @@ async def take_quota(
             headers={"Retry-After": str(retry), **Quota(limit, 0, retry).headers()},
             throttled=throttled,
         )
-    open_count = await repository.count_open_sent(inviter)
-    if open_count >= settings.pending_cap:
+    if record.open >= settings.pending_cap:
         raise TooManyInvitations(
-            f"You have {open_count} invitations waiting for an answer, the most allowed at "
+            f"You have {record.open} invitations waiting for an answer, the most allowed at "
             "once; withdraw some or wait for answers.",
             headers={
                 "Retry-After": str(PENDING_RETRY_SECONDS),
@@ -84,5 +75,6 @@ async def take_quota(
                 "RateLimit": f'"pending";r=0;t={PENDING_RETRY_SECONDS}',
             },
         )
-    reset = int((sent[0] + WEEK - now).total_seconds()) if sent else WEEK_SECONDS
-    return Quota(limit, limit - len(sent) - 1, max(reset, 0))
+    oldest = record.oldest_this_week
+    reset = int((oldest + WEEK - now).total_seconds()) if oldest else WEEK_SECONDS
+    return Quota(limit, limit - record.sent_this_week - 1, max(reset, 0))

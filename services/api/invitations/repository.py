@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -10,6 +11,15 @@ from services.api.members.models import Member
 from services.api.pagination import newest_first
 
 NEGATIVE_REFERRALS = ("denied", "false_claim")
+
+
+@dataclass(frozen=True)
+class SendingRecord:
+    sent_this_week: int
+    oldest_this_week: datetime | None
+    open: int
+    decided: int
+    negative: int
 
 
 class InvitationRepository:
@@ -58,28 +68,37 @@ class InvitationRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
-    async def count_open_sent(self, inviter: uuid.UUID) -> int:
-        query = select(func.count()).where(
-            Invitation.inviter_id == inviter, Invitation.status.in_(OPEN_STATUSES)
+    async def sending_record(
+        self, inviter: uuid.UUID, week_since: datetime, window_since: datetime
+    ) -> SendingRecord:
+        """Everything the sending limits need, in one pass over the inviter's invitations:
+        sent this week (and the oldest of those), open now, and among those closed since
+        ``window_since`` how many were decided and how many went badly (declined,
+        reported, or with a denied or false referral claim)."""
+        decided = Invitation.status.in_(("accepted", "declined")) & (
+            Invitation.closed_at > window_since
         )
-        return (await self.session.execute(query)).scalar_one()
-
-    async def decided_outcomes(self, inviter: uuid.UUID, since: datetime) -> tuple[int, int]:
-        """(decided, negative) among the inviter's invitations closed since ``since``:
-        negative = declined, reported, or with a denied or false referral claim."""
-        negative = or_(
-            Invitation.status == "declined", Invitation.referral_status.in_(NEGATIVE_REFERRALS)
+        negative = decided & (
+            (Invitation.status == "declined") | Invitation.referral_status.in_(NEGATIVE_REFERRALS)
         )
+        this_week = Invitation.created_at > week_since
         query = select(
-            func.count(),
+            func.count().filter(this_week),
+            func.min(Invitation.created_at).filter(this_week),
+            func.count().filter(Invitation.status.in_(OPEN_STATUSES)),
+            func.count().filter(decided),
             func.count().filter(negative),
         ).where(
             Invitation.inviter_id == inviter,
-            Invitation.status.in_(("accepted", "declined")),
-            Invitation.closed_at > since,
+            # Older, closed invitations cannot count towards any limit.
+            or_(
+                Invitation.created_at > min(week_since, window_since),
+                Invitation.status.in_(OPEN_STATUSES),
+                Invitation.closed_at > window_since,
+            ),
         )
-        decided, negatives = (await self.session.execute(query)).one()
-        return decided, negatives
+        row = (await self.session.execute(query)).one()
+        return SendingRecord(*row)
 
     def box_query(self, member_id: uuid.UUID, box: str, now: datetime) -> Select[Invitation]:
         if box == "sent":

@@ -133,8 +133,8 @@ async def _create(
     invitation.status = "pending"
     invitation.created_at = ctx.now
     try:
-        async with ctx.session.begin_nested():
-            await ctx.invitations.add(invitation)
+        # No savepoint: on a conflict the whole request fails anyway, with a 409.
+        await ctx.invitations.add(invitation)
     except IntegrityError as exc:  # the invitee sent theirs at the same moment
         raise InvitationExists(f"An invitation between you and {invitee.name} is open.") from exc
     await record_event(

@@ -245,8 +245,10 @@ async def settle_referral(ctx: InvitationContext, invitation: Invitation, confir
 
 async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
     """Evaluate the invitee's policy; carry out the action when its rule is automatic."""
-    members = await ctx.members.get_many({invitation.inviter_id, invitation.invitee_id})
-    inviter, invitee = members[invitation.inviter_id], members[invitation.invitee_id]
+    # Usually already in the session (sending loaded both): no query then.
+    inviter = await ctx.members.get(invitation.inviter_id)
+    invitee = await ctx.members.get(invitation.invitee_id)
+    assert inviter is not None and invitee is not None  # foreign keys
     stored = await policies.get_policy(ctx.policies, invitee.id)
     mutuals = (
         await ctx.graph.mutual_strengths(invitee.id, inviter.id, ctx.now)
