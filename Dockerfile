@@ -15,4 +15,4 @@ RUN uv sync --frozen --no-dev
 RUN useradd --system --uid 10001 rapport && mkdir -p /data/mail && chown rapport /data/mail
 USER rapport
 EXPOSE 8000 8001
-CMD ["uvicorn", "services.api.main:build", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["sh", "-c", "exec uvicorn services.api.main:build --factory --host 0.0.0.0 --port 8000 --workers ${RAPPORT_API__WORKERS:-2}"]

@@ -72,6 +72,8 @@ class NotifierSettings(BaseModel):
 
 class ApiSettings(BaseModel):
     port: int = 8000
+    # Processes serving the API; one per core uses the machine (the app is stateless).
+    workers: int = 2
     cors_origins: list[str] = ["http://localhost:3000"]
     public_url: str = "http://127.0.0.1:8000"
 

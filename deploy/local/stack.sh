@@ -210,7 +210,8 @@ up() {
     start_process graph "$RAPPORT_GRAPH__PORT" "$VENV/uvicorn" services.graph.main:build --factory \
         --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log
     start_process api "$RAPPORT_API__PORT" "$VENV/uvicorn" services.api.main:build --factory \
-        --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log
+        --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log \
+        --workers "${RAPPORT_API__WORKERS:-2}"
     start_process notifier "$RAPPORT_NOTIFIER__PORT" "$VENV/python" -m services.notifier
     wait_for graph 60 http_ready "http://127.0.0.1:$RAPPORT_GRAPH__PORT/readyz"
     wait_for api 60 http_ready "http://127.0.0.1:$RAPPORT_API__PORT/readyz"
