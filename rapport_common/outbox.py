@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Identity, Index, String, Text, func, select, text
+from sqlalchemy import BigInteger, Identity, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,7 +15,6 @@ from rapport_common.events import EVENT_PAYLOADS, EventEnvelope
 from rapport_common.logging import request_id_var
 
 OUTBOX_CHANNEL = "rapport_outbox"
-_NOTIFIED_KEY = "rapport_outbox_notified_in"
 
 
 class OutboxEvent(Base):
@@ -71,11 +70,6 @@ async def record_event(
         request_id=request_id_var.get(),
         created_at=utcnow(),
     )
+    # The table's trigger sends NOTIFY on commit (migration "outbox notify trigger").
     session.add(event)
-    # NOTIFY is transactional: it is delivered on commit and dropped on rollback. One per
-    # transaction wakes the relay, which then takes every new row.
-    transaction = session.get_transaction()
-    if session.info.get(_NOTIFIED_KEY) is not transaction:
-        await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
-        session.info[_NOTIFIED_KEY] = transaction
     return event

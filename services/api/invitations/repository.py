@@ -3,14 +3,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.connections.models import Connection
 from services.api.invitations.models import OPEN_STATUSES, Invitation
 from services.api.members.models import Member
 from services.api.pagination import newest_first
 
 NEGATIVE_REFERRALS = ("denied", "false_claim")
+
+
+@dataclass(frozen=True)
+class PairState:
+    connected: bool
+    open_invitation_id: uuid.UUID | None
+    open_invitation_inviter_id: uuid.UUID | None
+    last_withdrawn_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -37,23 +46,34 @@ class InvitationRepository:
         await self.session.flush()
         return invitation
 
-    async def open_between(self, a: uuid.UUID, b: uuid.UUID) -> Invitation | None:
-        query = select(Invitation).where(
-            Invitation.status.in_(OPEN_STATUSES),
-            or_(
-                and_(Invitation.inviter_id == a, Invitation.invitee_id == b),
-                and_(Invitation.inviter_id == b, Invitation.invitee_id == a),
-            ),
+    async def pair_state(self, inviter: uuid.UUID, invitee: uuid.UUID) -> PairState:
+        """In one round trip: are they connected, is an invitation open between them
+        (either way), and when did this inviter last withdraw one to this invitee."""
+        low, high = Connection.pair(inviter, invitee)
+        either_way = or_(
+            and_(Invitation.inviter_id == inviter, Invitation.invitee_id == invitee),
+            and_(Invitation.inviter_id == invitee, Invitation.invitee_id == inviter),
         )
-        return (await self.session.execute(query)).scalars().first()
-
-    async def last_withdrawn_at(self, inviter: uuid.UUID, invitee: uuid.UUID) -> datetime | None:
-        query = select(func.max(Invitation.closed_at)).where(
-            Invitation.inviter_id == inviter,
-            Invitation.invitee_id == invitee,
-            Invitation.status == "withdrawn",
+        open_invitation = (
+            select(Invitation.id, Invitation.inviter_id)
+            .where(Invitation.status.in_(OPEN_STATUSES), either_way)
+            .limit(1)
+            .subquery()
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        query = select(
+            exists().where(Connection.member_low_id == low, Connection.member_high_id == high),
+            select(open_invitation.c.id).scalar_subquery(),
+            select(open_invitation.c.inviter_id).scalar_subquery(),
+            select(func.max(Invitation.closed_at))
+            .where(
+                Invitation.inviter_id == inviter,
+                Invitation.invitee_id == invitee,
+                Invitation.status == "withdrawn",
+            )
+            .scalar_subquery(),
+        )
+        connected, open_id, open_inviter, withdrawn_at = (await self.session.execute(query)).one()
+        return PairState(connected, open_id, open_inviter, withdrawn_at)
 
     async def lock_inviter(self, inviter: uuid.UUID) -> None:
         """Serialize one member's sends, so two at once cannot both pass a limit."""

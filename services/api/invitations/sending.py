@@ -14,6 +14,7 @@ from services.api.invitations.limits import Quota, take_quota
 from services.api.invitations.models import Invitation
 from services.api.invitations.schemas import InvitationIn
 from services.api.members.models import Member
+from services.api.policies.schemas import Suggestion
 
 
 class CannotInvite(Problem):
@@ -52,18 +53,18 @@ async def _check_referral(ctx: InvitationContext, inviter: Member, data: Invitat
 
 
 async def _check_pair(ctx: InvitationContext, inviter: Member, invitee: Member) -> None:
-    if await ctx.connections.are_connected(inviter.id, invitee.id):
+    state = await ctx.invitations.pair_state(inviter.id, invitee.id)
+    if state.connected:
         raise AlreadyConnected(f"You and {invitee.name} are already connected.")
-    existing = await ctx.invitations.open_between(inviter.id, invitee.id)
-    if existing is not None:
-        mine = existing.inviter_id == inviter.id
+    if state.open_invitation_id is not None:
+        mine = state.open_invitation_inviter_id == inviter.id
         raise InvitationExists(
             f"You already invited {invitee.name}; wait for their answer."
             if mine
             else f"{invitee.name} already invited you; accept or decline their invitation.",
-            invitation_id=str(existing.id),
+            invitation_id=str(state.open_invitation_id),
         )
-    withdrawn_at = await ctx.invitations.last_withdrawn_at(inviter.id, invitee.id)
+    withdrawn_at = state.last_withdrawn_at
     block = timedelta(days=ctx.settings.invitations.reinvite_block_days)
     if withdrawn_at is not None and withdrawn_at + block > ctx.now:
         until = withdrawn_at + block
@@ -94,11 +95,11 @@ async def send(
         referrer_id=data.referred_by_member_id,
         referral_status=referral_status,
     )
-    await _create(ctx, inviter, invitee, invitation)
+    suggestion = await _create(ctx, inviter, invitee, invitation)
     if referral_status != "none":
         outcome = "requested" if referral_status == "unverified" else referral_status
         await transitions.record_referral(ctx, invitation, outcome)
-    await transitions.apply_policy(ctx, invitation)
+    await transitions.act_if_automatic(ctx, invitation, suggestion)
     return invitation, quota
 
 
@@ -121,17 +122,20 @@ async def send_introduced(
         referral_status="confirmed",
         introduction_id=introduction_id,
     )
-    await _create(ctx, requester, target, invitation)
-    await transitions.apply_policy(ctx, invitation)
+    suggestion = await _create(ctx, requester, target, invitation)
+    await transitions.act_if_automatic(ctx, invitation, suggestion)
     return invitation
 
 
 async def _create(
     ctx: InvitationContext, inviter: Member, invitee: Member, invitation: Invitation
-) -> None:
+) -> Suggestion:
+    """Store the invitation, with its suggestion already on it (one INSERT, no UPDATE)."""
     await _check_pair(ctx, inviter, invitee)
+    invitation.id = uuid.uuid4()
     invitation.status = "pending"
     invitation.created_at = ctx.now
+    suggestion = await transitions.suggest(ctx, invitation)
     try:
         # No savepoint: on a conflict the whole request fails anyway, with a 409.
         await ctx.invitations.add(invitation)
@@ -148,3 +152,4 @@ async def _create(
             referrer_id=invitation.referrer_id,
         ),
     )
+    return suggestion

@@ -245,6 +245,13 @@ async def settle_referral(ctx: InvitationContext, invitation: Invitation, confir
 
 async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
     """Evaluate the invitee's policy; carry out the action when its rule is automatic."""
+    suggestion = await suggest(ctx, invitation)
+    await act_if_automatic(ctx, invitation, suggestion)
+    return suggestion
+
+
+async def suggest(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
+    """Evaluate the invitee's policy and keep its suggestion on the invitation."""
     # Usually already in the session (sending loaded both): no query then.
     inviter = await ctx.members.get(invitation.inviter_id)
     invitee = await ctx.members.get(invitation.invitee_id)
@@ -269,14 +276,15 @@ async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Sugges
     )
     suggestion = evaluate(stored.policy, facts)
     invitation.suggestion = suggestion.model_dump(mode="json")
-    if suggestion.automatic and invitation.status == "pending":
-        await _apply_automatically(ctx, invitation, suggestion)
     return suggestion
 
 
-async def _apply_automatically(
+async def act_if_automatic(
     ctx: InvitationContext, invitation: Invitation, suggestion: Suggestion
 ) -> None:
+    """Carry out the suggestion when the member made its rule automatic."""
+    if not suggestion.automatic or invitation.status != "pending":
+        return
     action = suggestion.action
     if isinstance(action, AcceptAction):
         await accept(ctx, invitation, rating=None, how_we_met=None, automatic=True)
