@@ -62,6 +62,8 @@ class SmtpSettings(BaseModel):
 class GraphServiceSettings(BaseModel):
     url: str = "http://127.0.0.1:8001"
     port: int = 8001
+    # Processes serving the graph service; path scoring is Python, so one per core.
+    workers: int = 2
     timeout_seconds: float = 5.0
 
 

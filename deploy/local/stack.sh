@@ -208,7 +208,8 @@ up() {
     migrate
     [ "$infra_only" = --infra ] && return 0
     start_process graph "$RAPPORT_GRAPH__PORT" "$VENV/uvicorn" services.graph.main:build --factory \
-        --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log
+        --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log \
+        --workers "${RAPPORT_GRAPH__WORKERS:-2}"
     start_process api "$RAPPORT_API__PORT" "$VENV/uvicorn" services.api.main:build --factory \
         --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log \
         --workers "${RAPPORT_API__WORKERS:-2}"
