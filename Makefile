@@ -28,6 +28,16 @@ test: install
 	@status=0; RAPPORT_STACK=$(TEST_STACK) bash $(STACK) exec $(VENV)/pytest $(PYTEST_ARGS) || status=$$?; \
 	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=$(TEST_STACK) bash $(STACK) down; fi; exit $$status
 
+# Benchmarks (bench/README.md): a bench stack of their own (.local/bench, ports shifted by
+# 30000, a bigger Neo4j), stopped afterwards unless KEEP_STACK=1; its graph is scratch
+# data, loaded again by every run. SCALE=10k for a quick run.
+SCALE ?= 100k
+bench: install
+	@RAPPORT_STACK=bench NEO4J_HEAP=4g NEO4J_PAGECACHE_MB=3072 bash $(STACK) up --infra
+	@status=0; RAPPORT_STACK=bench bash $(STACK) exec $(VENV)/python -m bench --scale $(SCALE) || status=$$?; \
+	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=bench bash $(STACK) down && rm -rf .local/bench/neo4j; fi; \
+	 exit $$status
+
 lint: install
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .

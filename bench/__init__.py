@@ -1,0 +1,1 @@
+"""Rapport's benchmarks, run with ``make bench`` (see bench/README.md). Not tests."""

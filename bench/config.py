@@ -1,0 +1,81 @@
+"""What a run measures and where its processes listen: the sizes, the ports, the knobs.
+
+Every number a reader may want to change for a rerun is here, next to why it is what it
+is. The bench stack's own ports (PostgreSQL 35432, Redis 36379, Neo4j 37687) come from
+``deploy/local/stack.sh`` through the ``RAPPORT_*`` environment.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+STATE = ROOT / ".local" / "bench"
+DATA = STATE / "data"
+WORK = STATE / "bench-run"
+NEO4J_PID_FILE = STATE / "run" / "neo4j.pid"
+
+# The moment every strength is computed for: ages in the generated data count back
+# from it and every path query passes it as ``at``, so a rerun computes the same scores.
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+SEED = 20260101
+
+# Processes the bench starts itself, on loopback.
+API_PORT = 39000
+GRAPH_PORT = 39001
+NOTIFIER_HEALTH_PORT = 39002
+REFERENCE_PORT = 39003
+SMTP_PORT = 39025
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    members: int
+    connections: int  # the generator's target; duplicates it draws are dropped
+    market_areas: int
+    hub_cap: int  # the most connections a hub may have
+    # Measurement 1: introduction paths.
+    path_pairs: int  # per distance (2 and 3)
+    straightforward_samples: int  # the naive variable-length query, slow around hubs
+    checked_pairs: int  # compared with the brute-force answer
+
+
+SCALES = {
+    "10k": Scale("10k", 10_000, 250_000, 10, 2_500, 800, 100, 50),
+    "100k": Scale("100k", 100_000, 2_500_000, 40, 8_000, 800, 100, 50),
+}
+
+# Measurement 1.
+PATH_WARMUP = 200
+PATH_LATENCY_REQUESTS = 1_000  # at concurrency 1, per side
+PATH_WINDOW_SECONDS = 20.0  # at concurrency 16, per side, split into alternating rounds
+PATH_CONCURRENCY = 16
+REFERENCE_TIMEOUT_SECONDS = 5.0
+ROUNDS = 2
+
+# Measurement 2.
+API_MEMBERS = 200  # 19,900 pairs; registering is argon2-bound, so kept small
+API_CONCURRENCY = 64
+API_WARMUP_SECONDS = 5.0
+API_WINDOW_SECONDS = 30.0  # per side, split into alternating rounds
+
+# Measurement 3.
+DECLINES = 10_000
+DECLINE_RATE = 200.0  # offered per second
+NOTE_DEADLINE_SECONDS = 30.0  # after the last decline, how long notes may still arrive
+
+# Settings of the processes under test, raised so that the bench measures throughput
+# rather than the anti-spam limits (README: "Stop invitation spam").
+SERVICE_ENV = {
+    "RAPPORT_INVITATIONS__WEEKLY_LIMIT": "100000000",
+    "RAPPORT_INVITATIONS__PENDING_CAP": "100000000",
+    "RAPPORT_INVITATIONS__THROTTLE_MIN_DECIDED": "100000000",
+    "RAPPORT_AUTH__ACCESS_TOKEN_MINUTES": "600",
+    "RAPPORT_GRAPH__URL": f"http://127.0.0.1:{GRAPH_PORT}",
+    "RAPPORT_GRAPH__PORT": str(GRAPH_PORT),
+    "RAPPORT_API__PORT": str(API_PORT),
+    "RAPPORT_NOTIFIER__PORT": str(NOTIFIER_HEALTH_PORT),
+    "RAPPORT_SMTP__PORT": str(SMTP_PORT),
+}

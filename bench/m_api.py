@@ -1,0 +1,126 @@
+"""Measurement 2: the public API under a mix of invitation send / accept / decline at
+concurrency 64, against a bare FastAPI + asyncpg endpoint that inserts one row, in
+alternating rounds.
+
+Each of the 64 callers sends an invitation for a pair of members nobody has open, then
+plays the invitee: accepts (the pair is then connected, and never used again) or
+declines (the pair goes back to the pool). Every call counts as one operation.
+"""
+
+import asyncio
+import random
+import time
+from collections import deque
+from typing import Any
+
+from bench import config
+from bench.config import API_PORT, REFERENCE_PORT, SEED
+from bench.http import Connection
+from bench.load import Run, alternate, fixed_window
+from bench.members import HOW_WE_MET, Member
+from bench.stats import summary
+
+# Between turns, so the side that just ran has closed its extra connections: the two
+# apps' pools at their largest (2 x 30 each with two workers) exceed PostgreSQL's 100.
+SETTLE_SECONDS = 3.0
+NOTE = "Hello! We met at the product meetup last week; I would be glad to stay in touch."
+
+
+class ApiBench:
+    def __init__(self, members: list[Member]) -> None:
+        self.members = members
+        self.rng = random.Random(SEED)
+        c = config.API_CONCURRENCY
+        self.api = [Connection("127.0.0.1", API_PORT) for _ in range(c)]
+        self.bare = [Connection("127.0.0.1", REFERENCE_PORT) for _ in range(c)]
+        n = len(members)
+        pairs = [(a, b) if self.rng.random() < 0.5 else (b, a) for a in range(n) for b in range(a)]
+        self.rng.shuffle(pairs)
+        self.pool = deque(pairs)
+        self.open: list[tuple[str, tuple[int, int]] | None] = [None] * c
+        self.kinds: dict[str, list[float]] = {"send": [], "accept": [], "decline": []}
+
+    async def mix(self, worker: int, n: int) -> bool:
+        api, pending = self.api[worker], self.open[worker]
+        started = time.perf_counter()
+        if pending is None:
+            inviter, invitee = pair = self.pool.popleft()
+            response = await api.request(
+                "POST",
+                "/v1/invitations",
+                {
+                    "to_member_id": self.members[invitee].member_id,
+                    "note": NOTE,
+                    "how_we_met": self.rng.choice(HOW_WE_MET),
+                },
+                self.members[inviter].headers,
+            )
+            if response.status != 201:
+                raise RuntimeError(f"send {response.status}: {response.body[:200]!r}")
+            body = response.json()
+            if body["status"] in ("pending", "awaiting_answer"):
+                self.open[worker] = (body["invitation_id"], pair)
+            kind = "send"
+        else:
+            self.open[worker] = None
+            invitation_id, pair = pending
+            headers = self.members[pair[1]].headers
+            path = f"/v1/invitations/{invitation_id}"
+            if self.rng.random() < 0.5:
+                kind = "accept"
+                body = {"rating": self.rng.randint(1, 10)}
+                response = await api.request("POST", f"{path}/accept", body, headers)
+            else:
+                kind = "decline"
+                response = await api.request("POST", f"{path}/decline", None, headers)
+                self.pool.append(pair)
+            if response.status != 200:
+                raise RuntimeError(f"{kind} {response.status}: {response.body[:200]!r}")
+        self.kinds[kind].append(time.perf_counter() - started)
+        return True
+
+    async def insert(self, worker: int, n: int) -> bool:
+        inviter, invitee = self.pool[n % len(self.pool)]
+        response = await self.bare[worker].request(
+            "POST",
+            "/rows",
+            {
+                "inviter_id": self.members[inviter].member_id,
+                "invitee_id": self.members[invitee].member_id,
+                "note": NOTE,
+            },
+        )
+        if response.status != 201:
+            raise RuntimeError(f"insert {response.status}: {response.body[:200]!r}")
+        return True
+
+    async def measure(self) -> dict[str, Any]:
+        c = config.API_CONCURRENCY
+        await fixed_window(self.mix, config.API_WARMUP_SECONDS, c)
+        await asyncio.sleep(SETTLE_SECONDS)
+        await fixed_window(self.insert, config.API_WARMUP_SECONDS, c)
+        await asyncio.sleep(SETTLE_SECONDS)
+        for kind in self.kinds.values():
+            kind.clear()
+        window = config.API_WINDOW_SECONDS / config.ROUNDS
+
+        async def api(_: int) -> Run:
+            return await fixed_window(self.mix, window, c)
+
+        async def bare(_: int) -> Run:
+            return await fixed_window(self.insert, window, c)
+
+        runs = await alternate({"api": api, "bare": bare}, config.ROUNDS, SETTLE_SECONDS)
+        for connection in (*self.api, *self.bare):
+            await connection.close()
+        api_rate, bare_rate = runs["api"].rate, runs["bare"].rate
+        return {
+            "members": len(self.members),
+            "concurrency": c,
+            "api": {
+                **runs["api"].report(),
+                "by_kind": {name: summary(values) for name, values in self.kinds.items()},
+            },
+            "bare_insert": runs["bare"].report(),
+            "api_to_bare": round(api_rate / bare_rate, 3) if bare_rate else None,
+        }

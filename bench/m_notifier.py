@@ -1,0 +1,147 @@
+"""Measurement 3: decline notes from the API call to the SMTP server's acceptance.
+
+Preparation (not measured, notifier stopped): one open invitation per decline, written
+into PostgreSQL; the outbox events left by earlier steps are set aside. Then the real notifier
+worker starts, pointed at the capturing SMTP server, and the declines are offered at a
+fixed rate (open loop). The capture records when each note was accepted, by
+notification id; the notifications table maps it to its invitation, whose decline call
+time the harness kept.
+"""
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench import config
+from bench.config import API_PORT, SEED
+from bench.http import Connection
+from bench.load import Offered, open_loop
+from bench.m_api import NOTE
+from bench.members import Member
+from bench.stats import summary
+from bench.stores import decline_notes, open_invitations, set_aside_outbox
+from rapport_common.settings import Settings
+from services.api.policies.evaluation import InvitationFacts, evaluate
+from services.api.policies.presets import DEFAULT_PRESET, PRESETS
+
+
+def read_capture(path: Path) -> dict[str, float]:
+    accepted: dict[str, float] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            notification, _, at = line.partition(" ")
+            accepted.setdefault(notification, float(at))
+    return accepted
+
+
+class NotifierBench:
+    def __init__(self, settings: Settings, members: list[Member], capture: Path) -> None:
+        self.settings, self.members, self.capture = settings, members, capture
+        self.api = [Connection("127.0.0.1", API_PORT) for _ in range(64)]
+        self.invitations: list[tuple[str, int]] = []  # (invitation id, invitee)
+
+    async def prepare(self) -> dict[str, Any]:
+        """One open invitation per decline, on distinct pairs, written straight into
+        PostgreSQL: sending 10,000 through the API takes minutes on a 2-core machine and
+        is measurement 2's business. The rows are what the API stores for a sent
+        invitation, with the suggestion the invitee's (default) policy makes."""
+        rng = random.Random(SEED + 3)
+        n = len(self.members)
+        pairs = [(a, b) if rng.random() < 0.5 else (b, a) for a in range(n) for b in range(a)]
+        pairs = rng.sample(pairs, config.DECLINES)
+        started = time.perf_counter()
+        rows = [
+            (
+                uuid.uuid4(),
+                uuid.UUID(self.members[inviter].member_id),
+                uuid.UUID(self.members[invitee].member_id),
+            )
+            for inviter, invitee in pairs
+        ]
+        facts = InvitationFacts("never_met", False, False, None, "none", False)
+        suggestion = evaluate(PRESETS[DEFAULT_PRESET].policy, facts).model_dump_json()
+        await open_invitations(self.settings, rows, NOTE, suggestion)
+        self.invitations = [(str(row[0]), pair[1]) for row, pair in zip(rows, pairs, strict=True)]
+        return {
+            "open_invitations_written": len(rows),
+            "seconds": round(time.perf_counter() - started, 1),
+            "outbox_events_set_aside": await set_aside_outbox(self.settings),
+        }
+
+    async def decline(self, worker: int, n: int) -> bool:
+        invitation_id, invitee = self.invitations[n]
+        response = await self.api[worker].request(
+            "POST",
+            f"/v1/invitations/{invitation_id}/decline",
+            None,
+            self.members[invitee].headers,
+        )
+        if response.status != 200:
+            raise RuntimeError(f"decline {response.status}: {response.body[:200]!r}")
+        return True
+
+    async def measure(self, start_notifier: Callable[[], Awaitable[None]]) -> dict[str, Any]:
+        await start_notifier()
+        count = len(self.invitations)
+        offered = await open_loop(self.decline, count, config.DECLINE_RATE, len(self.api))
+        last_call = time.time()
+        delivered = await self._wait_for_notes(count, last_call)
+        for connection in self.api:
+            await connection.close()
+        return self._report(offered, delivered, last_call)
+
+    async def _wait_for_notes(self, count: int, last_call: float) -> dict[str, float]:
+        """Notes accepted by the SMTP server, per invitation id, once all arrived or the
+        deadline after the last call passed."""
+        deadline = last_call + config.NOTE_DEADLINE_SECONDS
+        while True:
+            notes = await decline_notes(self.settings)
+            accepted = read_capture(self.capture)
+            delivered = {
+                invitation: accepted[notification]
+                for notification, invitation in notes.items()
+                if notification in accepted
+            }
+            if len(delivered) >= count or time.time() > deadline:
+                return delivered
+            await asyncio.sleep(1.0)
+
+    def _report(
+        self, offered: list[Offered], delivered: dict[str, float], last_call: float
+    ) -> dict[str, Any]:
+        """A note that never arrived counts at the deadline, so with any missing the
+        end-to-end percentiles are lower bounds."""
+        by_n = {o.n: o for o in offered}
+        cutoff = last_call + config.NOTE_DEADLINE_SECONDS
+        end_to_end, after_answer, missing = [], [], 0
+        for n, (invitation_id, _) in enumerate(self.invitations):
+            call = by_n[n]
+            accepted = delivered.get(invitation_id)
+            if accepted is None:
+                missing += 1
+                end_to_end.append(cutoff - call.started)
+                continue
+            end_to_end.append(accepted - call.started)
+            if call.seconds is not None:
+                after_answer.append(accepted - call.started - call.seconds)
+        first_call = min(o.started for o in offered)
+        last_note = max(delivered.values(), default=first_call)
+        span = last_note - first_call
+        return {
+            "declines_offered": len(offered),
+            "offered_per_second": config.DECLINE_RATE,
+            "offering_took_seconds": round(last_call - first_call, 1),
+            "decline_calls": summary([o.seconds for o in offered if o.seconds is not None]),
+            "decline_call_errors": sum(o.seconds is None for o in offered),
+            "notes_delivered": len(delivered),
+            "notes_missing": missing,
+            "deadline_after_last_call_seconds": config.NOTE_DEADLINE_SECONDS,
+            "end_to_end": summary(end_to_end) | {"lower_bound": missing > 0},
+            "api_answer_to_smtp": summary(after_answer),
+            "sustained_notes_per_second": round(len(delivered) / span, 1) if span > 0 else None,
+            "last_note_after_last_call_seconds": round(last_note - last_call, 1),
+        }

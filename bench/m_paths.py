@@ -1,0 +1,187 @@
+"""Measurement 1: introduction paths through the graph service's ``/internal/v1/paths``,
+against the two reference queries on the same Neo4j, on the same sampled pairs, in
+alternating rounds; and the service's answers checked against brute force."""
+
+import asyncio
+import random
+from typing import Any
+from urllib.parse import urlencode
+
+from neo4j import AsyncDriver
+
+from bench import config, paths_reference
+from bench.bruteforce import Expected, Strengths, compare, expected_paths, identical
+from bench.config import AT, GRAPH_PORT, Scale
+from bench.http import Connection
+from bench.load import Run, alternate, fixed_count, fixed_window
+from bench.network import Network, Pair, sample_pairs
+from bench.stats import summary
+from rapport_common.settings import StrengthSettings
+from services.graph.paths.service import HUB_DEGREE
+
+AT_PARAMETER = AT.strftime("%Y-%m-%dT%H:%M:%SZ")
+LIMIT = 5
+
+
+class PathsBench:
+    def __init__(self, scale: Scale, network: Network, driver: AsyncDriver) -> None:
+        self.scale, self.network, self.driver = scale, network, driver
+        self.pairs = sample_pairs(network, random.Random(config.SEED), scale.path_pairs)
+        self.connections = [
+            Connection("127.0.0.1", GRAPH_PORT) for _ in range(config.PATH_CONCURRENCY)
+        ]
+        self.answers: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def pair(self, n: int) -> Pair:
+        return self.pairs[n % len(self.pairs)]
+
+    async def endpoint(self, worker: int, n: int) -> bool:
+        pair = self.pair(n)
+        query = urlencode(
+            {"source": pair.source, "target": pair.target, "limit": LIMIT, "at": AT_PARAMETER}
+        )
+        response = await self.connections[worker].request("GET", f"/internal/v1/paths?{query}")
+        if response.status != 200:
+            raise RuntimeError(f"{response.status}: {response.body[:200]!r}")
+        self.answers[(pair.source, pair.target)] = response.json()
+        return True
+
+    async def shortest(self, worker: int, n: int) -> bool:
+        pair = self.pair(n)
+        timed = await paths_reference.run(
+            self.driver,
+            paths_reference.SHORTEST,
+            pair.source,
+            pair.target,
+            config.REFERENCE_TIMEOUT_SECONDS,
+        )
+        if timed.timed_out:
+            raise TimeoutError("shortestPath timed out")
+        return bool(timed.rows) and timed.rows[0]["hops"] == pair.distance
+
+    async def straightforward(self, pairs: list[Pair]) -> tuple[list[float], int]:
+        seconds, timeouts = [], 0
+        for pair in pairs:
+            timed = await paths_reference.run(
+                self.driver,
+                paths_reference.STRAIGHTFORWARD,
+                pair.source,
+                pair.target,
+                config.REFERENCE_TIMEOUT_SECONDS,
+            )
+            seconds.append(timed.seconds)
+            timeouts += timed.timed_out
+        return seconds, timeouts
+
+    async def latency(self) -> dict[str, Any]:
+        """Concurrency 1: per round, the service on a block of pairs, then shortestPath on
+        the same block, then the straightforward query on the block's first pairs."""
+        per_round = config.PATH_LATENCY_REQUESTS // config.ROUNDS
+        naive_per_round = self.scale.straightforward_samples // config.ROUNDS
+        base = config.PATH_WARMUP
+        service, shortest = Run(), Run()
+        naive: list[float] = []
+        timeouts = 0
+        for r in range(config.ROUNDS):
+            first = base + r * per_round
+            service.add(await fixed_count(self.endpoint, per_round, 1, first))
+            shortest.add(await fixed_count(self.shortest, per_round, 1, first))
+            block = [self.pair(first + i) for i in range(naive_per_round)]
+            seconds, timed_out = await self.straightforward(block)
+            naive += seconds
+            timeouts += timed_out
+        return {
+            "service": service.report(),
+            "shortest_path": shortest.report(),
+            "straightforward": {
+                **summary(naive),
+                "timeouts": timeouts,
+                "timeout_seconds": config.REFERENCE_TIMEOUT_SECONDS,
+            },
+        }
+
+    async def throughput(self) -> dict[str, Any]:
+        window = config.PATH_WINDOW_SECONDS / config.ROUNDS
+        c = config.PATH_CONCURRENCY
+        start = {"service": 10_000, "shortest": 10_000}
+
+        def side(name: str, op: Any) -> Any:
+            async def run(_: int) -> Run:
+                result = await fixed_window(op, window, c, start[name])
+                start[name] += len(result.latencies) + result.errors + c
+                return result
+
+            return run
+
+        runs = await alternate(
+            {
+                "service": side("service", self.endpoint),
+                "shortest": side("shortest", self.shortest),
+            },
+            config.ROUNDS,
+        )
+        return {"service": runs["service"].report(), "shortest_path": runs["shortest"].report()}
+
+    async def check(self) -> dict[str, Any]:
+        """The service's answers against brute force on pairs of both distances. A
+        difference is put down to the service's documented hub rule when every path it
+        left out runs between two hubs (both middle members above ``HUB_DEGREE``)."""
+        strengths = Strengths(self.network, StrengthSettings(), AT)
+        chosen = [p for p in self.pairs if p.distance == 2][: self.scale.checked_pairs // 2]
+        chosen += [p for p in self.pairs if p.distance == 3][: self.scale.checked_pairs // 2]
+        result: dict[str, Any] = {"pairs": len(chosen), "equal": 0, "identical": 0}
+        result |= {"explained_by_hub_rule": 0, "hub_degree": HUB_DEGREE}
+        mismatches = []
+        for pair in chosen:
+            key = (pair.source, pair.target)
+            if key not in self.answers:
+                await self.endpoint(0, self.pairs.index(pair))
+            answer = self.answers[key]
+            expected = await asyncio.to_thread(
+                expected_paths, self.network, strengths, pair.source, pair.target, LIMIT
+            )
+            difference = compare(expected, answer)
+            if difference is None:
+                result["equal"] += 1
+                result["identical"] += identical(expected, answer)
+                continue
+            mismatch = self.explain(pair, expected, answer, difference)
+            result["explained_by_hub_rule"] += mismatch["hub_rule"]
+            mismatches.append(mismatch)
+        result["mismatches"] = mismatches
+        return result
+
+    def explain(
+        self, pair: Pair, expected: Expected, answer: dict[str, Any], difference: str
+    ) -> dict[str, Any]:
+        net = self.network
+        given = {tuple(p["intermediaries"]) for p in answer["paths"]}
+        missing = [(ids, score) for ids, score in expected.paths if ids not in given]
+        degrees = [[net.degree(net.index[m]) for m in ids] for ids, _ in missing]
+        hub_rule = bool(missing) and all(len(d) == 2 and min(d) > HUB_DEGREE for d in degrees)
+        left_out = [
+            {"intermediaries": list(ids), "score": round(score, 6), "degrees": d}
+            for (ids, score), d in zip(missing, degrees, strict=True)
+        ]
+        return {
+            "source": pair.source,
+            "target": pair.target,
+            "distance": pair.distance,
+            "difference": difference,
+            "left_out": left_out,
+            "hub_rule": hub_rule,
+        }
+
+    async def measure(self) -> dict[str, Any]:
+        await fixed_count(self.endpoint, config.PATH_WARMUP, config.PATH_CONCURRENCY)
+        await fixed_count(self.shortest, config.PATH_WARMUP // 4, config.PATH_CONCURRENCY)
+        await self.straightforward(self.pairs[:2])
+        result = {
+            "pairs": {"distance_2": self.scale.path_pairs, "distance_3": self.scale.path_pairs},
+            "concurrency_1": await self.latency(),
+            f"concurrency_{config.PATH_CONCURRENCY}": await self.throughput(),
+            "checked_against_brute_force": await self.check(),
+        }
+        for connection in self.connections:
+            await connection.close()
+        return result

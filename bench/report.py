@@ -1,0 +1,162 @@
+"""The targets, checked against a run's results, as a printed table or Markdown.
+
+python -m bench.report bench/results/100k.json [--markdown]
+"""
+
+import argparse
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Results = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Line:
+    measurement: str
+    figure: str
+    get: Callable[[Results], float | None]
+    unit: str
+    target: str = ""
+    met: Callable[[float], bool] | None = None
+    at_least: Callable[[Results], bool] = lambda _: False  # the value is a lower bound
+
+
+def _dig(results: Results, *keys: str) -> Any:
+    value: Any = results
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _ratio(results: Results) -> float | None:
+    naive = _dig(results, "paths", "concurrency_1", "straightforward", "p99_ms")
+    ours = _dig(results, "paths", "concurrency_1", "service", "p99_ms")
+    return naive / ours if naive and ours else None
+
+
+def _checked(results: Results) -> float | None:
+    check = _dig(results, "paths", "checked_against_brute_force")
+    return check["equal"] / check["pairs"] if check and check["pairs"] else None
+
+
+def _hub_rule(results: Results) -> float | None:
+    check = _dig(results, "paths", "checked_against_brute_force")
+    return check.get("explained_by_hub_rule") if check else None
+
+
+def _notes_missing(results: Results) -> bool:
+    return bool(_dig(results, "notifier", "end_to_end", "lower_bound"))
+
+
+def _peak(name: str) -> Callable[[Results], float | None]:
+    return lambda r: _dig(r, "memory_peak_rss_mb", name, "sum")
+
+
+P1, P16 = ("paths", "concurrency_1"), ("paths", "concurrency_16")
+LINES = [
+    Line("1 paths", "service p50, c=1", lambda r: _dig(r, *P1, "service", "p50_ms"), "ms",
+         "<= 15", lambda v: v <= 15),
+    Line("1 paths", "service p95, c=1", lambda r: _dig(r, *P1, "service", "p95_ms"), "ms"),
+    Line("1 paths", "service p99, c=1", lambda r: _dig(r, *P1, "service", "p99_ms"), "ms",
+         "<= 60", lambda v: v <= 60),
+    Line("1 paths", "service p50, c=16", lambda r: _dig(r, *P16, "service", "p50_ms"),
+         "ms"),
+    Line("1 paths", "service p99, c=16", lambda r: _dig(r, *P16, "service", "p99_ms"), "ms"),
+    Line("1 paths", "service throughput, c=16", lambda r: _dig(r, *P16, "service", "per_second"),
+         "/s", ">= 150", lambda v: v >= 150),
+    Line("1 paths", "shortestPath p50, c=1",
+         lambda r: _dig(r, *P1, "shortest_path", "p50_ms"), "ms"),
+    Line("1 paths", "shortestPath p99, c=1",
+         lambda r: _dig(r, *P1, "shortest_path", "p99_ms"), "ms"),
+    Line("1 paths", "shortestPath throughput, c=16",
+         lambda r: _dig(r, *P16, "shortest_path", "per_second"), "/s"),
+    Line("1 paths", "straightforward p50, c=1",
+         lambda r: _dig(r, *P1, "straightforward", "p50_ms"), "ms"),
+    Line("1 paths", "straightforward p99, c=1",
+         lambda r: _dig(r, *P1, "straightforward", "p99_ms"), "ms"),
+    Line("1 paths", "straightforward timeouts",
+         lambda r: _dig(r, *P1, "straightforward", "timeouts"), ""),
+    Line("1 paths", "straightforward p99 / service p99", _ratio, "x", ">= 10",
+         lambda v: v >= 10),
+    Line("1 paths", "answers equal to brute force", _checked, "share", "= 1",
+         lambda v: v >= 1),
+    Line("1 paths", "differences from hub-to-hub paths left out", _hub_rule, ""),
+    Line("2 api", "send/accept/decline, c=64", lambda r: _dig(r, "api", "api", "per_second"),
+         "ops/s", ">= 800", lambda v: v >= 800),
+    Line("2 api", "mix p99, c=64", lambda r: _dig(r, "api", "api", "p99_ms"), "ms"),
+    Line("2 api", "bare insert, c=64", lambda r: _dig(r, "api", "bare_insert", "per_second"),
+         "ops/s"),
+    Line("2 api", "api / bare", lambda r: _dig(r, "api", "api_to_bare"), "x", ">= 0.65",
+         lambda v: v >= 0.65),
+    Line("3 notifier", "decline -> SMTP p50", lambda r: _dig(r, "notifier", "end_to_end",
+         "p50_ms"), "ms", at_least=_notes_missing),
+    Line("3 notifier", "decline -> SMTP p99", lambda r: _dig(r, "notifier", "end_to_end",
+         "p99_ms"), "ms", "<= 1500", lambda v: v <= 1500, _notes_missing),
+    Line("3 notifier", "notes delivered of 10,000",
+         lambda r: _dig(r, "notifier", "notes_delivered"), "", "= 10000", lambda v: v >= 10000),
+    Line("3 notifier", "sustained rate (200/s offered)",
+         lambda r: _dig(r, "notifier", "sustained_notes_per_second"), "/s", ">= 200",
+         lambda v: v >= 195),
+    Line("4 import", "connections into Neo4j",
+         lambda r: _dig(r, "import", "connections_per_second"), "/s", ">= 50000",
+         lambda v: v >= 50_000),
+    Line("5 memory", "api peak RSS (all its processes)", _peak("api"), "MiB"),
+    Line("5 memory", "graph peak RSS (all its processes)", _peak("graph"), "MiB"),
+    Line("5 memory", "notifier peak RSS (all its processes)", _peak("notifier"), "MiB"),
+    Line("5 memory", "neo4j peak RSS", _peak("neo4j"), "MiB"),
+]  # fmt: skip
+
+
+def _format(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    return f"{int(value):,}"
+
+
+def rows(results: Results) -> list[tuple[str, str, str, str, str]]:
+    out = []
+    for line in LINES:
+        value = line.get(results)
+        verdict = ""
+        if line.met is not None:
+            verdict = "-" if value is None else "met" if line.met(value) else "MISSED"
+        figure = f"{'>= ' if line.at_least(results) else ''}{_format(value)} {line.unit}".strip()
+        out.append((line.measurement, line.figure, figure, line.target, verdict))
+    return out
+
+
+def table(results: Results) -> str:
+    header = ("measurement", "figure", "value", "target", "")
+    body = rows(results)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in body]
+    rule = "  ".join("-" * w for w in widths)
+    title = "  ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True))
+    return "\n".join([title, rule, *lines])
+
+
+def markdown(results: Results) -> str:
+    lines = ["| measurement | figure | value | target | |", "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows(results)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Print a bench result as a table.")
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    results = json.loads(args.results.read_text())
+    print(markdown(results) if args.markdown else table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""One bench run: the data, the five measurements in order, the result file and table.
+
+    RAPPORT_STACK=bench bash deploy/local/stack.sh exec .venv/bin/python -m bench --scale 10k
+
+Expects the bench stack's stores (``stack.sh up --infra``); starts and stops every
+service itself. Order: import (4), paths (1), then with the API up: the notifier (3),
+the API against the bare endpoint (2); peak memory (5) is read as each process stops.
+"""
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import os
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import config, stores
+from bench.config import DATA, RESULTS, SCALES, SEED, WORK, Scale
+from bench.generate import dataset
+from bench.m_api import ApiBench
+from bench.m_import import counts, measure_import
+from bench.m_notifier import NotifierBench
+from bench.m_paths import PathsBench
+from bench.machine import CpuMeter, machine, versions
+from bench.members import Member, register
+from bench.network import load
+from bench.processes import Processes, http_ready, peak_rss_mb, port_open
+from bench.report import table
+from rapport_common.settings import Settings, get_settings
+from services.graph.database import Graph, create_driver
+
+STEPS = ("import", "paths", "notifier", "api")
+
+
+def say(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+class Bench:
+    def __init__(self, scale: Scale, settings: Settings, only: set[str]) -> None:
+        self.scale, self.settings, self.only = scale, settings, only
+        self.processes = Processes()
+        self.results: dict[str, Any] = {"scale": scale.name, "seed": SEED, "noise": {}}
+        self.memory: dict[str, Any] = {}
+
+    async def measured(self, name: str, work: Any) -> Any:
+        """Await ``work`` with the CPU meter running; keeps what else used the machine."""
+        meter = CpuMeter()
+        meter.start()
+        result = await work
+        self.results["noise"][name] = meter.stop()
+        return result
+
+    async def run(self) -> dict[str, Any]:
+        scale, settings = self.scale, self.settings
+        self.results |= {"started_at": datetime.now(UTC).isoformat(), "machine": machine()}
+        self.results["workers"] = {"api": settings.api.workers, "graph": settings.graph.workers}
+        self.results["versions"] = versions() | await stores.server_versions(settings)
+        say(f"data: {scale.members:,} members, about {scale.connections:,} connections")
+        data, manifest = await asyncio.to_thread(dataset, scale, SEED, DATA)
+        self.results["sizes"] = asdict(manifest) | {"files": str(data)}
+        await stores.reset(settings)
+        driver = create_driver(settings.neo4j)
+        try:
+            graph = Graph(driver, settings.neo4j)
+            components = await graph.read("CALL dbms.components() YIELD versions RETURN versions")
+            self.results["versions"]["neo4j_server"] = components[0]["versions"][0]
+            if "import" in self.only:
+                say("4/5 bulk import into Neo4j")
+                imported = await self.measured("import", measure_import(graph, data))
+                self.results["import"] = imported
+                say(f"   {imported['connections_per_second']:,} connections/s")
+            elif (await counts(graph))["connections"] != manifest.connections:
+                raise SystemExit("without the import, Neo4j must already hold this network")
+            if "paths" in self.only:
+                await self.paths(data, driver)
+            if self.only & {"notifier", "api"}:
+                await self.services()
+        finally:
+            await self.processes.stop_all()
+            await driver.close()
+            partial = WORK / f"{scale.name}.partial.json"
+            partial.write_text(json.dumps(self.results, indent=2, default=str) + "\n")
+        pid_file = config.NEO4J_PID_FILE
+        pid = (pid_file.read_text().split() if pid_file.exists() else None) or ["-"]
+        self.memory["neo4j"] = {"sum": peak_rss_mb(int(pid[0])) if pid[0].isdigit() else None}
+        self.results["memory_peak_rss_mb"] = self.memory
+        return self.results
+
+    async def paths(self, data: Path, driver: Any) -> None:
+        say("1/5 introduction paths: reading the generated network back")
+        network = await asyncio.to_thread(load, data / "members.csv", data / "connections.csv")
+        gc.freeze()  # millions of long-lived objects: keep the collector off them
+        say("1/5 introduction paths: graph service against the reference queries")
+        await self.graph_service()
+        bench = PathsBench(self.scale, network, driver)
+        self.results["paths"] = await self.measured("paths", bench.measure())
+        del bench, network
+        gc.unfreeze()
+        gc.collect()
+
+    async def graph_service(self) -> None:
+        if "graph" not in self.processes.started:
+            await self.processes.start(
+                "graph",
+                self.processes.uvicorn(
+                    "services.graph.main:build", config.GRAPH_PORT, self.settings.graph.workers
+                ),
+                http_ready(f"http://127.0.0.1:{config.GRAPH_PORT}/readyz"),
+            )
+
+    async def services(self) -> None:
+        await self.graph_service()  # the API's readiness asks for it
+        capture = WORK / "smtp-captured.txt"
+        capture.unlink(missing_ok=True)
+        await self.processes.start(
+            "smtp",
+            self.processes.python(
+                "-m", "bench.smtp_capture", "--port", str(config.SMTP_PORT), "--out", str(capture)
+            ),
+            port_open(config.SMTP_PORT),
+        )
+        await self.processes.start(
+            "api",
+            self.processes.uvicorn(
+                "services.api.main:build", config.API_PORT, self.settings.api.workers
+            ),
+            http_ready(f"http://127.0.0.1:{config.API_PORT}/readyz"),
+        )
+        say(f"   registering {config.API_MEMBERS} members through the API (argon2, not timed)")
+        registered = await register(config.API_MEMBERS, self.settings.auth)
+        members = registered.members
+        self.results["registration"] = {
+            "members": len(members),
+            "seconds": round(registered.seconds, 1),
+            "sign_in_401_right_after_registering": registered.sign_in_retries,
+        }
+
+        if "notifier" in self.only:
+            await self.notifier(members, capture)
+        if "api" in self.only:
+            say(f"2/5 public API: invitation mix at concurrency {config.API_CONCURRENCY}")
+            await self.processes.start(
+                "reference",
+                self.processes.uvicorn(
+                    "bench.reference_app:build", config.REFERENCE_PORT, self.settings.api.workers
+                ),
+                http_ready(f"http://127.0.0.1:{config.REFERENCE_PORT}/readyz"),
+            )
+            self.results["api"] = await self.measured("api", ApiBench(members).measure())
+        for name in ("api", "graph", "reference", "smtp"):
+            await self.stop(name)
+
+    async def notifier(self, members: list[Member], capture: Path) -> None:
+        say(f"3/5 notifier: {config.DECLINES:,} declines at {config.DECLINE_RATE:.0f}/s")
+        notifier = NotifierBench(self.settings, members, capture)
+        preparation = await notifier.prepare()
+
+        async def start_notifier() -> None:
+            await self.processes.start(
+                "notifier",
+                self.processes.python("-m", "services.notifier"),
+                http_ready(f"http://127.0.0.1:{config.NOTIFIER_HEALTH_PORT}/readyz"),
+            )
+
+        notes = await self.measured("notifier", notifier.measure(start_notifier))
+        self.results["notifier"] = notes | {"preparation": preparation}
+        await self.stop("notifier")
+
+    async def stop(self, name: str) -> None:
+        stopped = await self.processes.stop(name)
+        if stopped is not None and name in ("api", "graph", "notifier", "reference"):
+            self.memory[name] = stopped.peak_rss_mb
+
+
+def write(results: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{results['scale']}.json"
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(results, indent=2) + "\n")
+    temporary.rename(path)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run Rapport's benchmarks on the bench stack.")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="100k")
+    parser.add_argument(
+        "--only",
+        default=",".join(STEPS),
+        help="for working on the bench: a comma-separated subset of "
+        f"{', '.join(STEPS)} (without import, Neo4j must already hold the network)",
+    )
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    if not only <= set(STEPS):
+        parser.error(f"--only takes {', '.join(STEPS)}")
+    # Neo4j's notes on queries (unknown labels before the import, the naive query's
+    # warnings) would bury the progress lines.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    started = time.monotonic()
+    results = asyncio.run(Bench(SCALES[args.scale], get_settings(), only).run())
+    results["finished_at"] = datetime.now(UTC).isoformat()
+    results["bench_seconds"] = round(time.monotonic() - started, 1)
+    make_started = os.environ.get("BENCH_MAKE_STARTED")
+    if make_started:
+        results["make_seconds_until_results"] = round(time.time() - float(make_started), 1)
+    path = write(results)
+    print()
+    print(table(results))
+    print(f"\n{path} ({results['bench_seconds']:.0f} s)")

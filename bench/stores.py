@@ -1,0 +1,106 @@
+"""Direct access to the bench stack's PostgreSQL and Redis, for what the harness itself
+needs: a clean start, setting aside preparation work, and reading what the notifier did.
+Only the bench stack's own data (``.local/bench``) is ever touched."""
+
+import uuid
+from typing import Any
+
+import asyncpg
+from redis.asyncio import Redis
+
+from rapport_common.settings import Settings
+
+
+async def _connect(settings: Settings) -> Any:
+    pg = settings.postgres
+    return await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        user=pg.user,
+        password=pg.password.get_secret_value(),
+        database=pg.database,
+    )
+
+
+async def reset(settings: Settings) -> None:
+    """Empty every table the migrations made (the schema stays) and the job queue, so a
+    run starts from what a fresh stack has whatever the last run left."""
+    connection = await _connect(settings)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"
+        )
+        names = ", ".join(f'public."{row["tablename"]}"' for row in tables)
+        if names:
+            await connection.execute(f"TRUNCATE {names} CASCADE")
+        await connection.execute("DROP SCHEMA IF EXISTS bench_reference CASCADE")
+    finally:
+        await connection.close()
+    redis = Redis(host=settings.redis.host, port=settings.redis.port, db=settings.redis.database)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
+async def open_invitations(
+    settings: Settings,
+    rows: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+    note: str,
+    suggestion: str,
+) -> None:
+    """Write open invitations (id, inviter, invitee) as the API stores a sent one: pending,
+    never met, no referral, the invitee's policy suggestion."""
+    connection = await _connect(settings)
+    try:
+        await connection.executemany(
+            "INSERT INTO invitations (id, inviter_id, invitee_id, note, how_we_met, status, "
+            "referral_status, suggestion, created_at) "
+            "VALUES ($1, $2, $3, $4, 'never_met', 'pending', 'none', $5::jsonb, now())",
+            [(*row, note, suggestion) for row in rows],
+        )
+    finally:
+        await connection.close()
+
+
+async def set_aside_outbox(settings: Settings) -> int:
+    """Mark every pending outbox event as handled, so the notifier started next only sees
+    the events of the measurement (the preparation's "invitation received" mail is not
+    part of it). Returns how many were set aside."""
+    connection = await _connect(settings)
+    try:
+        status = await connection.execute(
+            "UPDATE outbox_events SET relayed_at = coalesce(relayed_at, now()), "
+            "completed_at = now() WHERE completed_at IS NULL"
+        )
+        return int(status.split()[-1])
+    finally:
+        await connection.close()
+
+
+async def decline_notes(settings: Settings) -> dict[str, str]:
+    """Notification id -> invitation id, for every decline note stored."""
+    connection = await _connect(settings)
+    try:
+        rows = await connection.fetch(
+            "SELECT id::text AS id, data->>'invitation_id' AS invitation_id "
+            "FROM notifications WHERE kind = 'invitation_declined'"
+        )
+        return {row["id"]: row["invitation_id"] for row in rows}
+    finally:
+        await connection.close()
+
+
+async def server_versions(settings: Settings) -> dict[str, str]:
+    connection = await _connect(settings)
+    try:
+        postgres = await connection.fetchval("SHOW server_version")
+    finally:
+        await connection.close()
+    redis = Redis(host=settings.redis.host, port=settings.redis.port)
+    try:
+        info = await redis.info("server")
+    finally:
+        await redis.aclose()
+    return {"postgresql": str(postgres), "redis": str(info.get("redis_version"))}
