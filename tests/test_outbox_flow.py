@@ -26,7 +26,6 @@ async def _queued_job_ids(queue: JobQueue) -> list[str | None]:
 
 
 async def test_one_event_travels_from_the_api_to_neo4j(
-    settings: Settings,
     committed_client: httpx.AsyncClient,
     committed_db: async_sessionmaker[AsyncSession],
     queue: JobQueue,
