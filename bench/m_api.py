@@ -114,6 +114,9 @@ class ApiBench:
         for connection in (*self.api, *self.bare):
             await connection.close()
         api_rate, bare_rate = runs["api"].rate, runs["bare"].rate
+        for name, run in runs.items():
+            if not run.latencies:
+                raise RuntimeError(f"no {name} call succeeded: {run.error_examples}")
         return {
             "members": len(self.members),
             "concurrency": c,

@@ -59,7 +59,9 @@ def build() -> FastAPI:
             # turns, together stay under PostgreSQL's max_connections (100).
             max_inactive_connection_lifetime=2.0,
         )
-        async with pool.acquire() as connection:
+        async with pool.acquire() as connection, connection.transaction():
+            # Every worker runs this; CREATE ... IF NOT EXISTS is not safe side by side.
+            await connection.execute("SELECT pg_advisory_xact_lock(20260101)")
             await connection.execute(SCHEMA)
         app.state.pool = pool
         try:

@@ -178,9 +178,12 @@ class Bench:
             self.memory[name] = stopped.peak_rss_mb
 
 
-def write(results: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{results['scale']}.json"
+def write(results: dict[str, Any], complete: bool) -> Path:
+    """bench/results/<scale>.json for a complete run; a partial one (``--only``) goes to
+    the bench stack's folder, so it never replaces the published figures."""
+    folder = RESULTS if complete else WORK
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{results['scale']}{'' if complete else '.only'}.json"
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(results, indent=2) + "\n")
     temporary.rename(path)
@@ -210,7 +213,7 @@ def main() -> None:
     make_started = os.environ.get("BENCH_MAKE_STARTED")
     if make_started:
         results["make_seconds_until_results"] = round(time.time() - float(make_started), 1)
-    path = write(results)
+    path = write(results, only == set(STEPS))
     print()
     print(table(results))
     print(f"\n{path} ({results['bench_seconds']:.0f} s)")
