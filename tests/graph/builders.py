@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from rapport_common.events import EventEnvelope
 from services.graph.database import Graph
 from services.graph.importers import queries as import_queries
 from services.graph.importers.writer import write_batches
 from services.graph.strength import epoch_ms
+from tests.graph import reference
 from tests.graph.reference import Link, Network
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -163,3 +165,33 @@ async def get_json(client: httpx.AsyncClient, url: str, **params: Any) -> Any:
     response = await client.get(url, params=params)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def check_pairs_against_brute_force(
+    client: httpx.AsyncClient,
+    network: Network,
+    pairs: list[tuple[str, str]],
+    at: datetime,
+    limit: int = 100,
+) -> int:
+    """Compare every pair; return how many had at least one path (so a test can show it
+    did not pass vacuously)."""
+    with_paths = 0
+    for source, target in pairs:
+        degree, expected = reference.paths(network, source, target, limit, at)
+        body = await get_json(
+            client,
+            "/internal/v1/paths",
+            source=source,
+            target=target,
+            limit=limit,
+            at=at.isoformat(),
+        )
+        assert body["degree"] == degree, (source, target)
+        got = [(tuple(p["intermediaries"]), p["score"]) for p in body["paths"]]
+        assert [ids for ids, _ in got] == [p.intermediaries for p in expected], (source, target)
+        assert [score for _, score in got] == pytest.approx([p.score for p in expected], rel=1e-9)
+        only_degree = await get_json(client, "/internal/v1/degree", source=source, target=target)
+        assert only_degree["degree"] == degree
+        with_paths += bool(expected)
+    return with_paths

@@ -8,7 +8,7 @@ import pytest
 from services.graph.database import Graph
 from services.graph.paths import service
 from tests.graph import reference
-from tests.graph.builders import get_json, new_id, seed
+from tests.graph.builders import check_pairs_against_brute_force, get_json, new_id, seed
 from tests.graph.reference import AT, Link, Network
 
 
@@ -54,9 +54,26 @@ async def test_link_from_a_hub_is_found_from_the_other_side(
 
 
 @pytest.mark.usefixtures("small_caps")
-async def test_link_between_two_hubs_is_left_out(
+async def test_link_between_two_hubs_is_tested_directly(
     graph: Graph, graph_client: httpx.AsyncClient
 ) -> None:
+    s, first, second, t = (new_id() for _ in range(4))
+    await seed(
+        graph,
+        _with_fans(_network((s, first, 9), (first, second, 9), (second, t, 9)), first, second),
+    )
+
+    assert await _intermediaries(graph_client, s, t) == [[first, second]]
+    assert await _intermediaries(graph_client, t, s) == [[second, first]]
+    body = await get_json(graph_client, "/internal/v1/degree", source=s, target=t)
+    assert body == {"degree": 3}
+
+
+@pytest.mark.usefixtures("small_caps")
+async def test_link_between_two_hubs_beyond_the_pair_cap_is_left_out(
+    graph: Graph, graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "PAIR_CHECK_CAP", 0)
     s, first, second, t = (new_id() for _ in range(4))
     await seed(
         graph,
@@ -83,29 +100,22 @@ async def test_endpoint_keeps_only_its_strongest_connections(
 
 
 @pytest.mark.usefixtures("small_caps")
-@pytest.mark.parametrize("seed_value", [21, 22, 23])
-async def test_paths_found_within_the_bounds_are_real_and_scored_right(
-    graph: Graph, graph_client: httpx.AsyncClient, seed_value: int
+@pytest.mark.parametrize(("seed_value", "limit"), [(21, 5), (22, 3), (23, 100)])
+async def test_paths_match_brute_force_when_most_members_are_hubs(
+    graph: Graph, graph_client: httpx.AsyncClient, seed_value: int, limit: int
 ) -> None:
+    # With a hub threshold of 4 most members here are hubs and the expansion budget runs
+    # out, so most 3-hop paths are found by the pair check, pruned by the score bound.
     rng = random.Random(seed_value)
     network = reference.random_network(rng, members=30, links=110, at=AT)
     await seed(graph, network)
     members = sorted(network.allows)
-    checked = 0
-    for _ in range(30):
-        source, target = rng.sample(members, 2)
-        body = await get_json(
-            graph_client,
-            "/internal/v1/paths",
-            source=source,
-            target=target,
-            limit=100,
-            at=AT.isoformat(),
-        )
-        for path in body["paths"]:
-            # Within the bounds a first intermediary's best path may differ from its best
-            # overall, but it is always a real, allowed path with its exact score.
-            score = reference.path_score(network, source, target, tuple(path["intermediaries"]), AT)
-            assert score is not None and path["score"] == pytest.approx(score, rel=1e-9)
-            checked += 1
-    assert checked > 20
+    pairs = [tuple(rng.sample(members, 2)) for _ in range(30)]
+    with_paths = await check_pairs_against_brute_force(
+        graph_client,
+        network,
+        pairs,  # type: ignore[arg-type]
+        AT,
+        limit=limit,
+    )
+    assert with_paths > 20

@@ -11,7 +11,7 @@ import pytest
 from services.graph.database import Graph
 from services.graph.importers.ldbc import import_ldbc, member_id
 from tests.graph import reference
-from tests.graph.builders import get_json, seed
+from tests.graph.builders import check_pairs_against_brute_force, seed
 from tests.graph.reference import Link, Network
 
 # shared/ sits beside the checkout, in development and in CI alike.
@@ -53,36 +53,6 @@ def _ldbc_network() -> Network:
     return network
 
 
-async def _check_pairs(
-    client: httpx.AsyncClient,
-    network: Network,
-    pairs: list[tuple[str, str]],
-    at: datetime,
-    limit: int = 100,
-) -> int:
-    """Compare every pair; return how many had at least one path (so a test can show it
-    did not pass vacuously)."""
-    with_paths = 0
-    for source, target in pairs:
-        degree, expected = reference.paths(network, source, target, limit, at)
-        body = await get_json(
-            client,
-            "/internal/v1/paths",
-            source=source,
-            target=target,
-            limit=limit,
-            at=at.isoformat(),
-        )
-        assert body["degree"] == degree, (source, target)
-        got = [(tuple(p["intermediaries"]), p["score"]) for p in body["paths"]]
-        assert [ids for ids, _ in got] == [p.intermediaries for p in expected], (source, target)
-        assert [score for _, score in got] == pytest.approx([p.score for p in expected], rel=1e-9)
-        only_degree = await get_json(client, "/internal/v1/degree", source=source, target=target)
-        assert only_degree["degree"] == degree
-        with_paths += bool(expected)
-    return with_paths
-
-
 @pytest.mark.parametrize("seed_value", [1, 2, 3, 4, 5])
 async def test_paths_on_random_networks_match_brute_force(
     graph: Graph, graph_client: httpx.AsyncClient, seed_value: int
@@ -92,7 +62,7 @@ async def test_paths_on_random_networks_match_brute_force(
     await seed(graph, network)
     members = sorted(network.allows)
     pairs = [tuple(rng.sample(members, 2)) for _ in range(40)]
-    assert await _check_pairs(graph_client, network, pairs, reference.AT) > 10  # type: ignore[arg-type]
+    assert await check_pairs_against_brute_force(graph_client, network, pairs, reference.AT) > 10  # type: ignore[arg-type]
 
 
 async def test_paths_with_a_small_limit_keep_the_top_of_the_ranking(
@@ -108,7 +78,7 @@ async def test_paths_with_a_small_limit_keep_the_top_of_the_ranking(
     pairs = rng.sample(unlinked, 40)
     truncated = sum(len(reference.paths(network, a, b, 100, reference.AT)[1]) > 3 for a, b in pairs)
     assert truncated > 10
-    await _check_pairs(graph_client, network, pairs, reference.AT, limit=3)
+    await check_pairs_against_brute_force(graph_client, network, pairs, reference.AT, limit=3)
 
 
 async def test_paths_on_the_ldbc_sample_match_brute_force(
@@ -120,4 +90,6 @@ async def test_paths_on_the_ldbc_sample_match_brute_force(
     members = sorted(network.allows)
     pairs = [(member_id("8796093022357"), member_id("8796093022390"))]
     pairs += [tuple(rng.sample(members, 2)) for _ in range(120)]  # type: ignore[misc]
-    assert await _check_pairs(graph_client, network, pairs, LDBC_AT, limit=20) > 30
+    assert (
+        await check_pairs_against_brute_force(graph_client, network, pairs, LDBC_AT, limit=20) > 30
+    )

@@ -58,6 +58,20 @@ RETURN collect([source_side, target_side, CASE WHEN a < b THEN a ELSE b END, sin
        AS links
 """
 
+# Whether each given pair of members is linked, for pairs whose two ends both went
+# unexpanded in MIDDLE_LINKS (hubs, typically). Both ends are found by element id, so
+# each pair costs one Expand(Into), which walks the smaller of the two ends'
+# relationship chains. As [source-side element id, target-side element id, lowest
+# rating, since_ms]; the caller bounds and prunes the pairs.
+PAIR_LINKS: LiteralString = """
+UNWIND $pairs AS pair
+MATCH (x)-[r:KNOWS]-(y)
+WHERE elementId(x) = pair[0] AND elementId(y) = pair[1]
+WITH pair, coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
+     coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
+RETURN collect([pair[0], pair[1], CASE WHEN a < b THEN a ELSE b END, since_ms]) AS links
+"""
+
 # Common connections of two members, expanding from ``$start`` (the caller passes the
 # one with fewer connections) and checking each neighbour against ``$other`` with an
 # Expand(Into), which walks the smaller side. ``$cap`` bounds the neighbours scanned.

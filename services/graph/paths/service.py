@@ -4,10 +4,15 @@ Meet in the middle, with bounds (docs/graph.md, "Paths"): each endpoint contribu
 most ``NEIGHBOUR_CAP`` of its strongest connections; then the links between the two
 neighbourhoods are read by expanding members of one side, never a hub (more than
 ``HUB_DEGREE`` connections), strongest first within ``EXPANSION_BUDGET`` relationships
-per side. The work is bounded by those numbers, not by the size of the graph.
+per side. Links between two members that both went unexpanded (two hubs, typically) are
+then tested pair by pair, only for pairs whose path could still enter the answer (its
+score is at most the product of the two outer links), strongest first, at most
+``PAIR_CHECK_CAP`` pairs. The work is bounded by those numbers, not by the size of the
+graph.
 """
 
 import asyncio
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +40,8 @@ NEIGHBOUR_CAP = 1_000
 HUB_DEGREE = 1_000
 # Relationships read per side in the middle step, at most.
 EXPANSION_BUDGET = 10_000
+# Pairs of unexpanded members tested for a direct link, at most (best bound first).
+PAIR_CHECK_CAP = 500
 # At most this many of the smaller member's connections are scanned for mutuals.
 MUTUALS_SCAN_CAP = 20_000
 
@@ -63,6 +70,8 @@ class _Clock:
 
 @dataclass(frozen=True)
 class _Search:
+    source: str
+    target: str
     near_source: dict[str, Neighbour]
     near_target: dict[str, Neighbour]
     direct: bool
@@ -97,7 +106,7 @@ async def _search(graph: Graph, clock: _Clock, source: str, target: str) -> _Sea
     # Neither endpoint can be a middle member of its own path.
     near_source.pop(target, None)
     near_target.pop(source, None)
-    return _Search(near_source, near_target, direct)
+    return _Search(source, target, near_source, near_target, direct)
 
 
 def _expandable(near: dict[str, Neighbour]) -> list[Neighbour]:
@@ -110,13 +119,29 @@ def _expandable(near: dict[str, Neighbour]) -> list[Neighbour]:
     return chosen
 
 
-async def _middle_links(graph: Graph, clock: _Clock, search: _Search) -> list[MiddleLink]:
+@dataclass(frozen=True)
+class _Middle:
+    """The links read between the neighbourhoods, and the members on each side whose
+    links to each other were not read (neither end was expanded)."""
+
+    links: list[MiddleLink]
+    unread_source_side: list[Neighbour]
+    unread_target_side: list[Neighbour]
+
+
+def _link(
+    clock: _Clock, source_side: str, target_side: str, rating: int, since_ms: int
+) -> MiddleLink:
+    return MiddleLink(source_side, target_side, clock.strength(rating, since_ms))
+
+
+async def _middle_links(graph: Graph, clock: _Clock, search: _Search) -> _Middle:
     """Every link between the neighbourhoods except those whose two ends both went
     unexpanded. Expanding ``a`` forward and ``b`` backward finds the same links as the
     mirror image, so the cheaper orientation is chosen freely."""
     near_a, near_b = search.near_source, search.near_target
     if not near_a or not near_b:
-        return []
+        return _Middle([], [], [])
     expand_a, expand_b = _expandable(near_a), _expandable(near_b)
 
     def cost(
@@ -143,8 +168,57 @@ async def _middle_links(graph: Graph, clock: _Clock, search: _Search) -> list[Mi
     for a_side, b_side, rating, since_ms in rows[0]["links"] if rows else ():
         pair = (members[a_side], members[b_side])
         source_side, target_side = pair if from_source else pair[::-1]
-        links.append(MiddleLink(source_side, target_side, clock.strength(rating, since_ms)))
-    return links
+        links.append(_link(clock, source_side, target_side, rating, since_ms))
+    backward = {n.element_id for n in expand_b} if unexpanded else set()
+    unread_a = [n for n in near_a.values() if n.element_id not in forward]
+    unread_b = [n for n in near_b.values() if n.element_id not in backward]
+    if not unread_a or not unread_b:
+        return _Middle(links, [], [])
+    if from_source:
+        return _Middle(links, unread_a, unread_b)
+    return _Middle(links, unread_b, unread_a)
+
+
+async def _pair_links(
+    graph: Graph, clock: _Clock, pairs: list[tuple[Neighbour, Neighbour]]
+) -> list[MiddleLink]:
+    """The links among ``pairs`` (source side, target side), tested one pair at a time."""
+    if not pairs:
+        return []
+    members = {n.element_id: n.member_id for pair in pairs for n in pair}
+    rows = await graph.read(
+        queries.PAIR_LINKS,
+        pairs=[[x.element_id, y.element_id] for x, y in pairs],
+        **clock.parameters,
+    )
+    return [
+        _link(clock, members[x], members[y], rating, since_ms)
+        for x, y, rating, since_ms in (rows[0]["links"] if rows else ())
+    ]
+
+
+def _pairs_worth_checking(
+    search: _Search, middle: _Middle, found: list[FoundPath], limit: int
+) -> list[tuple[Neighbour, Neighbour]]:
+    """Unread pairs whose 3-hop path could still enter the top ``limit``: its score is at
+    most the product of its two outer links (the middle one is at most 1), and the
+    ``limit``-th best score can only rise as paths are added. Best bound first."""
+    floor = found[-1].score if len(found) >= limit else 0.0
+
+    def usable(n: Neighbour) -> bool:
+        return n.allows_introductions and n.member_id not in (search.source, search.target)
+
+    xs = sorted((n for n in middle.unread_source_side if usable(n)), key=lambda n: -n.strength)
+    ys = sorted((n for n in middle.unread_target_side if usable(n)), key=lambda n: -n.strength)
+    pairs = []
+    for x in xs:
+        for y in ys:
+            if x.strength * y.strength < floor:
+                break  # ys are strongest first: the rest of this row cannot do better
+            if x.member_id != y.member_id:
+                pairs.append((x, y))
+    pairs.sort(key=lambda pair: -pair[0].strength * pair[1].strength)
+    return pairs[:PAIR_CHECK_CAP]
 
 
 def _path_out(path: FoundPath) -> PathOut:
@@ -172,8 +246,13 @@ async def find_paths(
     if search.direct:
         return PathsOut(degree=1, paths=[])
     middle = await _middle_links(graph, clock, search)
-    paths = rank_paths(source, target, search.near_source, search.near_target, middle, limit)
-    degree = separation(False, search.near_source, search.near_target, bool(middle))
+    links = middle.links
+    paths = rank_paths(source, target, search.near_source, search.near_target, links, limit)
+    more = await _pair_links(graph, clock, _pairs_worth_checking(search, middle, paths, limit))
+    if more:
+        links = [*links, *more]
+        paths = rank_paths(source, target, search.near_source, search.near_target, links, limit)
+    degree = separation(False, search.near_source, search.near_target, bool(links))
     return PathsOut(degree=degree, paths=[_path_out(path) for path in paths])
 
 
@@ -185,7 +264,14 @@ async def find_degree(
     near_source, near_target = search.near_source, search.near_target
     if search.direct or near_source.keys() & near_target.keys():
         return DegreeOut(degree=separation(search.direct, near_source, near_target, False))
-    linked = bool(await _middle_links(graph, clock, search))
+    middle = await _middle_links(graph, clock, search)
+    linked = bool(middle.links)
+    if not linked:
+        # Any unread pair will do, whoever allows introductions.
+        pairs = itertools.product(middle.unread_source_side, middle.unread_target_side)
+        linked = bool(
+            await _pair_links(graph, clock, list(itertools.islice(pairs, PAIR_CHECK_CAP)))
+        )
     return DegreeOut(degree=separation(False, near_source, near_target, linked))
 
 
