@@ -11,12 +11,12 @@ from rapport_common.db import utcnow
 Clock = Callable[[], datetime]
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = getattr(request.app.state, "clock", utcnow)
     return clock
 
 
-def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+async def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
     return clock()
 
 

@@ -16,7 +16,9 @@ from services.api.members.repository import MemberRepository
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-def get_app_settings(request: Request) -> Settings:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain
+# ``def`` in the thread pool, a hop per dependency per request.
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

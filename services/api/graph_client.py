@@ -83,7 +83,7 @@ class GraphClient:
         return await self.get(f"/internal/v1/members/{member_id}/health", at=at)
 
 
-def get_graph(request: Request) -> GraphClient:
+async def get_graph(request: Request) -> GraphClient:
     return GraphClient(request.app.state.graph_client)
 
 

@@ -10,17 +10,17 @@ from services.graph.database import Graph
 from services.graph.strength import as_utc
 
 
-def get_graph(request: Request) -> Graph:
+async def get_graph(request: Request) -> Graph:
     graph: Graph = request.app.state.graph
     return graph
 
 
-def get_strength_settings(request: Request) -> StrengthSettings:
+async def get_strength_settings(request: Request) -> StrengthSettings:
     settings: StrengthSettings = request.app.state.settings.strength
     return settings
 
 
-def get_at(
+async def get_at(
     at: Annotated[
         datetime | None,
         Query(description="The moment strengths are computed for (ISO 8601); default now, UTC."),

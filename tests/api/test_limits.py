@@ -1,10 +1,14 @@
 """Anti-spam: weekly limit, pending cap, throttling."""
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.settings import Settings
+from services.api.invitations.repository import InvitationRepository
 from tests.conftest import SteppingClock
 from tests.factories import SignedIn, invitation_id, invite, sign_in
 
@@ -74,3 +78,21 @@ async def test_mostly_declined_inviters_are_throttled(
     throttled = await invite(client, spammer, others[5])
     assert throttled.status_code == 429
     assert throttled.json()["throttled"] is True
+
+
+async def test_a_send_in_progress_does_not_block_sends_to_its_sender(
+    committed_client: httpx.AsyncClient, committed_db: async_sessionmaker[AsyncSession]
+) -> None:
+    # Two crossing sends (Ada->Bob while Bob->Ada' or Cy->Ada) deadlocked when a send's
+    # lock on its inviter's row conflicted with the other insert's foreign-key check.
+    ada, bob = await sign_in(committed_client, "Ada"), await sign_in(committed_client, "Bob")
+    async with committed_db() as ada_sending:
+        await InvitationRepository(ada_sending).lock_inviter(ada.member_id)
+        to_ada = committed_client.post(
+            "/v1/invitations",
+            json={"to_member_id": str(ada.member_id), "note": "Hi", "how_we_met": "coffee"},
+            headers=bob.headers,
+        )
+        response = await asyncio.wait_for(to_ada, timeout=10)
+        await ada_sending.rollback()
+    assert response.status_code == 201, response.text

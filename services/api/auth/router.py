@@ -66,7 +66,8 @@ async def token(
 ) -> TokenOut:
     """Sign in with the OAuth2 password form (`username` is the email)."""
     member = await MemberRepository(session).get_by_email(form.username)
-    if not verify_password(member.password_hash if member else None, form.password) or not member:
+    verified = await verify_password(member.password_hash if member else None, form.password)
+    if not verified or member is None:
         raise InvalidCredentials("The email or the password is wrong.")
     return await sessions.issue_tokens(
         RefreshTokenRepository(session), settings.auth, member.id, now

@@ -14,7 +14,7 @@ from services.api.invitations.models import Invitation
 from services.api.invitations.transitions import expire_if_due
 
 
-def get_context(
+async def get_context(
     session: SessionDep, graph: GraphDep, settings: SettingsDep, now: Now
 ) -> InvitationContext:
     return InvitationContext(session, graph, settings, now)

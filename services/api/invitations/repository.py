@@ -76,8 +76,13 @@ class InvitationRepository:
         return PairState(connected, open_id, open_inviter, withdrawn_at)
 
     async def lock_inviter(self, inviter: uuid.UUID) -> None:
-        """Serialize one member's sends, so two at once cannot both pass a limit."""
-        await self.session.execute(select(Member.id).where(Member.id == inviter).with_for_update())
+        """Serialize one member's sends, so two at once cannot both pass a limit.
+
+        FOR NO KEY UPDATE, not FOR UPDATE: the invitation's foreign keys take FOR KEY
+        SHARE on both members' rows, which FOR UPDATE would block, so a send A->B and a
+        send B->A' at once deadlocked; the two modes do not conflict."""
+        query = select(Member.id).where(Member.id == inviter).with_for_update(key_share=True)
+        await self.session.execute(query)
 
     async def sent_since(self, inviter: uuid.UUID, since: datetime) -> Sequence[datetime]:
         """Creation times of the inviter's invitations since ``since``, oldest first."""

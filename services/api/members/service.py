@@ -21,7 +21,7 @@ async def register(repository: MemberRepository, data: RegisterIn) -> Member:
         raise EmailTaken(f"An account with {email} already exists; sign in instead.")
     candidate = Member(
         email=email,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password(data.password),
         name=data.name,
         headline=data.headline,
         market_area=data.market_area,

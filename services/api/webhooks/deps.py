@@ -11,7 +11,7 @@ from services.api.webhooks.models import WebhookEndpoint
 from services.api.webhooks.repository import WebhookRepository
 
 
-def get_repository(session: SessionDep) -> WebhookRepository:
+async def get_repository(session: SessionDep) -> WebhookRepository:
     return WebhookRepository(session)
 
 
