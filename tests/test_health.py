@@ -176,3 +176,36 @@ async def test_notifier_readyz_names_smtp_when_it_is_down(
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert "smtp at 127.0.0.1:1 is down" in response.json()["detail"]
+
+
+async def test_api_answers_503_while_postgres_is_away_and_recovers_by_itself(
+    settings: Settings,
+) -> None:
+    relay = TcpRelay(settings.postgres.port)
+    await relay.open()
+    through_relay = settings.model_copy(
+        update={"postgres": settings.postgres.model_copy(update={"port": relay.port})}
+    )
+
+    async def register(name: str) -> httpx.Response:
+        body = {"email": f"{name}@example.com", "password": "correct horse battery", "name": name}
+        return await client.post("/v1/auth/register", json=body)
+
+    try:
+        async with running(create_api_app(through_relay)) as client:
+            assert (await register(f"before-{relay.port}")).status_code == 201
+
+            await relay.cut()  # the pooled connections die with it
+            away = await register(f"away-{relay.port}")
+            assert away.status_code == 503
+            assert away.headers["content-type"] == "application/problem+json"
+            assert away.json()["type"].endswith("/database-unavailable")
+            assert away.headers["retry-after"] == "1"
+
+            await relay.open()
+            # A pooled connection broken by the cut may fail one request, with a 503 and
+            # nothing saved; the pool then replaces it.
+            retried = [await register(f"back-{relay.port}") for _ in range(2)]
+            assert [r.status_code for r in retried] in ([201, 409], [503, 201])
+    finally:
+        await relay.cut()

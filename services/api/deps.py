@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.settings import Settings
-from rapport_common.web.problems import Unauthorized
+from rapport_common.web.problems import ServiceUnavailable, Unauthorized
 from services.api.auth.tokens import read_access_token
 from services.api.members.models import Member
 from services.api.members.repository import MemberRepository
@@ -23,14 +24,36 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    slug, title = "database-unavailable", "The database is unavailable"
+
+
+def _lost_database(exc: BaseException) -> bool:
+    """A connection that broke or could not be made, as opposed to an error of the
+    request's own making."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, OSError)
+    return isinstance(exc, OSError)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: commit on success, roll back on any error."""
+    """The request owns the transaction: commit on success, roll back on any error.
+
+    Pooled connections are not pinged before use (a round trip each time); a request
+    that meets a dropped one fails with a 503 and nothing written, the pool replaces
+    its connections, and the client's retry goes through."""
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
             await session.commit()
-        except BaseException:
+        except BaseException as exc:
             await session.rollback()
+            if _lost_database(exc):
+                raise DatabaseUnavailable(
+                    "The connection to the database failed and nothing was saved; "
+                    "retry in a moment.",
+                    headers={"Retry-After": "1"},
+                ) from exc
             raise
 
 
