@@ -84,6 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problem_responses(
             (422, "The request is not valid; `errors` lists each field"),
             (500, "An unexpected error on our side"),
+            (
+                503,
+                "The database (or, where said, the graph service) is unavailable; retry "
+                "after `Retry-After` seconds. Nothing was saved.",
+            ),
         ),
     )
     app.state.settings = settings
