@@ -2,6 +2,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from services.api.members.models import Member
 
@@ -18,10 +19,17 @@ class MemberRepository:
         return result.scalar_one_or_none()
 
     async def get_many(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Member]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(Member).where(Member.id.in_(ids)))
-        return {member.id: member for member in rows.scalars()}
+        """The members by id; those this request already loaded cost no query."""
+        found: dict[uuid.UUID, Member] = {}
+        for member_id in ids:
+            member = self.session.identity_map.get(identity_key(Member, member_id))
+            if isinstance(member, Member):
+                found[member_id] = member
+        missing = ids - found.keys()
+        if missing:
+            rows = await self.session.execute(select(Member).where(Member.id.in_(missing)))
+            found.update((member.id, member) for member in rows.scalars())
+        return found
 
     async def add(self, member: Member) -> Member:
         self.session.add(member)
