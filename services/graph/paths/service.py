@@ -182,18 +182,42 @@ async def _middle_links(graph: Graph, clock: _Clock, search: _Search) -> _Middle
 async def _pair_links(
     graph: Graph, clock: _Clock, pairs: list[tuple[Neighbour, Neighbour]]
 ) -> list[MiddleLink]:
-    """The links among ``pairs`` (source side, target side), tested one pair at a time."""
+    """The links among ``pairs`` (source side, target side). Each pair costs one
+    Expand(Into), about the smaller end's degree; when the pairs share a few members
+    (one hub against many, typically), expanding those members once is cheaper, and
+    the links found are then kept only for the pairs asked."""
     if not pairs:
         return []
     members = {n.element_id: n.member_id for pair in pairs for n in pair}
-    rows = await graph.read(
-        queries.PAIR_LINKS,
-        pairs=[[x.element_id, y.element_id] for x, y in pairs],
-        **clock.parameters,
-    )
+    xs = {x.element_id: x.degree for x, _ in pairs}
+    ys = {y.element_id: y.degree for _, y in pairs}
+    per_pair = sum(min(x.degree, y.degree) for x, y in pairs)
+    if min(sum(xs.values()), sum(ys.values())) < per_pair:
+        from_xs = sum(xs.values()) <= sum(ys.values())
+        expand, other = (xs, ys) if from_xs else (ys, xs)
+        rows = await graph.read(
+            queries.MIDDLE_LINKS,
+            forward=list(expand),
+            near_target=list(other),
+            backward=[],
+            unexpanded=[],
+            **clock.parameters,
+        )
+        asked = {(x.element_id, y.element_id) for x, y in pairs}
+        found = [
+            (a, b, rating, since_ms) if from_xs else (b, a, rating, since_ms)
+            for a, b, rating, since_ms in (rows[0]["links"] if rows else ())
+        ]
+        found = [link for link in found if (link[0], link[1]) in asked]
+    else:
+        rows = await graph.read(
+            queries.PAIR_LINKS,
+            pairs=[[x.element_id, y.element_id] for x, y in pairs],
+            **clock.parameters,
+        )
+        found = rows[0]["links"] if rows else []
     return [
-        _link(clock, members[x], members[y], rating, since_ms)
-        for x, y, rating, since_ms in (rows[0]["links"] if rows else ())
+        _link(clock, members[x], members[y], rating, since_ms) for x, y, rating, since_ms in found
     ]
 
 
