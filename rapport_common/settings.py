@@ -20,8 +20,11 @@ class PostgresSettings(BaseModel):
     user: str = "rapport"
     password: SecretStr = SecretStr("rapport")
     database: str = "rapport"
+    # Per process: at most pool_size + max_overflow connections. Two API workers and the
+    # notifier then hold at most 60 of PostgreSQL's default 100, leaving room for the
+    # CLI, migrations and a third worker; past 20 open transactions a request waits.
     pool_size: int = 10
-    max_overflow: int = 20
+    max_overflow: int = 10
 
     def url(self, database: str | None = None) -> str:
         """SQLAlchemy URL for asyncpg; ``database`` overrides the configured one."""
