@@ -28,12 +28,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(settings: PostgresSettings, database: str | None = None) -> AsyncEngine:
+def create_engine(
+    settings: PostgresSettings, database: str | None = None, *, pre_ping: bool = True
+) -> AsyncEngine:
+    """``pre_ping=False`` saves a round trip per checkout, for a caller that retries work
+    which met a dropped connection (the pool then replaces its older connections)."""
     return create_async_engine(
         settings.url(database),
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from arq import Retry
 from sqlalchemy import func, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.logging import request_id_var
@@ -23,13 +24,31 @@ def backoff(job_try: int) -> int:
     return RETRY_BACKOFF_SECONDS[min(job_try, len(RETRY_BACKOFF_SECONDS)) - 1]
 
 
+def _lost_postgres(exc: Exception) -> bool:
+    """PostgreSQL dropped the connection or cannot be reached (the engine does not ping
+    before each checkout, so a restart shows up here)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, InterfaceError | OperationalError)
+    return isinstance(exc, OSError)
+
+
 async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
     """Deliver one outbox event to every consumer, then mark it completed.
 
     Idempotent: a completed event is skipped, the graph projection ignores an event
     it has already applied (outbox sequence guard), so a rerun after a crash at any
-    point yields one effect.
+    point yields one effect. That is also why losing PostgreSQL midway is only a retry.
     """
+    try:
+        return await _handle_event(ctx, event_id)
+    except Exception as exc:
+        if not _lost_postgres(exc):
+            raise
+        logger.warning("event %s could not reach postgres: %s", event_id, exc)
+        raise Retry(defer=backoff(ctx["job_try"])) from exc
+
+
+async def _handle_event(ctx: dict[str, Any], event_id: str) -> str:
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     async with sessionmaker() as session:
         event = await session.get(OutboxEvent, uuid.UUID(event_id))
