@@ -21,6 +21,7 @@ from rapport_common.web.startup import report_unreachable
 from services.notifier import jobs
 from services.notifier.consumers import CRON_JOBS, JOBS
 from services.notifier.health import serve_health, stop_health
+from services.notifier.notifications.mailer import Mailer
 from services.notifier.queue import JobQueue, arq_redis_settings, deserialize, serialize
 from services.notifier.relay import OutboxRelay
 
@@ -31,13 +32,16 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Create the clients the jobs use; a test may have put its own in ``ctx`` already."""
     settings: Settings = ctx["settings"]
     if "sessionmaker" not in ctx:
-        engine = create_engine(settings.postgres)
+        # No ping per checkout: a job that meets a dropped connection is retried
+        # (jobs.handle_event), and the pool then replaces its older connections.
+        engine = create_engine(settings.postgres, pre_ping=False)
         ctx["engine"] = engine
         ctx["sessionmaker"] = create_sessionmaker(engine)
     ctx.setdefault(
         "graph_client",
         httpx.AsyncClient(base_url=settings.graph.url, timeout=settings.graph.timeout_seconds),
     )
+    ctx["mailer"] = Mailer(settings.smtp, size=settings.worker.max_jobs)
     relay = OutboxRelay(
         ctx["sessionmaker"], JobQueue(ctx["redis"]), settings.postgres, settings.outbox
     )
@@ -62,6 +66,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    mailer: Mailer | None = ctx.get("mailer")
+    if mailer is not None:
+        await mailer.close()
     if "engine" in ctx:
         await ctx["graph_client"].aclose()
         await ctx["engine"].dispose()

@@ -1,5 +1,6 @@
 import email
 import email.policy
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.settings import Settings
+from services.notifier.notifications.mailer import Mailer
 from tests.conftest import SteppingClock
 
 
@@ -39,8 +41,15 @@ def body_text(message: EmailMessage) -> str:
 
 
 @pytest.fixture
-def worker_ctx(
+async def worker_ctx(
     settings: Settings, committed_db: async_sessionmaker[AsyncSession]
-) -> dict[str, Any]:
+) -> AsyncIterator[dict[str, Any]]:
     """What cron jobs get from the worker, with a clock the test moves."""
-    return {"settings": settings, "sessionmaker": committed_db, "clock": SteppingClock()}
+    mailer = Mailer(settings.smtp)
+    yield {
+        "settings": settings,
+        "sessionmaker": committed_db,
+        "mailer": mailer,
+        "clock": SteppingClock(),
+    }
+    await mailer.close()

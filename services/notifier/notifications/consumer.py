@@ -141,14 +141,17 @@ async def notify(ctx: dict[str, Any], envelope: EventEnvelope) -> None:
     """Store this event's notifications and email them.
 
     Idempotent: each notification is keyed by (event, kind, recipient), and an email
-    recorded as sent is never sent again; a rerun only finishes what is unsent."""
+    recorded as sent is never sent again; a rerun only finishes what is unsent. One
+    session does it all: the notifications are committed with the first email's record
+    (or its failed attempt), not in a round trip of their own."""
     builder = _builder_for(envelope.type)
     if builder is None:
         return
     payload: BaseModel = parse_payload(envelope)
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     settings: Settings = ctx["settings"]
-    async with sessionmaker() as session, session.begin():
+    async with sessionmaker() as session:
         drafts = await builder(session, envelope, payload)
         ids = await store(session, settings, drafts)
-    await deliver(sessionmaker, settings, ids)
+        await deliver(session, settings, ctx["mailer"], ids)
+        await session.commit()

@@ -58,7 +58,8 @@ async def return_deferred_invitations(ctx: dict[str, Any]) -> int:
             for invitation, inviter_name in due
         ]
         ids = await store(session, settings, drafts, now)
-    await deliver(sessionmaker, settings, ids)
+    async with sessionmaker() as session:
+        await deliver(session, settings, ctx["mailer"], ids)
     return len(drafts)
 
 
@@ -131,7 +132,8 @@ async def send_nudges(ctx: dict[str, Any]) -> int:
                     )
         drafts = await _nudge_drafts(session, settings, candidates, now)
         ids = await store(session, settings, drafts, now)
-    await deliver(sessionmaker, settings, ids)
+    async with sessionmaker() as session:
+        await deliver(session, settings, ctx["mailer"], ids)
     return len(drafts)
 
 
@@ -207,4 +209,4 @@ async def send_unsent_emails(ctx: dict[str, Any]) -> int:
                 )
             ).scalars()
         )
-    return await deliver(sessionmaker, ctx["settings"], ids)
+        return await deliver(session, ctx["settings"], ctx["mailer"], ids)

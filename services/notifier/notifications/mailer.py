@@ -1,5 +1,8 @@
-"""Email through a real SMTP client to the configured server."""
+"""Email through a real SMTP client to the configured server, over kept-open connections."""
 
+import asyncio
+import contextlib
+import socket
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -12,6 +15,10 @@ from services.notifier.errors import TransientError
 from services.notifier.notifications.messages import Message
 
 MESSAGE_ID_DOMAIN = "rapport.example"
+# At most this many SMTP connections at once: enough to keep the worker's jobs busy
+# (composing and recording an email costs more than its SMTP exchange on a reused
+# connection), few enough not to look like a flood to the server.
+MAX_CONNECTIONS = 8
 
 
 def build_email(
@@ -30,10 +37,75 @@ def build_email(
     return email
 
 
-async def send(settings: SmtpSettings, email: EmailMessage) -> None:
-    try:
-        await aiosmtplib.send(
-            email, hostname=settings.host, port=settings.port, timeout=settings.timeout_seconds
+class Mailer:
+    """Sends over a few SMTP connections kept open between emails, instead of a
+    connection (connect, EHLO, QUIT) per email.
+
+    A connection is opened when first needed, dropped after any error and opened again
+    for the next email; one the server closed while idle is noticed before it is used.
+    Each connection carries one email at a time.
+    """
+
+    def __init__(self, settings: SmtpSettings, size: int = MAX_CONNECTIONS) -> None:
+        self.settings = settings
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(max(1, min(size, MAX_CONNECTIONS)))
+        # Looked up once: aiosmtplib would otherwise call getfqdn in a thread per connect.
+        self._local_hostname: str | None = None
+
+    async def send(self, email: EmailMessage) -> None:
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
+            try:
+                client = await self._send(client, email)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise TransientError(
+                    f"SMTP server at {self.settings.host}:{self.settings.port}: {exc}"
+                ) from exc
+            self._idle.append(client)
+
+    async def _send(self, client: aiosmtplib.SMTP | None, email: EmailMessage) -> aiosmtplib.SMTP:
+        """Send on ``client`` (or a new connection); the connection is closed unless the
+        server accepted the email."""
+        reused = client is not None and client.is_connected
+        current = client
+        try:
+            current = await self._ready(client)
+            try:
+                await current.send_message(email)
+            except aiosmtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                # A kept connection the server dropped while it sat idle fails at its
+                # first command: one fresh connection tries again.
+                current.close()
+                current = await self._ready(None)
+                await current.send_message(email)
+        except BaseException:
+            if current is not None:
+                current.close()
+            raise
+        return current
+
+    async def _ready(self, client: aiosmtplib.SMTP | None) -> aiosmtplib.SMTP:
+        if client is not None and client.is_connected:
+            return client
+        if client is not None:
+            client.close()
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        fresh = aiosmtplib.SMTP(
+            hostname=self.settings.host,
+            port=self.settings.port,
+            timeout=self.settings.timeout_seconds,
+            local_hostname=self._local_hostname,
         )
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        raise TransientError(f"SMTP server at {settings.host}:{settings.port}: {exc}") from exc
+        await fresh.connect()
+        return fresh
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client in idle:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
+            client.close()

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import utcnow
 from rapport_common.settings import Settings
 from services.api.members.models import Member
 from services.api.notifications.models import Notification
 from services.notifier.errors import TransientError
-from services.notifier.notifications import mailer
+from services.notifier.notifications.mailer import Mailer, build_email
 from services.notifier.notifications.messages import Message, compose
 
 
@@ -64,45 +64,45 @@ async def store(
 
 
 async def deliver(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
+    mailer: Mailer,
     notification_ids: Sequence[uuid.UUID],
 ) -> int:
     """Email each notification not yet recorded as sent; return how many were sent.
 
-    The row is locked while its email goes out and ``emailed_at`` is committed right
-    after the SMTP server accepts it: a crash before that commit may send it again,
-    one after it never does. A row locked by another worker is skipped (it is being sent).
+    Runs in the caller's session and commits after each email, so the caller's own
+    writes (the stored notifications) commit with the first one. The row is locked while
+    its email goes out and ``emailed_at`` is committed right after the SMTP server
+    accepts it: a crash before that commit may send it again, one after it never does.
+    A row locked by another worker is skipped (it is being sent).
     """
     sent = 0
     for notification_id in notification_ids:
-        failure: TransientError | None = None
-        async with sessionmaker() as session, session.begin():
-            row = (
-                await session.execute(
-                    select(Notification, Member.email)
-                    .join(Member, Member.id == Notification.member_id)
-                    .where(Notification.id == notification_id, Notification.emailed_at.is_(None))
-                    .with_for_update(of=Notification, skip_locked=True)
-                )
-            ).one_or_none()
-            if row is None:
-                continue
-            notification, email_address = row
-            email = mailer.build_email(
-                settings.smtp,
-                email_address,
-                Message(notification.subject, notification.body_text, notification.body_html),
-                notification.id,
+        row = (
+            await session.execute(
+                select(Notification, Member.email)
+                .join(Member, Member.id == Notification.member_id)
+                .where(Notification.id == notification_id, Notification.emailed_at.is_(None))
+                .with_for_update(of=Notification, skip_locked=True)
             )
-            notification.email_attempts += 1
-            try:
-                await mailer.send(settings.smtp, email)
-            except TransientError as exc:
-                failure = exc  # the attempt is counted; the job's retry sends it later
-            else:
-                notification.emailed_at = utcnow()
-                sent += 1
-        if failure is not None:
-            raise failure
+        ).one_or_none()
+        if row is None:
+            continue
+        notification, email_address = row
+        email = build_email(
+            settings.smtp,
+            email_address,
+            Message(notification.subject, notification.body_text, notification.body_html),
+            notification.id,
+        )
+        notification.email_attempts += 1
+        try:
+            await mailer.send(email)
+        except TransientError:
+            await session.commit()  # the attempt is counted; the job's retry sends it later
+            raise
+        notification.emailed_at = utcnow()
+        await session.commit()
+        sent += 1
     return sent
