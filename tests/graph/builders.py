@@ -11,8 +11,7 @@ import pytest
 
 from rapport_common.events import EventEnvelope
 from services.graph.database import Graph
-from services.graph.importers import queries as import_queries
-from services.graph.importers.writer import write_batches
+from services.graph.importers.network import load_network
 from services.graph.strength import epoch_ms
 from tests.graph import reference
 from tests.graph.reference import Link, Network
@@ -130,35 +129,26 @@ async def snapshot(graph: Graph) -> list[tuple[str, ...]]:
 
 
 async def seed(graph: Graph, network: Network) -> None:
-    """Write a reference network through the bulk writer (quicker than events)."""
-    await write_batches(
+    """Write a reference network through the bulk loader (quicker than events)."""
+    await load_network(
         graph,
-        import_queries.IMPORT_MEMBERS,
-        "members",
-        (
-            {"member_id": m, "name": m[:8], "is_recruiter": False, "allows_introductions": allows}
-            for m, allows in network.allows.items()
-        ),
-    )
-    await write_batches(
-        graph, import_queries.IMPORT_CONNECTIONS, "connections", _rows(network.links.values())
+        ([m, m[:8], False, allows] for m, allows in network.allows.items()),
+        _rows(network.links.values()),
     )
 
 
-def _rows(links: Iterable[Link]) -> Iterable[dict[str, Any]]:
+def _rows(links: Iterable[Link]) -> Iterable[list[Any]]:
     for link in links:
         low, high = sorted((link.a, link.b))
-        yield {
-            "low_id": low,
-            "high_id": high,
-            "rating_low": link.rating_by_a if low == link.a else link.rating_by_b,
-            "rating_high": link.rating_by_b if low == link.a else link.rating_by_a,
-            "how_we_met": link.how_we_met,
-            "created_ms": epoch_ms(link.connected_at),
-            "last_interaction_ms": (
-                epoch_ms(link.last_interaction_at) if link.last_interaction_at else None
-            ),
-        }
+        yield [
+            low,
+            high,
+            link.rating_by_a if low == link.a else link.rating_by_b,
+            link.rating_by_b if low == link.a else link.rating_by_a,
+            link.how_we_met,
+            epoch_ms(link.connected_at),
+            epoch_ms(link.last_interaction_at) if link.last_interaction_at else None,
+        ]
 
 
 async def get_json(client: httpx.AsyncClient, url: str, **params: Any) -> Any:

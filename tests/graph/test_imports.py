@@ -9,7 +9,9 @@ from services.cli import main
 from services.graph.database import Graph
 from services.graph.importers import queries
 from services.graph.importers.ldbc import import_ldbc, member_id, rating_for
-from services.graph.importers.plain_csv import ImportFormatError, import_csv
+from services.graph.importers.plain_csv import CONNECTION_COLUMNS, ImportFormatError, import_csv
+from services.graph.importers.rebuild import wipe
+from services.graph.queries import GET_MEMBER
 from tests.graph.builders import get_json, new_id, snapshot
 
 # shared/ sits beside the checkout, in development and in CI alike.
@@ -147,3 +149,86 @@ async def test_csv_import_refuses_a_file_without_its_columns(graph: Graph, tmp_p
 
     with pytest.raises(ImportFormatError, match="missing columns"):
         await import_csv(graph, members, members)
+
+
+async def test_ldbc_import_in_small_concurrent_batches_leaves_the_same_graph(
+    graph: Graph,
+) -> None:
+    await import_ldbc(graph, LDBC_SAMPLE)
+    whole = await snapshot(graph)
+    await wipe(graph)
+
+    await import_ldbc(graph, LDBC_SAMPLE, batch_size=50)
+
+    assert await snapshot(graph) == whole
+
+
+CONNECTIONS_HEADER = ",".join(CONNECTION_COLUMNS)
+
+
+async def test_csv_import_keeps_the_last_row_of_a_pair_listed_twice(
+    graph: Graph, graph_client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    ada, bob = new_id(), new_id()
+    members = _write(tmp_path / "m.csv", "member_id,name,is_recruiter,allows_introductions")
+    connections = _write(
+        tmp_path / "c.csv",
+        CONNECTIONS_HEADER,
+        f"{ada},{bob},2,3,coffee,2026-01-01T10:00:00Z,",
+        f"{bob},{ada},7,8,meal,2026-01-02T10:00:00Z,",
+    )
+
+    await import_csv(graph, members, connections, batch_size=1)
+
+    assert await _counts(graph) == (2, 1)
+    from_ada = await get_json(graph_client, f"/internal/v1/members/{ada}/connections/{bob}")
+    assert (from_ada["my_rating"], from_ada["how_we_met"]) == (8, "meal")
+
+
+async def test_csv_import_into_a_graph_with_connections_updates_them_in_place(
+    graph: Graph, graph_client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    ada, bob, cy = new_id(), new_id(), new_id()
+    members = _write(
+        tmp_path / "m.csv", "member_id,name,is_recruiter,allows_introductions", f"{ada},Ada,,"
+    )
+    first = _write(
+        tmp_path / "first.csv", CONNECTIONS_HEADER, f"{ada},{bob},2,3,coffee,2026-01-01T10:00Z,"
+    )
+    await import_csv(graph, members, first)
+    second = _write(
+        tmp_path / "second.csv",
+        CONNECTIONS_HEADER,
+        f"{ada},{bob},9,9,beer,2026-01-01T10:00:00Z,",
+        f"{ada},{cy},5,5,event,2026-01-01T10:00:00Z,",
+    )
+
+    await import_csv(graph, members, second)
+
+    assert await _counts(graph) == (3, 2)
+    from_ada = await get_json(graph_client, f"/internal/v1/members/{ada}/connections/{bob}")
+    assert (from_ada["my_rating"], from_ada["how_we_met"]) == (9, "beer")
+
+
+async def test_csv_import_gives_a_member_named_only_by_a_connection_a_bare_node(
+    graph: Graph, tmp_path: Path
+) -> None:
+    ada, bob = new_id(), new_id()
+    members = _write(
+        tmp_path / "m.csv", "member_id,name,is_recruiter,allows_introductions", f"{ada},Ada,,"
+    )
+    connections = _write(
+        tmp_path / "c.csv", CONNECTIONS_HEADER, f"{ada},{bob.upper()},,,coffee,2026-01-01T10:00Z,"
+    )
+
+    await import_csv(graph, members, connections)
+
+    [bare] = await graph.read(GET_MEMBER, member_id=bob)
+    assert bare == {
+        "member_id": bob,
+        "name": None,
+        "is_recruiter": None,
+        "allows_introductions": None,
+        "event_seq": None,
+    }
+    assert await _counts(graph) == (2, 1)

@@ -10,8 +10,7 @@ import pytest
 from rapport_common.events import EventEnvelope
 from services.graph import queries
 from services.graph.database import Graph
-from services.graph.importers import queries as import_queries
-from services.graph.importers.writer import write_batches
+from services.graph.importers.network import load_network
 from services.graph.projection.apply import apply_event
 from tests.graph.builders import (
     T0,
@@ -247,17 +246,7 @@ async def test_event_breaking_its_contract_is_rejected(graph_client: httpx.Async
 async def test_event_about_an_imported_connection_updates_it(graph: Graph) -> None:
     a, b = new_id(), new_id()
     low, high = sorted((a, b))
-    await write_batches(
-        graph,
-        import_queries.IMPORT_CONNECTIONS,
-        "connections",
-        [
-            {
-                "low_id": low, "high_id": high, "rating_low": 4, "rating_high": 6,
-                "how_we_met": "event", "created_ms": 1_700_000_000_000, "last_interaction_ms": None,
-            }
-        ],
-    )  # fmt: skip
+    await load_network(graph, [], [[low, high, 4, 6, "event", 1_700_000_000_000, None]])
 
     await _apply(graph, rated(1, a, b, 10), interacted(2, b, a, T0))
 

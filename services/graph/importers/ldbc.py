@@ -14,11 +14,10 @@ import math
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from services.graph.database import Graph
-from services.graph.importers import queries
-from services.graph.importers.writer import BATCH_SIZE, Loaded, write_batches
+from services.graph.importers.network import load_network
+from services.graph.importers.writer import BATCH_SIZE, Loaded, Row
 from services.graph.projection.pair_state import ordered
 
 LDBC_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://rapport.example/import/ldbc-snb")
@@ -42,14 +41,9 @@ def _rows(path: Path) -> Iterator[list[str]]:
         yield from reader
 
 
-def _persons(directory: Path) -> Iterator[dict[str, Any]]:
+def _persons(directory: Path) -> Iterator[Row]:
     for row in _rows(directory / PERSONS):
-        yield {
-            "member_id": member_id(row[0]),
-            "name": f"{row[1]} {row[2]}".strip(),
-            "is_recruiter": False,
-            "allows_introductions": True,
-        }
+        yield [member_id(row[0]), f"{row[1]} {row[2]}".strip(), False, True]
 
 
 def _interaction_counts(directory: Path) -> dict[frozenset[str], int] | None:
@@ -59,33 +53,19 @@ def _interaction_counts(directory: Path) -> dict[frozenset[str], int] | None:
     return {frozenset(row[:2]): int(row[3]) for row in _rows(path)}
 
 
-def _knows(directory: Path) -> Iterator[dict[str, Any]]:
+def _knows(directory: Path) -> Iterator[Row]:
     counts = _interaction_counts(directory)
     for first, second, created_ms, *_ in _rows(directory / KNOWS):
         rating = None
         if counts is not None:
             rating = rating_for(counts.get(frozenset((first, second)), 0))
         low_id, high_id = ordered(member_id(first), member_id(second))
-        yield {
-            "low_id": low_id,
-            "high_id": high_id,
-            "rating_low": rating,
-            "rating_high": rating,
-            "how_we_met": "known_online",
-            "created_ms": int(created_ms),
-            "last_interaction_ms": None,
-        }
+        yield [low_id, high_id, rating, rating, "known_online", int(created_ms), None]
 
 
 async def import_ldbc(graph: Graph, directory: Path, batch_size: int = BATCH_SIZE) -> list[Loaded]:
-    """Safe to rerun: every write is a MERGE on a constrained key."""
+    """Safe to rerun (see ``network.load_network``)."""
     for name in (PERSONS, KNOWS):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory / name} is missing (see docs/graph.md)")
-    members = await write_batches(
-        graph, queries.IMPORT_MEMBERS, "members", _persons(directory), batch_size
-    )
-    connections = await write_batches(
-        graph, queries.IMPORT_CONNECTIONS, "connections", _knows(directory), batch_size
-    )
-    return [members, connections]
+    return await load_network(graph, _persons(directory), _knows(directory), batch_size)

@@ -1,16 +1,19 @@
-"""Writes rows to Neo4j in ``UNWIND`` batches and measures the rate."""
+"""Batching for bulk loads: the next batch is read while Neo4j writes, and up to a
+fixed number of batches are written at once."""
 
 import asyncio
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, LiteralString
-
-from services.graph import queries as schema
-from services.graph.database import Graph
+from typing import Any, TypeVar
 
 BATCH_SIZE = 5_000
+# One writer per core of the machine the import was measured on (2 cores): Neo4j runs
+# each transaction on one thread, so a second batch in flight keeps the other core busy.
+WRITERS = 2
+
+Row = list[Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,42 +30,49 @@ class Loaded:
         return f"{self.kind}: {self.rows:,} rows in {self.seconds:.1f} s ({self.rate:,.0f} rows/s)"
 
 
-def batched(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-async def write_batches(
-    graph: Graph,
-    cypher: LiteralString,
-    kind: str,
-    rows: Iterable[dict[str, Any]],
-    batch_size: int = BATCH_SIZE,
-) -> Loaded:
-    """One transaction per batch: a failure part-way leaves whole batches, and a rerun
-    (MERGE on constrained keys) completes the load."""
-    await graph.ensure_schema(schema.SCHEMA)
-    started = time.perf_counter()
-    total = await _write(graph, cypher, rows, batch_size)
-    return Loaded(kind, total, time.perf_counter() - started)
+async def read_ahead(batches: Iterator[list[T]]) -> AsyncIterator[list[T]]:
+    """Yield batch after batch, reading (parsing) the next one in a thread while the
+    caller writes the current one: the two costs overlap instead of adding up."""
+    upcoming = asyncio.create_task(asyncio.to_thread(next, batches, None))
+    try:
+        while batch := await upcoming:
+            upcoming = asyncio.create_task(asyncio.to_thread(next, batches, None))
+            yield batch
+    finally:
+        await asyncio.gather(upcoming, return_exceptions=True)
 
 
-async def _write(
-    graph: Graph, cypher: LiteralString, rows: Iterable[dict[str, Any]], batch_size: int
-) -> int:
-    """Write batch after batch, reading (parsing) the next one in a thread while Neo4j
-    writes the current one: the two costs overlap instead of adding up."""
-    batches = batched(rows, batch_size)
-    total = 0
-    batch = await asyncio.to_thread(next, batches, None)
-    while batch:
-        upcoming = asyncio.create_task(asyncio.to_thread(next, batches, None))
-        try:
-            await graph.write(cypher, rows=batch)
-        except BaseException:
-            await asyncio.gather(upcoming, return_exceptions=True)
-            raise
-        total += len(batch)
-        batch = await upcoming
-    return total
+class InFlight:
+    """At most ``limit`` writes running at once. Leaving the block waits for every
+    running write (each is a whole transaction: it commits or it does not), then raises
+    the first failure."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running: set[asyncio.Future[Any]] = set()
+
+    async def __aenter__(self) -> "InFlight":
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        results = await asyncio.gather(*self.running, return_exceptions=True)
+        self.running.clear()
+        if exc_type is None:
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+
+    async def add(self, write: Awaitable[Any]) -> None:
+        if len(self.running) >= self.limit:
+            done, self.running = await asyncio.wait(
+                self.running, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                task.result()
+        self.running.add(asyncio.ensure_future(write))

@@ -1,0 +1,133 @@
+"""Loads a network in two passes: every member first, then the connections between them.
+
+Members are MERGEd on their constrained ``member_id`` and hand back their element ids;
+connections then find both ends by element id and write the relationship. Splitting the
+passes removes the Eager that a single statement needs between its node MERGEs and its
+relationship MERGE, and lets the connection pass CREATE instead of MERGE when the pair
+cannot be linked yet: when the graph had no ``KNOWS`` at all as the pass started, for
+the first row of each pair (rows are deduplicated per pair here). Every other case, a
+graph that already holds connections (a rerun, the projection's writes) or a pair listed
+again later in the input, goes through MERGE, so a rerun leaves the same graph and the
+last row of a pair wins.
+
+Row layouts (lists, see ``queries.py``): member
+``[member_id, name, is_recruiter, allows_introductions]``; connection
+``[low_id, high_id, rating_low, rating_high, how_we_met, created_ms, last_interaction_ms]``
+with ``low_id < high_id``.
+"""
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import LiteralString
+
+from services.graph import queries as schema
+from services.graph.database import Graph
+from services.graph.importers import queries
+from services.graph.importers.writer import (
+    BATCH_SIZE,
+    WRITERS,
+    InFlight,
+    Loaded,
+    Row,
+    batched,
+    read_ahead,
+)
+
+
+async def load_network(
+    graph: Graph,
+    members: Iterable[Row],
+    connections: Iterable[Row],
+    batch_size: int = BATCH_SIZE,
+    writers: int = WRITERS,
+) -> list[Loaded]:
+    """Safe to rerun: members are MERGEd on a constrained key, and connections are only
+    CREATEd into a graph that had none. A failure part-way leaves whole batches."""
+    await graph.ensure_schema(schema.SCHEMA)
+    nodes: dict[str, str] = {}  # member_id -> element id, for this run only
+    loaded_members = await _load_members(graph, members, nodes, batch_size, writers)
+    loaded_connections = await _load_connections(graph, connections, nodes, batch_size, writers)
+    return [loaded_members, loaded_connections]
+
+
+async def _load_members(
+    graph: Graph, rows: Iterable[Row], nodes: dict[str, str], batch_size: int, writers: int
+) -> Loaded:
+    started, total = time.perf_counter(), 0
+
+    async def write(batch: list[Row]) -> None:
+        [result] = await graph.write(queries.IMPORT_MEMBERS, rows=batch)
+        nodes.update(result["nodes"])
+
+    # Members of different batches are different nodes (a member listed twice MERGEs
+    # the same key, which the constraint's index entry lock serialises), so batches
+    # may run side by side.
+    async with InFlight(writers) as in_flight:
+        async for batch in read_ahead(batched(rows, batch_size)):
+            await in_flight.add(write(batch))
+            total += len(batch)
+    return Loaded("members", total, time.perf_counter() - started)
+
+
+async def _load_connections(
+    graph: Graph, rows: Iterable[Row], nodes: dict[str, str], batch_size: int, writers: int
+) -> Loaded:
+    started = time.perf_counter()
+    [state] = await graph.read(queries.HAS_CONNECTIONS)
+    first_write = queries.MERGE_CONNECTIONS if state["any"] else queries.CREATE_CONNECTIONS
+    pairs = _Pairs(rows)
+    # Batches hold distinct pairs, so two in flight never write the same relationship;
+    # they may share members, and the driver retries the rare deadlock that causes.
+    async with InFlight(writers) as in_flight:
+        async for batch in read_ahead(batched(pairs.first_rows(), batch_size)):
+            await _add_bare_members(graph, batch, nodes)
+            await in_flight.add(_write_connections(graph, first_write, batch, nodes))
+    # A pair listed again is written after every first row, in input order, so the
+    # last row of a pair wins.
+    for batch in batched(pairs.repeats, batch_size):
+        await _add_bare_members(graph, batch, nodes)
+        await _write_connections(graph, queries.MERGE_CONNECTIONS, batch, nodes)
+    return Loaded("connections", pairs.rows, time.perf_counter() - started)
+
+
+class _Pairs:
+    """Splits connection rows into the first row of each pair and the rows that repeat a
+    pair. Pairs are remembered by hash, to keep millions of them in little memory: two
+    pairs with the same hash only send the second one the MERGE way, which is slower
+    but just as correct."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self.source = rows
+        self.rows = 0
+        self.repeats: list[Row] = []
+
+    def first_rows(self) -> Iterator[Row]:
+        seen: set[int] = set()
+        for row in self.source:
+            self.rows += 1
+            key = hash((row[0], row[1]))
+            if key in seen:
+                self.repeats.append(row)
+            else:
+                seen.add(key)
+                yield row
+
+
+async def _add_bare_members(graph: Graph, batch: list[Row], nodes: dict[str, str]) -> None:
+    unknown = {member for row in batch for member in row[:2] if member not in nodes}
+    if unknown:
+        [result] = await graph.write(queries.IMPORT_BARE_MEMBERS, member_ids=sorted(unknown))
+        nodes.update(result["nodes"])
+
+
+async def _write_connections(
+    graph: Graph, cypher: LiteralString, batch: list[Row], nodes: dict[str, str]
+) -> None:
+    rows = [[nodes[row[0]], nodes[row[1]], *row[2:]] for row in batch]
+    [result] = await graph.write(cypher, rows=rows)
+    if result["written"] != len(rows):
+        raise RuntimeError(
+            f"{len(rows) - result['written']} connections not written: a member node "
+            "disappeared during the import (a wipe or rebuild running at the same time?); "
+            "run the import again"
+        )
