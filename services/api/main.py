@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.postgres)
+        engine = create_engine(settings.postgres, pre_ping=False)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.graph_client = httpx.AsyncClient(
