@@ -19,6 +19,7 @@ from services.graph.projection.apply import apply_event
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 1_000
+WIPE_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class Rebuilt:
 
 
 async def wipe(graph: Graph) -> None:
-    await graph.run_in_batches(queries.WIPE)
+    for cypher in (queries.WIPE_RELATIONSHIPS, queries.WIPE_NODES):
+        while (await graph.write(cypher, limit=WIPE_BATCH))[0]["deleted"]:
+            pass
     graph.schema_ready = False
     await graph.ensure_schema(schema.SCHEMA)
 
