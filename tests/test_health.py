@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport_common.db import create_sessionmaker
 from rapport_common.settings import Settings
@@ -179,8 +179,9 @@ async def test_notifier_readyz_names_smtp_when_it_is_down(
 
 
 async def test_api_answers_503_while_postgres_is_away_and_recovers_by_itself(
-    settings: Settings,
+    settings: Settings, committed_db: async_sessionmaker[AsyncSession]
 ) -> None:
+    # committed_db: the members registered here are really committed, and emptied after.
     relay = TcpRelay(settings.postgres.port)
     await relay.open()
     through_relay = settings.model_copy(
