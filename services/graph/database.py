@@ -60,14 +60,6 @@ class Graph:
         async with self.driver.session(database=self.database) as session:
             return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
 
-    async def run_in_batches(self, cypher: LiteralString, **parameters: Any) -> None:
-        """Run a ``CALL { ... } IN TRANSACTIONS`` statement, which needs an auto-commit
-        transaction. Administrative use only: each inner batch commits on its own, and the
-        whole has no timeout (it may wipe millions of nodes)."""
-        async with self.driver.session(database=self.database) as session:
-            result = await session.run(Query(cypher), parameters)
-            await result.consume()
-
     async def _run(
         self, cypher: LiteralString, routing: RoutingControl, parameters: dict[str, Any]
     ) -> list[dict[str, Any]]:
