@@ -1,13 +1,17 @@
 """Who hears about each outbox event, and the worker's jobs and cron jobs.
 
-A consumer is ``async (ctx, envelope) -> None``, idempotent (the queue delivers at least
-once), and raises ``TransientError`` for a failure worth retrying.
+A consumer is ``async (ctx, envelope, session) -> None``, idempotent (the queue delivers
+at least once), and raises ``TransientError`` for a failure worth retrying. The session is
+the event job's own: a consumer commits what must be durable before it acts outside
+PostgreSQL (an email, a queued job); what it leaves uncommitted is committed with the
+event's completion, or rolled back with it.
 """
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq.cron import CronJob, cron
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
 from services.notifier.errors import TransientError
@@ -17,7 +21,7 @@ from services.notifier.notifications.consumer import notify
 from services.notifier.webhooks.consumer import fan_out
 from services.notifier.webhooks.jobs import SWEEP_CRON, deliver_webhook
 
-Consumer = Callable[[dict[str, Any], EventEnvelope], Awaitable[None]]
+Consumer = Callable[[dict[str, Any], EventEnvelope, AsyncSession], Awaitable[None]]
 
 CONSUMERS: list[Consumer] = [project_to_graph, notify, fan_out]
 # Extra arq functions and cron jobs, registered by the worker.

@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
 from services.notifier.errors import TransientError
@@ -22,7 +23,9 @@ GRAPH_EVENT_TYPES = frozenset(
 )
 
 
-async def project_to_graph(ctx: dict[str, Any], envelope: EventEnvelope) -> None:
+async def project_to_graph(
+    ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession
+) -> None:
     """Idempotent: the graph service ignores an event it has already applied."""
     if envelope.type not in GRAPH_EVENT_TYPES:
         return

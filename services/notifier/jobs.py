@@ -49,6 +49,7 @@ async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
 
 
 async def _handle_event(ctx: dict[str, Any], event_id: str) -> str:
+    # One session for the whole event: each checkout and transaction is a round trip.
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     async with sessionmaker() as session:
         event = await session.get(OutboxEvent, uuid.UUID(event_id))
@@ -57,35 +58,33 @@ async def _handle_event(ctx: dict[str, Any], event_id: str) -> str:
         if event.completed_at is not None:
             return "already completed"
         envelope = event.envelope()
-    token = request_id_var.set(envelope.request_id)
-    try:
-        for consumer in CONSUMERS:
-            await consumer(ctx, envelope)
-    except TransientError as exc:
-        await _note_failure(sessionmaker, event_id, exc)
-        raise Retry(defer=backoff(ctx["job_try"])) from exc
-    finally:
-        request_id_var.reset(token)
-    async with sessionmaker() as session, session.begin():
+        token = request_id_var.set(envelope.request_id)
+        try:
+            for consumer in CONSUMERS:
+                await consumer(ctx, envelope, session)
+        except TransientError as exc:
+            await session.rollback()
+            await _note_failure(session, event_id, exc)
+            raise Retry(defer=backoff(ctx["job_try"])) from exc
+        finally:
+            request_id_var.reset(token)
         await session.execute(
             update(OutboxEvent)
             .where(OutboxEvent.id == uuid.UUID(event_id))
             .values(completed_at=func.now(), attempts=OutboxEvent.attempts + 1, last_error=None)
+            .execution_options(synchronize_session=False)
         )
+        await session.commit()
     return "completed"
 
 
-async def _note_failure(
-    sessionmaker: async_sessionmaker[AsyncSession], event_id: str, exc: Exception
-) -> None:
-    async with sessionmaker() as session, session.begin():
-        await session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id == uuid.UUID(event_id))
-            .values(
-                attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
-            )
-        )
+async def _note_failure(session: AsyncSession, event_id: str, exc: Exception) -> None:
+    await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == uuid.UUID(event_id))
+        .values(attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000])
+    )
+    await session.commit()
 
 
 async def reconcile_outbox(ctx: dict[str, Any]) -> int:

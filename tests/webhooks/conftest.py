@@ -68,7 +68,9 @@ async def fan_out_outbox(ctx: dict[str, Any]) -> None:
         events = await session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence))
         envelopes = [event.envelope() for event in events.scalars()]
     for envelope in envelopes:
-        await fan_out(ctx, envelope)
+        async with ctx["sessionmaker"]() as session:
+            await fan_out(ctx, envelope, session)
+            await session.commit()
 
 
 # Reads go through their own savepoints: a read through ``db_session`` would open one that

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import (
     EventEnvelope,
@@ -137,21 +137,18 @@ def _builder_for(event_type: str) -> Builder | None:
     return None
 
 
-async def notify(ctx: dict[str, Any], envelope: EventEnvelope) -> None:
+async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
     """Store this event's notifications and email them.
 
     Idempotent: each notification is keyed by (event, kind, recipient), and an email
-    recorded as sent is never sent again; a rerun only finishes what is unsent. One
-    session does it all: the notifications are committed with the first email's record
-    (or its failed attempt), not in a round trip of their own."""
+    recorded as sent is never sent again; a rerun only finishes what is unsent. The
+    notifications are committed with the first email's record (or its failed attempt),
+    not in a transaction of their own."""
     builder = _builder_for(envelope.type)
     if builder is None:
         return
     payload: BaseModel = parse_payload(envelope)
-    sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     settings: Settings = ctx["settings"]
-    async with sessionmaker() as session:
-        drafts = await builder(session, envelope, payload)
-        ids = await store(session, settings, drafts)
-        await deliver(session, settings, ctx["mailer"], ids)
-        await session.commit()
+    drafts = await builder(session, envelope, payload)
+    ids = await store(session, settings, drafts)
+    await deliver(session, settings, ctx["mailer"], ids)

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
 from services.notifier.webhooks.jobs import enqueue, now_of
@@ -31,41 +31,42 @@ def body_of(target: Route, occurred_at: datetime) -> str:
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
-async def fan_out(ctx: dict[str, Any], envelope: EventEnvelope) -> None:
+async def fan_out(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
     """Create a message for each endpoint subscribed to the event's webhook types and
     queue its first attempt.
 
     Idempotent: messages are unique per (event id, endpoint id) and inserted with ON
     CONFLICT DO NOTHING, and each job id names its message's attempt, so a rerun creates
-    and queues nothing new (and queues what a crash left unqueued).
+    and queues nothing new (and queues what a crash left unqueued; so does the sweep).
     """
     routes = route(envelope)
     if not routes:
         return
-    sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     now = now_of(ctx)
-    async with sessionmaker() as session, session.begin():
-        deliveries = DeliveryRepository(session)
-        endpoints = await deliveries.subscribed(
-            {r.member_id for r in routes}, {r.event_type for r in routes}, envelope.occurred_at
-        )
-        rows = [
-            {
-                "id": message_id(envelope.event_id, endpoint.id),
-                "endpoint_id": endpoint.id,
-                "event_id": envelope.event_id,
-                "event_type": target.event_type,
-                "body": body_of(target, envelope.occurred_at),
-                # Kept for a disabled endpoint, as failed: recoverable once it is enabled.
-                "status": "failed" if endpoint.disabled_at else "pending",
-                "next_attempt_at": None if endpoint.disabled_at else now,
-                "created_at": now,
-            }
-            for target in routes
-            for endpoint in endpoints
-            if endpoint.member_id == target.member_id and target.event_type in endpoint.event_types
-        ]
-        await deliveries.add_messages(rows)
-        pending = await deliveries.pending_of_event(envelope.event_id)
+    deliveries = DeliveryRepository(session)
+    endpoints = await deliveries.subscribed(
+        {r.member_id for r in routes}, {r.event_type for r in routes}, envelope.occurred_at
+    )
+    if not endpoints:
+        return  # most members have none
+    rows = [
+        {
+            "id": message_id(envelope.event_id, endpoint.id),
+            "endpoint_id": endpoint.id,
+            "event_id": envelope.event_id,
+            "event_type": target.event_type,
+            "body": body_of(target, envelope.occurred_at),
+            # Kept for a disabled endpoint, as failed: recoverable once it is enabled.
+            "status": "failed" if endpoint.disabled_at else "pending",
+            "next_attempt_at": None if endpoint.disabled_at else now,
+            "created_at": now,
+        }
+        for target in routes
+        for endpoint in endpoints
+        if endpoint.member_id == target.member_id and target.event_type in endpoint.event_types
+    ]
+    await deliveries.add_messages(rows)
+    pending = await deliveries.pending_of_event(envelope.event_id)
+    await session.commit()  # a queued attempt must find its message
     for message in pending:
         await enqueue(ctx, message)
