@@ -53,6 +53,10 @@ async def relay_pending(
                 update(OutboxEvent).where(OutboxEvent.id.in_(claimed)).values(relayed_at=func.now())
             )
         relayed += len(claimed)
+        if len(claimed) < batch_size:
+            # Nothing more was committed when we looked; what commits later sends a
+            # NOTIFY, which runs this again, so a second, empty claim would be wasted.
+            return relayed
 
 
 async def requeue_stalled(
