@@ -35,10 +35,12 @@ RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS d
 # element id, lowest rating, since_ms]. The forward branch expands ``$forward`` (some
 # source-side members) and keeps links to any target-side member; the backward branch
 # expands ``$backward`` (some target-side members) and keeps links to the source-side
-# members that were not expanded forward (``$unexpanded``). Members are matched by
-# element id, which needs no property read; ``IN`` on a list parameter is a hashed
-# lookup. The work is the total degree of ``$forward`` and ``$backward``, which the
-# caller bounds.
+# members that were not expanded forward (``$unexpanded``); the pairs branch tests each
+# of ``$pairs`` (two unexpanded members) with an Expand(Into), which walks the smaller
+# end's relationships. Members are matched by element id, which needs no property read;
+# ``IN`` on a list parameter is a hashed lookup. The work is the total degree of
+# ``$forward`` and ``$backward`` plus the pairs' smaller degrees, which the caller
+# bounds (paths/middle.py).
 MIDDLE_LINKS: LiteralString = """
 CALL () {
   UNWIND $forward AS from_id
@@ -50,26 +52,17 @@ CALL () {
   MATCH (y)-[r:KNOWS]-(x)
   WHERE elementId(y) = from_id AND elementId(x) IN $unexpanded
   RETURN elementId(x) AS source_side, from_id AS target_side, r
+  UNION ALL
+  UNWIND $pairs AS pair
+  MATCH (x)-[r:KNOWS]-(y)
+  WHERE elementId(x) = pair[0] AND elementId(y) = pair[1]
+  RETURN pair[0] AS source_side, pair[1] AS target_side, r
 }
 WITH source_side, target_side,
      coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
      coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
 RETURN collect([source_side, target_side, CASE WHEN a < b THEN a ELSE b END, since_ms])
        AS links
-"""
-
-# Whether each given pair of members is linked, for pairs whose two ends both went
-# unexpanded in MIDDLE_LINKS (hubs, typically). Both ends are found by element id, so
-# each pair costs one Expand(Into), which walks the smaller of the two ends'
-# relationship chains. As [source-side element id, target-side element id, lowest
-# rating, since_ms]; the caller bounds and prunes the pairs.
-PAIR_LINKS: LiteralString = """
-UNWIND $pairs AS pair
-MATCH (x)-[r:KNOWS]-(y)
-WHERE elementId(x) = pair[0] AND elementId(y) = pair[1]
-WITH pair, coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
-     coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
-RETURN collect([pair[0], pair[1], CASE WHEN a < b THEN a ELSE b END, since_ms]) AS links
 """
 
 # Common connections of two members, expanding from ``$start`` (the caller passes the
