@@ -21,7 +21,8 @@ from bench.members import HOW_WE_MET, Member
 from bench.stats import summary
 
 # Between turns, so the side that just ran has closed its extra connections: the two
-# apps' pools at their largest (2 x 30 each with two workers) exceed PostgreSQL's 100.
+# apps' pools at their largest (20 a process, two workers each) and the notifier's come
+# close to PostgreSQL's 100.
 SETTLE_SECONDS = 3.0
 NOTE = "Hello! We met at the product meetup last week; I would be glad to stay in touch."
 
