@@ -45,27 +45,22 @@ SET r.rating_low = row[2],
 RETURN count(*) AS written
 """
 
-# Only for pairs that cannot be linked yet (see network.py): no check for an existing
-# relationship, which was the MERGE's main cost (an Expand(Into) per row).
-CREATE_CONNECTIONS: LiteralString = (
-    """
+# Both ends of each connection row, found by element id (no index seek).
+_BOTH_ENDS: LiteralString = """
 UNWIND $rows AS row
 MATCH (low) WHERE elementId(low) = row[0]
 MATCH (high) WHERE elementId(high) = row[1]
-CREATE (low)-[r:KNOWS]->(high)
 """
-    + _CONNECTION_PROPERTIES
+
+# Only for pairs that cannot be linked yet (see network.py): no check for an existing
+# relationship, which was the MERGE's main cost (an Expand(Into) per row).
+CREATE_CONNECTIONS: LiteralString = (
+    _BOTH_ENDS + "CREATE (low)-[r:KNOWS]->(high)\n" + _CONNECTION_PROPERTIES
 )
 
 # KNOWS runs from the lower member_id to the higher, so each pair has one relationship.
 MERGE_CONNECTIONS: LiteralString = (
-    """
-UNWIND $rows AS row
-MATCH (low) WHERE elementId(low) = row[0]
-MATCH (high) WHERE elementId(high) = row[1]
-MERGE (low)-[r:KNOWS]->(high)
-"""
-    + _CONNECTION_PROPERTIES
+    _BOTH_ENDS + "MERGE (low)-[r:KNOWS]->(high)\n" + _CONNECTION_PROPERTIES
 )
 
 COUNT_GRAPH: LiteralString = """
