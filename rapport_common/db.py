@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -39,6 +40,18 @@ def create_engine(
         max_overflow=settings.max_overflow,
         pool_pre_ping=pre_ping,
     )
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """PostgreSQL dropped the connection or cannot be reached, as opposed to an error of
+    the work's own making. Engines without pre-ping meet a restart here."""
+    if isinstance(exc, DBAPIError):
+        return (
+            exc.connection_invalidated
+            or isinstance(exc, InterfaceError | OperationalError)
+            or isinstance(exc.orig, OSError)
+        )
+    return isinstance(exc, OSError)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

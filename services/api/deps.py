@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.db import connection_lost
 from rapport_common.settings import Settings
 from rapport_common.web.problems import ServiceUnavailable, Unauthorized
 from services.api.auth.tokens import read_access_token
@@ -28,14 +28,6 @@ class DatabaseUnavailable(ServiceUnavailable):
     slug, title = "database-unavailable", "The database is unavailable"
 
 
-def _lost_database(exc: BaseException) -> bool:
-    """A connection that broke or could not be made, as opposed to an error of the
-    request's own making."""
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc.orig, OSError)
-    return isinstance(exc, OSError)
-
-
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit on success, roll back on any error.
 
@@ -48,7 +40,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
         except BaseException as exc:
             await session.rollback()
-            if _lost_database(exc):
+            if connection_lost(exc):
                 raise DatabaseUnavailable(
                     "The connection to the database failed and nothing was saved; "
                     "retry in a moment.",

@@ -6,9 +6,9 @@ from typing import Any
 
 from arq import Retry
 from sqlalchemy import func, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport_common.db import connection_lost
 from rapport_common.logging import request_id_var
 from rapport_common.outbox import OutboxEvent
 from services.notifier.consumers import CONSUMERS, TransientError
@@ -24,14 +24,6 @@ def backoff(job_try: int) -> int:
     return RETRY_BACKOFF_SECONDS[min(job_try, len(RETRY_BACKOFF_SECONDS)) - 1]
 
 
-def _lost_postgres(exc: Exception) -> bool:
-    """PostgreSQL dropped the connection or cannot be reached (the engine does not ping
-    before each checkout, so a restart shows up here)."""
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, InterfaceError | OperationalError)
-    return isinstance(exc, OSError)
-
-
 async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
     """Deliver one outbox event to every consumer, then mark it completed.
 
@@ -42,7 +34,7 @@ async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
     try:
         return await _handle_event(ctx, event_id)
     except Exception as exc:
-        if not _lost_postgres(exc):
+        if not connection_lost(exc):
             raise
         logger.warning("event %s could not reach postgres: %s", event_id, exc)
         raise Retry(defer=backoff(ctx["job_try"])) from exc

@@ -49,6 +49,11 @@ def _path(*links: tuple[str, str, float]) -> FoundPath:
     return FoundPath(tuple(link[1] for link in links[:-1]), links, _product(links))
 
 
+def can_introduce(neighbour: Neighbour, source: str, target: str) -> bool:
+    """Whether ``neighbour`` may stand in the middle of a path from source to target."""
+    return neighbour.allows_introductions and neighbour.member_id not in (source, target)
+
+
 def rank_paths(
     source: str,
     target: str,
@@ -61,7 +66,7 @@ def rank_paths(
     the best one per first intermediary; by score, then fewer hops, then ids."""
 
     def usable(neighbour: Neighbour) -> bool:
-        return neighbour.allows_introductions and neighbour.member_id not in (source, target)
+        return can_introduce(neighbour, source, target)
 
     best: dict[str, FoundPath] = {}
 

@@ -31,7 +31,14 @@ from services.graph.paths.schemas import (
     PathOut,
     PathsOut,
 )
-from services.graph.paths.search import FoundPath, MiddleLink, Neighbour, rank_paths, separation
+from services.graph.paths.search import (
+    FoundPath,
+    MiddleLink,
+    Neighbour,
+    can_introduce,
+    rank_paths,
+    separation,
+)
 from services.graph.strength import DAY_MS, band, days_between, effective_rating, epoch_ms
 
 # At most this many of an endpoint's connections (its strongest) enter a search.
@@ -72,8 +79,6 @@ class _Clock:
 
 @dataclass(frozen=True)
 class _Search:
-    source: str
-    target: str
     near_source: dict[str, Neighbour]
     near_target: dict[str, Neighbour]
     direct: bool
@@ -108,13 +113,7 @@ async def _search(graph: Graph, clock: _Clock, source: str, target: str) -> _Sea
     # Neither endpoint can be a middle member of its own path.
     near_source.pop(target, None)
     near_target.pop(source, None)
-    return _Search(source, target, near_source, near_target, direct)
-
-
-def _link(
-    clock: _Clock, source_side: str, target_side: str, rating: int, since_ms: int
-) -> MiddleLink:
-    return MiddleLink(source_side, target_side, clock.strength(rating, since_ms))
+    return _Search(near_source, near_target, direct)
 
 
 async def _middle_links(
@@ -148,7 +147,7 @@ async def _middle_links(
     for a_side, b_side, rating, since_ms in rows[0]["links"] if rows else ():
         pair = (members[a_side], members[b_side])
         source_side, target_side = pair if plan.from_source else pair[::-1]
-        links.append(_link(clock, source_side, target_side, rating, since_ms))
+        links.append(MiddleLink(source_side, target_side, clock.strength(rating, since_ms)))
     return links
 
 
@@ -181,10 +180,9 @@ async def find_paths(
     two_hops = rank_paths(source, target, search.near_source, search.near_target, [], limit)
     floor = two_hops[-1].score if len(two_hops) >= limit else 0.0
 
-    def usable(n: Neighbour) -> bool:
-        return n.allows_introductions and n.member_id not in (source, target)
-
-    links = await _middle_links(graph, clock, search, usable, floor)
+    links = await _middle_links(
+        graph, clock, search, lambda n: can_introduce(n, source, target), floor
+    )
     paths = rank_paths(source, target, search.near_source, search.near_target, links, limit)
     degree = separation(False, search.near_source, search.near_target, bool(links))
     return PathsOut(degree=degree, paths=[_path_out(path) for path in paths])
