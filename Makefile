@@ -38,10 +38,11 @@ bench: install
 	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=bench bash $(STACK) down && rm -rf .local/bench/neo4j; fi; \
 	 exit $$status
 
-lint: install
+lint: install  ## ruff, ruff format --check, mypy --strict, import contracts
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	$(VENV)/lint-imports --no-cache
 
 clean: down
 	rm -rf .local .venv deploy/local/neo4j/target

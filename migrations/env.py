@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from rapport_common.models import metadata
 from rapport_common.settings import get_settings
-from services.api.models import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

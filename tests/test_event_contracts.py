@@ -7,9 +7,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport_common.events import EVENT_PAYLOADS
+from rapport_common.models import metadata
 from rapport_common.settings import Settings
 from services.api.main import create_app
-from services.api.models import metadata
 
 DOCS = Path(__file__).parent.parent / "docs" / "events.md"
 

@@ -8,11 +8,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import connection_lost
+from rapport_common.models.members import Member
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from rapport_common.web.problems import ServiceUnavailable, Unauthorized
 from services.api.auth.tokens import read_access_token
-from services.api.members.models import Member
-from services.api.members.repository import MemberRepository
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 

@@ -7,8 +7,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.models.members import Member
 from rapport_common.outbox import OutboxEvent
-from services.api.members.models import Member
 from tests.factories import PASSWORD, register, sign_in
 
 

@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.api.invitations.models import Invitation
+from rapport_common.models.invitations import Invitation
 from tests.factories import PASSWORD, sign_in, sign_in_all
 
 

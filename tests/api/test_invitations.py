@@ -4,8 +4,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.models.connections import Connection
 from rapport_common.outbox import OutboxEvent
-from services.api.connections.models import Connection
 from tests.conftest import SteppingClock
 from tests.factories import connect, invitation_id, invite, sign_in
 

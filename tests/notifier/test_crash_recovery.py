@@ -23,9 +23,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport_common.models.notifications import Notification
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
-from services.api.notifications.models import Notification
 from tests.conftest import eventually
 from tests.factories import invitation_id, sign_in, sign_in_all
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.api.invitations.models import Invitation
+from rapport_common.models.invitations import Invitation
 from services.notifier.notifications import crons
 from tests.factories import SignedIn, connect, invitation_id, sign_in_all
 from tests.notifier.conftest import Mailbox

@@ -6,8 +6,8 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport_common.models.notifications import Notification
 from rapport_common.outbox import OutboxEvent
-from services.api.notifications.models import Notification
 from tests.factories import connect, invitation_id, sign_in_all
 from tests.notifier.conftest import Mailbox, body_text
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
-from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks.consumer import fan_out
 from tests.factories import SignedIn, invite, sign_in_all

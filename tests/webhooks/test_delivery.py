@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from rapport_common.db import utcnow
-from services.api.notifications.models import Notification
-from services.api.webhooks.models import WebhookEndpoint
+from rapport_common.models.notifications import Notification
+from rapport_common.models.webhooks import WebhookEndpoint
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks.jobs import deliver_webhook
 from tests.factories import connect, sign_in_all

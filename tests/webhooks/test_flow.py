@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from rapport_common.models.webhooks import WebhookAttempt
 from rapport_common.settings import Settings
-from services.api.webhooks.models import WebhookAttempt
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks.jobs import deliver_webhook
 from services.notifier.worker import build_worker

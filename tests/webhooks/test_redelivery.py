@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import select, update
 
 from rapport_common.db import utcnow
+from rapport_common.models.webhooks import WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
-from services.api.webhooks.models import WebhookEndpoint, WebhookMessage
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks.jobs import deliver_webhook, enqueue_due_deliveries
 from tests.conftest import eventually

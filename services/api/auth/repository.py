@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.auth.models import RefreshToken
+from rapport_common.models.auth import RefreshToken
 
 
 class RefreshTokenRepository:

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import Unauthorized, problem_responses
 from services.api.auth import service as sessions
 from services.api.auth.passwords import verify_password
@@ -12,7 +13,6 @@ from services.api.clock import Now
 from services.api.deps import SessionDep, SettingsDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.members import service as members
-from services.api.members.repository import MemberRepository
 from services.api.members.schemas import RegisteredOut, RegisterIn
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])

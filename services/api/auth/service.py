@@ -5,9 +5,9 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from rapport_common.models.auth import RefreshToken
 from rapport_common.settings import AuthSettings
 from rapport_common.web.problems import Unauthorized
-from services.api.auth.models import RefreshToken
 from services.api.auth.repository import RefreshTokenRepository
 from services.api.auth.schemas import TokenOut
 from services.api.auth.tokens import issue_access_token

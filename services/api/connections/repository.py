@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.connections.models import Connection, Interaction
-from services.api.members.models import Member
+from rapport_common.models.connections import Connection, Interaction
+from rapport_common.models.members import Member
 
 
 class ConnectionRepository:

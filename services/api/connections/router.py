@@ -2,6 +2,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
 from services.api.connections import service as connections
@@ -14,7 +15,6 @@ from services.api.connections.schemas import (
 )
 from services.api.deps import CurrentMember, SessionDep, SettingsDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.members.repository import MemberRepository
 from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
 
 router = APIRouter(

@@ -4,14 +4,14 @@ import uuid
 from datetime import datetime, timedelta
 
 from rapport_common.events import ConnectionRatedV1, ConnectionRemovedV1, InteractionLoggedV1
+from rapport_common.models.connections import Connection, Interaction
+from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import days_since, effective_rating
 from rapport_common.web.problems import Forbidden, NotFound, Problem
-from services.api.connections.models import Connection, Interaction
 from services.api.connections.repository import ConnectionRepository
 from services.api.connections.schemas import ConnectionOut, InteractionIn
-from services.api.members.models import Member
 
 # Clocks disagree a little; an interaction a few minutes "in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=5)

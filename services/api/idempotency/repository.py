@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.idempotency.models import IdempotencyKey
+from rapport_common.models.idempotency import IdempotencyKey
 
 
 class IdempotencyRepository:

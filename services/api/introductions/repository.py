@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.introductions.models import Introduction
+from rapport_common.models.introductions import Introduction
 from services.api.pagination import newest_first
 
 

@@ -3,16 +3,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from rapport_common.models.introductions import Introduction
+from rapport_common.models.members import Member
 from rapport_common.web.problems import NotFound, problem_responses
 from services.api.connections.schemas import ContactOut
 from services.api.deps import CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.introductions import service as introductions
-from services.api.introductions.models import Introduction
 from services.api.introductions.repository import IntroductionRepository
 from services.api.introductions.schemas import ForwardIn, IntroductionIn, IntroductionOut
 from services.api.invitations.deps import ContextDep
-from services.api.members.models import Member
 from services.api.pagination import (
     CursorQuery,
     LimitQuery,

@@ -7,14 +7,14 @@ from rapport_common.events import (
     IntroductionDeclinedV1,
     IntroductionEventV1,
 )
+from rapport_common.models.introductions import Introduction
+from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
 from rapport_common.web.problems import Conflict, Forbidden, NotFound, Problem
-from services.api.introductions.models import Introduction
 from services.api.introductions.repository import IntroductionRepository
 from services.api.introductions.schemas import IntroductionIn
 from services.api.invitations import sending
 from services.api.invitations.context import InvitationContext
-from services.api.members.models import Member
 
 
 class CannotIntroduce(Problem):

@@ -3,11 +3,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from services.api.connections.repository import ConnectionRepository
 from services.api.graph_client import GraphClient
 from services.api.invitations.repository import InvitationRepository
-from services.api.members.repository import MemberRepository
 from services.api.policies.repository import PolicyRepository
 
 

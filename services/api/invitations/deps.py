@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from rapport_common.domain.invitations import expire_if_due
+from rapport_common.models.invitations import Invitation
 from rapport_common.web.problems import NotFound
 from services.api.clock import Now
 from services.api.deps import CurrentMember, SessionDep, SettingsDep
 from services.api.graph_client import GraphDep
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.models import Invitation
-from services.api.invitations.transitions import expire_if_due
 
 
 async def get_context(

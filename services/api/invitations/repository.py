@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.connections.models import Connection
-from services.api.invitations.models import OPEN_STATUSES, Invitation
-from services.api.members.models import Member
+from rapport_common.models.connections import Connection
+from rapport_common.models.invitations import OPEN_STATUSES, Invitation
+from rapport_common.models.members import Member
 from services.api.pagination import newest_first
 
 NEGATIVE_REFERRALS = ("denied", "false_claim")

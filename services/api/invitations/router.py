@@ -2,12 +2,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations import sending, transitions
 from services.api.invitations.deps import ContextDep, MyInvitation, ReferredInvitation
-from services.api.invitations.models import Invitation
 from services.api.invitations.schemas import (
     AcceptIn,
     AnswerIn,
@@ -21,7 +22,6 @@ from services.api.invitations.schemas import (
     ReportIn,
 )
 from services.api.invitations.views import render_many
-from services.api.members.models import Member
 from services.api.pagination import (
     CursorQuery,
     LimitQuery,

@@ -6,14 +6,14 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from rapport_common.events import InvitationSentV1
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
 from rapport_common.web.problems import Conflict, NotFound, Problem
 from services.api.invitations import transitions
 from services.api.invitations.context import InvitationContext
 from services.api.invitations.limits import Quota, take_quota
-from services.api.invitations.models import Invitation
 from services.api.invitations.schemas import InvitationIn
-from services.api.members.models import Member
 from services.api.policies.schemas import Suggestion
 
 

@@ -3,11 +3,9 @@
 Every transition records its outbox event in the request's transaction.
 """
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from rapport_common.domain.invitations import event_ref
 from rapport_common.events import (
     ConnectionCreatedV1,
     InvitationAcceptedV1,
@@ -18,12 +16,12 @@ from rapport_common.events import (
     InvitationReportedV1,
     ReferralEventV1,
 )
+from rapport_common.models.connections import Connection
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
 from rapport_common.web.problems import Conflict, Forbidden
-from services.api.connections.models import Connection
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.models import Invitation
-from services.api.members.models import Member
 from services.api.policies import service as policies
 from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
 from services.api.policies.presets import POLITE_DECLINE
@@ -59,14 +57,6 @@ def require_open(invitation: Invitation) -> None:
         raise InvitationClosed(f"This invitation is already {invitation.status}.")
 
 
-def _ref(invitation: Invitation) -> dict[str, uuid.UUID]:
-    return {
-        "invitation_id": invitation.id,
-        "inviter_id": invitation.inviter_id,
-        "invitee_id": invitation.invitee_id,
-    }
-
-
 def _close(ctx: InvitationContext, invitation: Invitation, status: str) -> None:
     invitation.status = status
     invitation.closed_at = ctx.now
@@ -96,7 +86,7 @@ async def accept(
     await record_event(
         ctx.session,
         "invitation.accepted",
-        InvitationAcceptedV1(**_ref(invitation), automatic=automatic),
+        InvitationAcceptedV1(**event_ref(invitation), automatic=automatic),
     )
     await record_event(
         ctx.session,
@@ -139,7 +129,7 @@ async def decline(
     await record_event(
         ctx.session,
         "invitation.declined",
-        InvitationDeclinedV1(**_ref(invitation), note=note, automatic=automatic),
+        InvitationDeclinedV1(**event_ref(invitation), note=note, automatic=automatic),
     )
 
 
@@ -152,7 +142,9 @@ async def defer(
     await record_event(
         ctx.session,
         "invitation.deferred",
-        InvitationDeferredV1(**_ref(invitation), until=invitation.later_until, automatic=automatic),
+        InvitationDeferredV1(
+            **event_ref(invitation), until=invitation.later_until, automatic=automatic
+        ),
     )
 
 
@@ -171,7 +163,7 @@ async def ask(
         ctx.session,
         "invitation.question_asked",
         InvitationQuestionAskedV1(
-            **_ref(invitation),
+            **event_ref(invitation),
             question=question,
             expires_at=invitation.question_expires_at,
             automatic=automatic,
@@ -184,13 +176,17 @@ async def answer(ctx: InvitationContext, invitation: Invitation, text: str) -> N
         raise InvalidTransition("There is no question waiting for your answer.")
     invitation.status = "pending"
     invitation.answer = text
-    await record_event(ctx.session, "invitation.answered", InvitationEventV1(**_ref(invitation)))
+    await record_event(
+        ctx.session, "invitation.answered", InvitationEventV1(**event_ref(invitation))
+    )
     await apply_policy(ctx, invitation)
 
 
 async def withdraw(ctx: InvitationContext, invitation: Invitation) -> None:
     _close(ctx, invitation, "withdrawn")
-    await record_event(ctx.session, "invitation.withdrawn", InvitationEventV1(**_ref(invitation)))
+    await record_event(
+        ctx.session, "invitation.withdrawn", InvitationEventV1(**event_ref(invitation))
+    )
 
 
 async def report(ctx: InvitationContext, invitation: Invitation, reason: str) -> None:
@@ -202,22 +198,8 @@ async def report(ctx: InvitationContext, invitation: Invitation, reason: str) ->
     await record_event(
         ctx.session,
         "invitation.reported",
-        InvitationReportedV1(**_ref(invitation), reason=reason),
+        InvitationReportedV1(**event_ref(invitation), reason=reason),
     )
-
-
-async def expire_if_due(session: AsyncSession, invitation: Invitation, now: datetime) -> bool:
-    """Close the invitation if its question went unanswered past its expiry.
-
-    Called when the invitation is read, and by the notifier's sweep; whichever comes
-    first closes it, the other finds it closed."""
-    expires = invitation.question_expires_at
-    if invitation.status != "awaiting_answer" or expires is None or expires > now:
-        return False
-    invitation.status = "expired"
-    invitation.closed_at = now
-    await record_event(session, "invitation.expired", InvitationEventV1(**_ref(invitation)))
-    return True
 
 
 async def record_referral(ctx: InvitationContext, invitation: Invitation, outcome: str) -> None:
@@ -226,7 +208,7 @@ async def record_referral(ctx: InvitationContext, invitation: Invitation, outcom
     await record_event(
         ctx.session,
         f"referral.{outcome}",
-        ReferralEventV1(**_ref(invitation), referrer_id=invitation.referrer_id),
+        ReferralEventV1(**event_ref(invitation), referrer_id=invitation.referrer_id),
     )
 
 

@@ -4,10 +4,10 @@ notes and suggestions."""
 import uuid
 from collections.abc import Sequence
 
-from services.api.invitations.models import Invitation
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
+from rapport_common.repositories.members import MemberRepository
 from services.api.invitations.schemas import InvitationOut, MemberSummary, ReferralOut
-from services.api.members.models import Member
-from services.api.members.repository import MemberRepository
 from services.api.policies.schemas import Suggestion
 
 

@@ -2,10 +2,10 @@ import uuid
 
 from fastapi import APIRouter
 
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import NotFound, problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.members import service as members
-from services.api.members.repository import MemberRepository
 from services.api.members.schemas import MemberProfileOut, MeOut, MeUpdateIn
 
 router = APIRouter(

@@ -3,11 +3,11 @@
 from sqlalchemy.exc import IntegrityError
 
 from rapport_common.events import MemberRegisteredV1, MemberUpdatedV1
+from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import Conflict
 from services.api.auth.passwords import hash_password
-from services.api.members.models import Member
-from services.api.members.repository import MemberRepository
 from services.api.members.schemas import MeUpdateIn, RegisterIn
 
 

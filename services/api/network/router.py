@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import NotFound, problem_responses
 from services.api.clock import Now
 from services.api.connections.repository import ConnectionRepository
@@ -10,7 +11,6 @@ from services.api.connections.schemas import ContactOut
 from services.api.connections.service import check_can_see_connections
 from services.api.deps import CurrentMember, SessionDep
 from services.api.graph_client import GraphDep
-from services.api.members.repository import MemberRepository
 from services.api.network import service as network
 from services.api.network.schemas import DegreeOut, MutualsOut, NetworkHealthOut, PathsOut
 from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor

@@ -7,12 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from rapport_common.models.members import Member
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.strength import band
 from rapport_common.web.problems import NotFound, Problem
 from services.api.connections.schemas import ContactOut
 from services.api.graph_client import GraphClient
-from services.api.members.models import Member
-from services.api.members.repository import MemberRepository
 from services.api.network.schemas import (
     LinkOut,
     MutualOut,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.notifications.models import Notification, NudgeSettings
+from rapport_common.models.notifications import Notification, NudgeSettings
 from services.api.pagination import newest_first
 
 

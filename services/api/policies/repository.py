@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.policies.models import LinkingPolicy
+from rapport_common.models.policies import LinkingPolicy
 
 
 class PolicyRepository:

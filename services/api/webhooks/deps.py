@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from rapport_common.models.webhooks import WebhookEndpoint
 from rapport_common.web.problems import NotFound
 from services.api.deps import CurrentMember, SessionDep
-from services.api.webhooks.models import WebhookEndpoint
 from services.api.webhooks.repository import WebhookRepository
 
 

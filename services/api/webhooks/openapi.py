@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import FastAPI, Header
 from pydantic import BaseModel
 
-from services.api.webhooks.payloads import WEBHOOK_BODIES, WEBHOOK_DESCRIPTIONS
+from rapport_common.webhooks.payloads import WEBHOOK_BODIES, WEBHOOK_DESCRIPTIONS
 
 SIGNING = """
 Signed per [Standard Webhooks](https://www.standardwebhooks.com): HMAC-SHA256, keyed

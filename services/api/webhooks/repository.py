@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.members.models import Member
+from rapport_common.models.members import Member
+from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from services.api.pagination import newest_first
-from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 
 class WebhookRepository:

@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
+from rapport_common.models.members import Member
+from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import WebhookSettings
 from rapport_common.web.problems import Conflict, NotFound, Problem
-from services.api.members.models import Member
-from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from rapport_common.webhooks import ssrf
+from rapport_common.webhooks.signing import generate_secret
 from services.api.webhooks.repository import WebhookRepository
 from services.api.webhooks.schemas import (
     DeliveryOut,
@@ -16,8 +18,6 @@ from services.api.webhooks.schemas import (
     EndpointOut,
     MessageOut,
 )
-from services.notifier.webhooks import ssrf
-from services.notifier.webhooks.signing import generate_secret
 
 MAX_ENDPOINTS_PER_MEMBER = 20
 LOCK_NOT_AVAILABLE = "55P03"

@@ -13,11 +13,11 @@ from rapport_common.events import (
     InvitationEventV1,
     parse_payload,
 )
+from rapport_common.models.introductions import Introduction
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
-from services.api.introductions.models import Introduction
-from services.api.invitations.models import Invitation
-from services.api.members.models import Member
-from services.api.members.repository import MemberRepository
 from services.notifier.notifications.store import Draft, deliver, store
 
 HOW_WE_MET = {

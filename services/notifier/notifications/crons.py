@@ -11,13 +11,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.db import utcnow
+from rapport_common.domain.invitations import expire_if_due
+from rapport_common.models.connections import Connection
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
+from rapport_common.models.notifications import Notification, NudgeSettings
 from rapport_common.settings import Settings
 from rapport_common.strength import days_since, effective_rating
-from services.api.connections.models import Connection
-from services.api.invitations.models import Invitation
-from services.api.invitations.transitions import expire_if_due
-from services.api.members.models import Member
-from services.api.notifications.models import Notification, NudgeSettings
 from services.notifier.notifications.store import Draft, deliver, store
 
 logger = logging.getLogger(__name__)

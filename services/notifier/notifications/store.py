@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import utcnow
+from rapport_common.models.members import Member
+from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
-from services.api.members.models import Member
-from services.api.notifications.models import Notification
 from services.notifier.errors import TransientError
 from services.notifier.notifications.mailer import Mailer, build_email
 from services.notifier.notifications.messages import Message, compose

@@ -11,8 +11,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.db import utcnow
+from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
-from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks import retries, sender
 from services.notifier.webhooks.repository import DeliveryRepository

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.notifications.models import Notification
-from services.api.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from rapport_common.models.notifications import Notification
+from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 DISABLED_NOTIFICATION = "webhook_endpoint_disabled"
 

@@ -21,7 +21,7 @@ from rapport_common.events import (
     InvitationSentV1,
     parse_payload,
 )
-from services.api.webhooks.payloads import (
+from rapport_common.webhooks.payloads import (
     ConnectionCreatedData,
     ConnectionRemovedData,
     IntroductionAcceptedData,

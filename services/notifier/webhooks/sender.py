@@ -9,9 +9,9 @@ from datetime import datetime
 import httpx
 
 from rapport_common.settings import WebhookSettings
-from services.notifier.webhooks import ssrf
+from rapport_common.webhooks import ssrf
+from rapport_common.webhooks.signing import signature_header
 from services.notifier.webhooks.retries import parse_retry_after
-from services.notifier.webhooks.signing import signature_header
 
 USER_AGENT = "Rapport-Webhooks/1.0"
 MAX_ERROR_LENGTH = 500

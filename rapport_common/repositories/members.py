@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
-from services.api.members.models import Member
+from rapport_common.models.members import Member
 
 
 class MemberRepository:

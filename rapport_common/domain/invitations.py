@@ -1,0 +1,33 @@
+"""Invitation rules that both the API (on read) and the notifier (in its sweep) apply."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_common.events import InvitationEventV1
+from rapport_common.models.invitations import Invitation
+from rapport_common.outbox import record_event
+
+
+def event_ref(invitation: Invitation) -> dict[str, uuid.UUID]:
+    """The fields every invitation event carries."""
+    return {
+        "invitation_id": invitation.id,
+        "inviter_id": invitation.inviter_id,
+        "invitee_id": invitation.invitee_id,
+    }
+
+
+async def expire_if_due(session: AsyncSession, invitation: Invitation, now: datetime) -> bool:
+    """Close the invitation if its question went unanswered past its expiry.
+
+    Called when the invitation is read, and by the notifier's sweep; whichever comes
+    first closes it, the other finds it closed."""
+    expires = invitation.question_expires_at
+    if invitation.status != "awaiting_answer" or expires is None or expires > now:
+        return False
+    invitation.status = "expired"
+    invitation.closed_at = now
+    await record_event(session, "invitation.expired", InvitationEventV1(**event_ref(invitation)))
+    return True

@@ -1,0 +1,33 @@
+"""Every table of the system of record, so Alembic sees the whole schema."""
+
+from rapport_common.db import Base
+from rapport_common.models.auth import RefreshToken
+from rapport_common.models.connections import Connection, Interaction
+from rapport_common.models.idempotency import IdempotencyKey
+from rapport_common.models.introductions import Introduction
+from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
+from rapport_common.models.notifications import Notification, NudgeSettings
+from rapport_common.models.policies import LinkingPolicy
+from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from rapport_common.outbox import OutboxEvent
+
+metadata = Base.metadata
+
+__all__ = [
+    "Connection",
+    "IdempotencyKey",
+    "Interaction",
+    "Introduction",
+    "Invitation",
+    "LinkingPolicy",
+    "Member",
+    "Notification",
+    "NudgeSettings",
+    "OutboxEvent",
+    "RefreshToken",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""Partner webhooks: what both the API (endpoints, docs) and the notifier (delivery) need."""
