@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.events import EventEnvelope
@@ -19,6 +19,18 @@ from services.notifier.queue import JobQueue
 from services.notifier.relay import OutboxRelay, relay_pending, requeue_stalled
 from tests.conftest import eventually
 from tests.factories import register
+
+
+async def _relay_is_listening(db: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether some connection has run LISTEN on the outbox channel, as the relay does."""
+    async with db() as session:
+        listening = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+            )
+        )
+    return bool(listening)
 
 
 async def _queued_job_ids(queue: JobQueue) -> list[str | None]:
@@ -54,7 +66,7 @@ async def test_notify_wakes_the_relay_without_waiting_for_the_poll(
     relay = OutboxRelay(committed_db, queue, settings.postgres, slow_poll)
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.2)  # let it LISTEN before the event commits
+        await eventually(lambda: _relay_is_listening(committed_db), within=5)
         await register(committed_client)
         job_ids = await eventually(lambda: _queued_job_ids(queue), within=5)
     finally:
