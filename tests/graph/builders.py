@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from rapport_common.events import EventEnvelope
+from rapport_common.strength import epoch_ms
 from services.graph.database import Graph
 from services.graph.importers.network import load_network
-from services.graph.strength import epoch_ms
 from tests.graph import reference
 from tests.graph.reference import Link, Network
 

@@ -8,20 +8,24 @@ connections.
 
 from typing import LiteralString
 
+from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weaker
+
 # Each connection as [other member_id, my rating, their rating, how_we_met,
 # connected_ms, last_interaction_ms]. ``startNode(r) = m``: the relationship runs from
 # the lower member id to the higher, so the member's own rating is ``rating_low``
 # exactly when they are its start node. The other side's rating is used for strength
-# only; the service never returns it. Ordered by strength (the formula of
-# services/graph/strength.py) so ``$limit`` keeps the strongest.
-MEMBER_CONNECTIONS: LiteralString = """
+# only; the service never returns it. Ordered by strength (rapport_common/strength.py)
+# so ``$limit`` keeps the strongest.
+MEMBER_CONNECTIONS: LiteralString = (
+    """
 MATCH (m:Member {member_id: $member_id})-[r:KNOWS]-(o:Member)
 WITH o, r, startNode(r) = m AS mine_is_low,
-     coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms,
-     coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b
-ORDER BY (CASE WHEN a < b THEN a ELSE b END - 1)
-         * 2.0 ^ (-(CASE WHEN $at_ms > since_ms THEN $at_ms - since_ms ELSE 0 END)
-                  / $half_life_ms) DESC
+     """
+    + cypher_link_inputs("r", "a", "b", "since_ms")
+    + """
+ORDER BY """
+    + cypher_rank(cypher_weaker("a", "b"), "since_ms")
+    + """ DESC
 LIMIT $limit
 RETURN collect([o.member_id,
                 CASE WHEN mine_is_low THEN r.rating_low ELSE r.rating_high END,
@@ -30,6 +34,7 @@ RETURN collect([o.member_id,
                 r.created_at.epochMillis,
                 r.last_interaction_at.epochMillis]) AS connections
 """
+)
 
 ONE_CONNECTION: LiteralString = """
 MATCH (m:Member {member_id: $member_id})-[r:KNOWS]-(o:Member {member_id: $other_id})

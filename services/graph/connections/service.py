@@ -6,6 +6,14 @@ from typing import Any, get_args
 
 from rapport_common.events import HowWeMet
 from rapport_common.settings import StrengthSettings
+from rapport_common.strength import (
+    EPOCH,
+    cypher_parameters,
+    days_between,
+    effective_rating,
+    epoch_ms,
+    link_strength,
+)
 from rapport_common.web.problems import NotFound
 from services.graph.connections import queries
 from services.graph.connections.schemas import (
@@ -16,14 +24,6 @@ from services.graph.connections.schemas import (
     WeedOutOut,
 )
 from services.graph.database import Graph
-from services.graph.strength import (
-    DAY_MS,
-    EPOCH,
-    days_between,
-    effective_rating,
-    epoch_ms,
-    link_strength,
-)
 
 MAX_CONNECTIONS = 10_000
 # Network health thresholds (docs/graph.md, "Network health").
@@ -58,10 +58,8 @@ async def list_connections(
     [result] = await graph.read(
         queries.MEMBER_CONNECTIONS,
         member_id=member_id,
-        unrated=settings.unrated_rating,
-        at_ms=at_ms,
-        half_life_ms=settings.half_life_days * DAY_MS,
         limit=limit,
+        **cypher_parameters(settings, at_ms),
     )
     connections = [_connection(settings, row, at_ms) for row in result["connections"]]
     connections.sort(key=lambda c: (-c.strength, str(c.member_id)))
@@ -104,7 +102,7 @@ async def network_health(
             fading.append(
                 FadingOut(member_id=other_id, my_rating=mine, my_effective_rating=effective)
             )
-        whole_days = max(0, at_ms - since_ms) // DAY_MS
+        whole_days = int(days)
         if mine <= WEED_OUT_RATING or (
             mine <= WEED_OUT_STALE_RATING and whole_days >= WEED_OUT_STALE_DAYS
         ):

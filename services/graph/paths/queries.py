@@ -8,28 +8,34 @@ timeout. See docs/graph.md, "Paths".
 
 from typing import LiteralString
 
+from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weaker
+
 # One endpoint's strongest ``$cap`` connections, as compact lists
 # [member_id, element id, allows_introductions, lowest rating, since_ms, degree], plus
 # whether it is connected to ``$other_id`` at all (checked directly, so the cap cannot
-# hide it). The order uses the strength formula of services/graph/strength.py (weaker
-# side's rating, decayed), so a capped hub keeps its strongest links; degrees are only
-# counted for the members kept.
-NEIGHBOURHOOD: LiteralString = """
+# hide it). The order is by strength (rapport_common/strength.py), so a capped hub
+# keeps its strongest links; degrees are only counted for the members kept.
+NEIGHBOURHOOD: LiteralString = (
+    """
 MATCH (m:Member {member_id: $member_id})
 CALL (m) {
   MATCH (m)-[r:KNOWS]-(o)
-  WITH o, coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
-       coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
-  WITH o, since_ms, CASE WHEN a < b THEN a ELSE b END AS rating
-  ORDER BY (rating - 1)
-           * 2.0 ^ (-(CASE WHEN $at_ms > since_ms THEN $at_ms - since_ms ELSE 0 END)
-                    / $half_life_ms) DESC
+  WITH o, """
+    + cypher_link_inputs("r", "a", "b", "since_ms")
+    + """
+  WITH o, since_ms, """
+    + cypher_weaker("a", "b")
+    + """ AS rating
+  ORDER BY """
+    + cypher_rank("rating", "since_ms")
+    + """ DESC
   LIMIT $cap
   RETURN collect([o.member_id, elementId(o), coalesce(o.allows_introductions, true), rating,
                   since_ms, COUNT { (o)-[:KNOWS]-() }]) AS neighbours
 }
 RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS direct
 """
+)
 
 # The links between the two neighbourhoods, as [source-side element id, target-side
 # element id, lowest rating, since_ms]. The forward branch expands ``$forward`` (some
@@ -41,7 +47,8 @@ RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS d
 # ``IN`` on a list parameter is a hashed lookup. The work is the total degree of
 # ``$forward`` and ``$backward`` plus the pairs' smaller degrees, which the caller
 # bounds (paths/middle.py).
-MIDDLE_LINKS: LiteralString = """
+MIDDLE_LINKS: LiteralString = (
+    """
 CALL () {
   UNWIND $forward AS from_id
   MATCH (x)-[r:KNOWS]-(y)
@@ -58,18 +65,21 @@ CALL () {
   WHERE elementId(x) = pair[0] AND elementId(y) = pair[1]
   RETURN pair[0] AS source_side, pair[1] AS target_side, r
 }
-WITH source_side, target_side,
-     coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
-     coalesce(r.last_interaction_at, r.created_at).epochMillis AS since_ms
-RETURN collect([source_side, target_side, CASE WHEN a < b THEN a ELSE b END, since_ms])
-       AS links
+WITH source_side, target_side, """
+    + cypher_link_inputs("r", "a", "b", "since_ms")
+    + """
+RETURN collect([source_side, target_side, """
+    + cypher_weaker("a", "b")
+    + """, since_ms]) AS links
 """
+)
 
 # Common connections of two members, expanding from ``$start`` (the caller passes the
 # one with fewer connections) and checking each neighbour against ``$other`` with an
 # Expand(Into), which walks the smaller side. ``$cap`` bounds the neighbours scanned.
 # As [member_id, lowest rating with start, since_ms, lowest rating with other, since_ms].
-MUTUALS: LiteralString = """
+MUTUALS: LiteralString = (
+    """
 MATCH (s:Member {member_id: $start})
 CALL (s) {
   MATCH (s)-[r:KNOWS]-(x)
@@ -77,13 +87,19 @@ CALL (s) {
   LIMIT $cap
 }
 MATCH (x)-[q:KNOWS]-(o:Member {member_id: $other})
-WITH x, coalesce(r.rating_low, $unrated) AS a, coalesce(r.rating_high, $unrated) AS b,
-     coalesce(r.last_interaction_at, r.created_at).epochMillis AS start_since_ms,
-     coalesce(q.rating_low, $unrated) AS c, coalesce(q.rating_high, $unrated) AS d,
-     coalesce(q.last_interaction_at, q.created_at).epochMillis AS other_since_ms
-RETURN collect([x.member_id, CASE WHEN a < b THEN a ELSE b END, start_since_ms,
-                CASE WHEN c < d THEN c ELSE d END, other_since_ms]) AS mutuals
+WITH x, """
+    + cypher_link_inputs("r", "a", "b", "start_since_ms")
+    + """,
+     """
+    + cypher_link_inputs("q", "c", "d", "other_since_ms")
+    + """
+RETURN collect([x.member_id, """
+    + cypher_weaker("a", "b")
+    + """, start_since_ms, """
+    + cypher_weaker("c", "d")
+    + """, other_since_ms]) AS mutuals
 """
+)
 
 DEGREES: LiteralString = """
 UNWIND $member_ids AS member_id

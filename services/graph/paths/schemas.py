@@ -2,7 +2,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.graph.strength import Band
+from rapport_common.strength import Band
 
 
 class LinkOut(BaseModel):

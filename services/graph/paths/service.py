@@ -16,9 +16,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from rapport_common.settings import StrengthSettings
+from rapport_common.strength import (
+    band,
+    cypher_parameters,
+    days_between,
+    epoch_ms,
+    weaker_side_strength,
+)
 from rapport_common.web.problems import Problem
 from services.graph.database import Graph
 from services.graph.paths import queries
@@ -39,7 +45,6 @@ from services.graph.paths.search import (
     rank_paths,
     separation,
 )
-from services.graph.strength import DAY_MS, band, days_between, effective_rating, epoch_ms
 
 # At most this many of an endpoint's connections (its strongest) enter a search.
 NEIGHBOUR_CAP = 1_000
@@ -60,21 +65,20 @@ class SameMember(Problem):
 
 
 @dataclass(frozen=True)
-class _Clock:
+class _Scoring:
+    """Strengths at one moment: the queries rank by them, Python scores the links."""
+
     settings: StrengthSettings
     at_ms: int
 
-    def strength(self, lowest_rating: int, since_ms: int) -> float:
-        days = days_between(since_ms, self.at_ms)
-        return effective_rating(self.settings, lowest_rating, days) / 10
+    def strength(self, weaker_rating: int, since_ms: int) -> float:
+        return weaker_side_strength(
+            self.settings, weaker_rating, days_between(since_ms, self.at_ms)
+        )
 
     @property
-    def parameters(self) -> dict[str, Any]:
-        return {
-            "unrated": self.settings.unrated_rating,
-            "at_ms": self.at_ms,
-            "half_life_ms": self.settings.half_life_days * DAY_MS,
-        }
+    def parameters(self) -> dict[str, float]:
+        return cypher_parameters(self.settings, self.at_ms)
 
 
 @dataclass(frozen=True)
@@ -85,30 +89,30 @@ class _Search:
 
 
 async def _neighbourhood(
-    graph: Graph, clock: _Clock, member_id: str, other_id: str
+    graph: Graph, scoring: _Scoring, member_id: str, other_id: str
 ) -> tuple[dict[str, Neighbour], bool]:
     rows = await graph.read(
         queries.NEIGHBOURHOOD,
         member_id=member_id,
         other_id=other_id,
         cap=NEIGHBOUR_CAP,
-        **clock.parameters,
+        **scoring.parameters,
     )
     if not rows:
         return {}, False
     neighbours = {
-        member: Neighbour(member, element, allows, clock.strength(rating, since_ms), degree)
+        member: Neighbour(member, element, allows, scoring.strength(rating, since_ms), degree)
         for member, element, allows, rating, since_ms, degree in rows[0]["neighbours"]
     }
     return neighbours, rows[0]["direct"]
 
 
-async def _search(graph: Graph, clock: _Clock, source: str, target: str) -> _Search:
+async def _search(graph: Graph, scoring: _Scoring, source: str, target: str) -> _Search:
     if source == target:
         raise SameMember("Source and target must be two different members.")
     (near_source, direct), (near_target, _) = await asyncio.gather(
-        _neighbourhood(graph, clock, source, target),
-        _neighbourhood(graph, clock, target, source),
+        _neighbourhood(graph, scoring, source, target),
+        _neighbourhood(graph, scoring, target, source),
     )
     # Neither endpoint can be a middle member of its own path.
     near_source.pop(target, None)
@@ -118,7 +122,7 @@ async def _search(graph: Graph, clock: _Clock, source: str, target: str) -> _Sea
 
 async def _middle_links(
     graph: Graph,
-    clock: _Clock,
+    scoring: _Scoring,
     search: _Search,
     usable: Callable[[Neighbour], bool],
     floor: float,
@@ -137,7 +141,7 @@ async def _middle_links(
         backward=plan.backward,
         unexpanded=plan.unexpanded,
         pairs=plan.pairs,
-        **clock.parameters,
+        **scoring.parameters,
     )
     members = {
         n.element_id: n.member_id
@@ -147,7 +151,7 @@ async def _middle_links(
     for a_side, b_side, rating, since_ms in rows[0]["links"] if rows else ():
         pair = (members[a_side], members[b_side])
         source_side, target_side = pair if plan.from_source else pair[::-1]
-        links.append(MiddleLink(source_side, target_side, clock.strength(rating, since_ms)))
+        links.append(MiddleLink(source_side, target_side, scoring.strength(rating, since_ms)))
     return links
 
 
@@ -171,8 +175,8 @@ async def find_paths(
     limit: int,
     at: datetime,
 ) -> PathsOut:
-    clock = _Clock(settings, epoch_ms(at))
-    search = await _search(graph, clock, source, target)
+    scoring = _Scoring(settings, epoch_ms(at))
+    search = await _search(graph, scoring, source, target)
     if search.direct:
         return PathsOut(degree=1, paths=[])
     # 2-hop paths first: they set the score a 3-hop path through two unexpanded members
@@ -181,7 +185,7 @@ async def find_paths(
     floor = two_hops[-1].score if len(two_hops) >= limit else 0.0
 
     links = await _middle_links(
-        graph, clock, search, lambda n: can_introduce(n, source, target), floor
+        graph, scoring, search, lambda n: can_introduce(n, source, target), floor
     )
     paths = rank_paths(source, target, search.near_source, search.near_target, links, limit)
     degree = separation(False, search.near_source, search.near_target, bool(links))
@@ -191,13 +195,13 @@ async def find_paths(
 async def find_degree(
     graph: Graph, settings: StrengthSettings, source: str, target: str, at: datetime
 ) -> DegreeOut:
-    clock = _Clock(settings, epoch_ms(at))
-    search = await _search(graph, clock, source, target)
+    scoring = _Scoring(settings, epoch_ms(at))
+    search = await _search(graph, scoring, source, target)
     near_source, near_target = search.near_source, search.near_target
     if search.direct or near_source.keys() & near_target.keys():
         return DegreeOut(degree=separation(search.direct, near_source, near_target, False))
     # Any link will do, whoever allows introductions.
-    linked = bool(await _middle_links(graph, clock, search, lambda _: True, 0.0))
+    linked = bool(await _middle_links(graph, scoring, search, lambda _: True, 0.0))
     return DegreeOut(degree=separation(False, near_source, near_target, linked))
 
 
@@ -206,7 +210,7 @@ async def find_mutuals(
 ) -> MutualsOut:
     if member_id == other_id:
         raise SameMember("Mutual connections need two different members.")
-    clock = _Clock(settings, epoch_ms(at))
+    scoring = _Scoring(settings, epoch_ms(at))
     degrees = {
         row["member_id"]: row["degree"]
         for row in await graph.read(queries.DEGREES, member_ids=[member_id, other_id])
@@ -218,14 +222,14 @@ async def find_mutuals(
         start=start,
         other=other,
         cap=MUTUALS_SCAN_CAP,
-        unrated=settings.unrated_rating,
+        **scoring.parameters,
     )
     mutuals = []
     for mutual_id, start_rating, start_since_ms, other_rating, other_since_ms in (
         rows[0]["mutuals"] if rows else ()
     ):
-        with_start = clock.strength(start_rating, start_since_ms)
-        with_other = clock.strength(other_rating, other_since_ms)
+        with_start = scoring.strength(start_rating, start_since_ms)
+        with_other = scoring.strength(other_rating, other_since_ms)
         with_member, with_other_member = (
             (with_start, with_other) if from_member else (with_other, with_start)
         )

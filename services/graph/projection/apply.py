@@ -17,6 +17,7 @@ from rapport_common.events import (
     MemberUpdatedV1,
     parse_payload,
 )
+from rapport_common.strength import as_utc
 from rapport_common.web.problems import Problem
 from services.graph import queries
 from services.graph.database import Graph
@@ -28,7 +29,6 @@ from services.graph.projection.pair_state import (
     ordered,
     pair_key,
 )
-from services.graph.strength import as_utc
 
 Projector = Callable[[Graph, EventEnvelope, BaseModel], Awaitable[None]]
 Transition = Callable[[PairState, str], PairState]
