@@ -1,11 +1,16 @@
-"""Opaque cursors over (created_at, id), newest first."""
+"""Pages of a list: opaque cursors, keyset queries and the page a client sees.
+
+A list fetches one row more than it shows (``limit + 1``), so one query both fills the
+page and tells whether another follows; the cursor names the last row shown."""
 
 import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -16,6 +21,8 @@ from rapport_common.web.problems import Problem
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+Columns = TypeVarTuple("Columns")
+CursorKey = tuple[datetime | str, uuid.UUID]
 
 LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size, at most 100")]
 CursorQuery = Annotated[
@@ -32,14 +39,36 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(sort_key: datetime | str, row_id: uuid.UUID) -> str:
+@dataclass(frozen=True)
+class Window(Generic[Row]):
+    """The rows one page shows, and the cursor to the next page (None on the last)."""
+
+    rows: list[Row]
+    next_cursor: str | None
+
+    def page(self, items: list[T]) -> Page[T]:
+        return Page(items=items, next_cursor=self.next_cursor)
+
+
+def window(rows: Sequence[Row], limit: int, key: Callable[[Row], CursorKey]) -> Window[Row]:
+    """The page in ``rows`` (fetched with ``limit + 1``); ``key`` gives a row's sort key
+    and id, in the order the query sorted by."""
+    shown = list(rows[:limit])
+    more = len(rows) > limit
+    return Window(shown, _encode_cursor(*key(shown[-1])) if more else None)
+
+
+def _encode_cursor(sort_key: datetime | str, row_id: uuid.UUID) -> str:
     key = sort_key.isoformat() if isinstance(sort_key, datetime) else sort_key
     raw = json.dumps([key, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
-    """The sort key (as text) and the id of the last row of the previous page."""
+def _invalid_cursor() -> InvalidCursor:
+    return InvalidCursor("The cursor is not one this API issued; start from page one.")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         sort_key, row_id = json.loads(base64.urlsafe_b64decode(padded))
@@ -47,28 +76,49 @@ def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
             raise TypeError("sort key")
         return sort_key, uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise InvalidCursor("The cursor is not one this API issued; start from page one.") from exc
+        raise _invalid_cursor() from exc
 
 
-def decode_time_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    sort_key, row_id = decode_cursor(cursor)
+def after_name(cursor: str | None) -> tuple[str, uuid.UUID] | None:
+    """The (name, id) of the previous page's last row; None on page one."""
+    return None if cursor is None else _decode_cursor(cursor)
+
+
+def after_time(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (time, id) of the previous page's last row; None on page one."""
+    if cursor is None:
+        return None
+    sort_key, row_id = _decode_cursor(cursor)
     try:
         return datetime.fromisoformat(sort_key), row_id
     except ValueError as exc:
-        raise InvalidCursor("The cursor is not one this API issued; start from page one.") from exc
+        raise _invalid_cursor() from exc
 
 
 def newest_first(
-    query: Select[Row],
-    created_at: InstrumentedAttribute[datetime],
+    query: Select[*Columns],
+    time: InstrumentedAttribute[datetime],
     row_id: InstrumentedAttribute[uuid.UUID],
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> Select[Row]:
-    """A keyset page, newest first, with one extra row to tell whether more follow.
+) -> Select[*Columns]:
+    """A keyset page, newest first, with the extra row.
 
-    ``after`` is the (created_at, id) of the previous page's last row; the row-value
-    comparison lets PostgreSQL walk the (…, created_at) index straight to the page."""
+    ``after`` is the (time, id) of the previous page's last row; the row-value
+    comparison lets PostgreSQL walk the (…, time) index straight to the page."""
     if after is not None:
-        query = query.where(tuple_(created_at, row_id) < tuple_(*after))
-    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+        query = query.where(tuple_(time, row_id) < tuple_(*after))
+    return query.order_by(time.desc(), row_id.desc()).limit(limit + 1)
+
+
+def by_name(
+    query: Select[*Columns],
+    name: InstrumentedAttribute[str],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    after: tuple[str, uuid.UUID] | None,
+) -> Select[*Columns]:
+    """A keyset page in name order (ties by id), with the extra row."""
+    if after is not None:
+        query = query.where(tuple_(name, row_id) > tuple_(*after))
+    return query.order_by(name, row_id).limit(limit + 1)

@@ -1,6 +1,6 @@
 from pydantic import BaseModel, Field
 
-from services.api.members.schemas import Strict
+from services.api.schemas import Strict
 
 
 class TokenOut(BaseModel):

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.members import Member
+from services.api.pagination import by_name
 
 
 class ConnectionRepository:
@@ -48,10 +49,5 @@ class ConnectionRepository:
             Connection.member_high_id == member_id, Member.id == Connection.member_low_id
         )
         query = select(Connection, Member).join(Member, or_(mine_low, mine_high))
-        if after is not None:
-            name, last_id = after
-            query = query.where(
-                or_(Member.name > name, and_(Member.name == name, Member.id > last_id))
-            )
-        query = query.order_by(Member.name, Member.id).limit(limit + 1)
+        query = by_name(query, Member.name, Member.id, limit, after)
         return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]

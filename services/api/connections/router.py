@@ -1,12 +1,22 @@
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.models.connections import Connection
+from rapport_common.models.members import Member
 from rapport_common.repositories.members import MemberRepository
+from rapport_common.settings import Settings
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
 from services.api.connections import service as connections
-from services.api.connections.repository import ConnectionRepository
+from services.api.connections.deps import (
+    MyConnection,
+    MyConnectionForUpdate,
+    RepositoryDep,
+    load_my_connection,
+)
 from services.api.connections.schemas import (
     ConnectionOut,
     InteractionIn,
@@ -15,7 +25,7 @@ from services.api.connections.schemas import (
 )
 from services.api.deps import CurrentMember, SessionDep, SettingsDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.api.pagination import CursorQuery, LimitQuery, Page, after_name, window
 
 router = APIRouter(
     prefix="/v1/connections",
@@ -28,60 +38,58 @@ NOT_CONNECTED = problem_responses((404, "Not connected to that member"))
 @router.get("", response_model=Page[ConnectionOut])
 async def list_my_connections(
     me: CurrentMember,
-    session: SessionDep,
+    repository: RepositoryDep,
     settings: SettingsDep,
     now: Now,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ConnectionOut]:
     """My connections by name, each with my private rating and how much it has faded."""
-    rows = await ConnectionRepository(session).page_for(
-        me.id, limit, decode_cursor(cursor) if cursor else None
+    rows = await repository.page_for(me.id, limit, after_name(cursor))
+    found = window(rows, limit, lambda row: (row[1].name, row[1].id))
+    return found.page(
+        [connections.view(c, me, other, settings.strength, now) for c, other in found.rows]
     )
-    items = [connections.view(c, me, other, settings.strength, now) for c, other in rows[:limit]]
-    last = rows[limit - 1][1] if len(rows) > limit else None
-    return Page(items=items, next_cursor=encode_cursor(last.name, last.id) if last else None)
 
 
 async def _view(
-    session: SessionDep,
-    settings: SettingsDep,
-    me: CurrentMember,
-    connection_other: uuid.UUID,
-    now: Now,
+    session: AsyncSession, connection: Connection, me: Member, settings: Settings, now: datetime
 ) -> ConnectionOut:
-    connection = await connections.get_mine(ConnectionRepository(session), me, connection_other)
-    other = await MemberRepository(session).get(connection_other)
+    other = await MemberRepository(session).get(connection.other(me.id))
     assert other is not None  # a connection's members exist (foreign keys)
     return connections.view(connection, me, other, settings.strength, now)
 
 
 @router.get("/{member_id}", response_model=ConnectionOut, responses=NOT_CONNECTED)
 async def read_connection(
-    member_id: uuid.UUID, me: CurrentMember, session: SessionDep, settings: SettingsDep, now: Now
-) -> ConnectionOut:
-    return await _view(session, settings, me, member_id, now)
-
-
-@router.patch("/{member_id}", response_model=ConnectionOut, responses=NOT_CONNECTED)
-async def rate_connection(
-    member_id: uuid.UUID,
-    data: RateIn,
+    connection: MyConnection,
     me: CurrentMember,
     session: SessionDep,
     settings: SettingsDep,
     now: Now,
 ) -> ConnectionOut:
+    return await _view(session, connection, me, settings, now)
+
+
+@router.patch("/{member_id}", response_model=ConnectionOut, responses=NOT_CONNECTED)
+async def rate_connection(
+    data: RateIn,
+    connection: MyConnectionForUpdate,
+    me: CurrentMember,
+    repository: RepositoryDep,
+    settings: SettingsDep,
+    now: Now,
+) -> ConnectionOut:
     """Re-rate my side (1-10). Only I ever see my rating."""
-    await connections.rate(ConnectionRepository(session), me, member_id, data.rating)
-    return await _view(session, settings, me, member_id, now)
+    await connections.rate(repository, me, connection, data.rating)
+    return await _view(repository.session, connection, me, settings, now)
 
 
 @router.delete("/{member_id}", status_code=204, responses=NOT_CONNECTED)
 async def remove_connection(
-    member_id: uuid.UUID, me: CurrentMember, session: SessionDep, now: Now
+    connection: MyConnectionForUpdate, me: CurrentMember, repository: RepositoryDep, now: Now
 ) -> Response:
-    await connections.remove(ConnectionRepository(session), me, member_id, now)
+    await connections.remove(repository, me, connection, now)
     return Response(status_code=204)
 
 
@@ -97,6 +105,7 @@ async def log_interaction(
     request: Request,
     me: CurrentMember,
     session: SessionDep,
+    repository: RepositoryDep,
     now: Now,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
@@ -104,9 +113,11 @@ async def log_interaction(
     recovers from the latest one."""
 
     async def create() -> InteractionOut:
-        interaction = await connections.log_interaction(
-            ConnectionRepository(session), me, member_id, data, now
-        )
+        connections.check_occurred_at(data.occurred_at, now)
+        # Loaded here, not by a dependency: a retry with the same key must replay the
+        # first answer even once the connection is gone.
+        connection = await load_my_connection(repository, me.id, member_id, for_update=True)
+        interaction = await connections.log_interaction(repository, me, connection, data)
         return InteractionOut(
             interaction_id=interaction.id,
             member_id=member_id,

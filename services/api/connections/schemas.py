@@ -1,21 +1,15 @@
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from rapport_common.events import HowWeMet, InteractionKind
-from services.api.members.schemas import Strict
-
-Band = Literal["strong", "good", "weak"]
+from services.api.schemas import ContactOut, Strict
 
 
-class ConnectionOut(BaseModel):
+class ConnectionOut(ContactOut):
     """One of my connections, with my private rating and how it has faded."""
 
-    member_id: uuid.UUID
-    name: str
-    headline: str | None
     how_we_met: HowWeMet
     connected_at: datetime
     last_interaction_at: datetime | None
@@ -37,11 +31,3 @@ class InteractionOut(BaseModel):
     member_id: uuid.UUID
     kind: InteractionKind
     occurred_at: datetime
-
-
-class ContactOut(BaseModel):
-    """A member in someone else's network, as I may see it."""
-
-    member_id: uuid.UUID
-    name: str
-    headline: str | None

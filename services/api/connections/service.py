@@ -1,6 +1,5 @@
-"""My connections: ratings, interactions, removal; and who may see whose network."""
+"""My connections: ratings, interactions, removal."""
 
-import uuid
 from datetime import datetime, timedelta
 
 from rapport_common.events import ConnectionRatedV1, ConnectionRemovedV1, InteractionLoggedV1
@@ -9,7 +8,7 @@ from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import days_since, effective_rating
-from rapport_common.web.problems import Forbidden, NotFound, Problem
+from rapport_common.web.problems import Problem
 from services.api.connections.repository import ConnectionRepository
 from services.api.connections.schemas import ConnectionOut, InteractionIn
 
@@ -21,28 +20,13 @@ class InvalidInteraction(Problem):
     status, slug, title = 422, "invalid-interaction", "The interaction cannot be logged"
 
 
-class ConnectionsHidden(Forbidden):
-    slug, title = "connections-hidden", "This member's connections are private"
-
-
-async def get_mine(
-    repository: ConnectionRepository, me: Member, other_id: uuid.UUID, for_update: bool = False
-) -> Connection:
-    connection = await repository.get(me.id, other_id, for_update=for_update)
-    if connection is None:
-        raise NotFound(f"You are not connected to member {other_id}.")
-    return connection
-
-
 def view(
     connection: Connection, me: Member, other: Member, strength: StrengthSettings, now: datetime
 ) -> ConnectionOut:
     rating = connection.rating_by(me.id)
     since = connection.last_interaction_at or connection.connected_at
-    return ConnectionOut(
-        member_id=other.id,
-        name=other.name,
-        headline=other.headline,
+    return ConnectionOut.from_member(
+        other,
         how_we_met=connection.how_we_met,
         connected_at=connection.connected_at,
         last_interaction_at=connection.last_interaction_at,
@@ -56,23 +40,21 @@ def view(
 
 
 async def rate(
-    repository: ConnectionRepository, me: Member, other_id: uuid.UUID, rating: int
-) -> Connection:
-    connection = await get_mine(repository, me, other_id, for_update=True)
+    repository: ConnectionRepository, me: Member, connection: Connection, rating: int
+) -> None:
     connection.set_rating_by(me.id, rating)
     await repository.session.flush()
     await record_event(
         repository.session,
         "connection.rated",
-        ConnectionRatedV1(rater_id=me.id, ratee_id=other_id, rating=rating),
+        ConnectionRatedV1(rater_id=me.id, ratee_id=connection.other(me.id), rating=rating),
     )
-    return connection
 
 
 async def remove(
-    repository: ConnectionRepository, me: Member, other_id: uuid.UUID, now: datetime
+    repository: ConnectionRepository, me: Member, connection: Connection, now: datetime
 ) -> None:
-    connection = await get_mine(repository, me, other_id, for_update=True)
+    other_id = connection.other(me.id)
     await repository.delete(connection)
     await record_event(
         repository.session,
@@ -81,20 +63,19 @@ async def remove(
     )
 
 
-async def log_interaction(
-    repository: ConnectionRepository,
-    me: Member,
-    other_id: uuid.UUID,
-    data: InteractionIn,
-    now: datetime,
-) -> Interaction:
-    """Record a meeting; the pair's strength recovers from the latest one."""
-    occurred_at = data.occurred_at
+def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
     if occurred_at.tzinfo is None:
         raise InvalidInteraction("occurred_at needs a time zone, for example 2026-11-20T12:30:00Z.")
     if occurred_at > now + CLOCK_SKEW:
         raise InvalidInteraction("occurred_at is in the future; log meetings once they happened.")
-    connection = await get_mine(repository, me, other_id, for_update=True)
+
+
+async def log_interaction(
+    repository: ConnectionRepository, me: Member, connection: Connection, data: InteractionIn
+) -> Interaction:
+    """Record a meeting (``check_occurred_at`` passed); the pair's strength recovers from
+    the latest one."""
+    occurred_at = data.occurred_at
     interaction = await repository.add_interaction(
         Interaction(
             member_low_id=connection.member_low_id,
@@ -111,21 +92,10 @@ async def log_interaction(
         repository.session,
         "interaction.logged",
         InteractionLoggedV1(
-            member_id=me.id, other_member_id=other_id, kind=data.kind, occurred_at=occurred_at
+            member_id=me.id,
+            other_member_id=connection.other(me.id),
+            kind=data.kind,
+            occurred_at=occurred_at,
         ),
     )
     return interaction
-
-
-async def check_can_see_connections(
-    repository: ConnectionRepository, viewer: Member, member: Member
-) -> None:
-    """The member's own choice: only me, my connections, or everyone signed in."""
-    if viewer.id == member.id or member.connections_visible_to == "everyone":
-        return
-    if member.connections_visible_to == "connections" and await repository.are_connected(
-        viewer.id, member.id
-    ):
-        return
-    audience = "their connections" if member.connections_visible_to == "connections" else "no one"
-    raise ConnectionsHidden(f"{member.name} shares their connections with {audience}.")

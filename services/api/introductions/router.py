@@ -1,25 +1,16 @@
-import uuid
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.members import Member
-from rapport_common.web.problems import NotFound, problem_responses
-from services.api.connections.schemas import ContactOut
+from rapport_common.web.problems import problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.introductions import service as introductions
-from services.api.introductions.repository import IntroductionRepository
+from services.api.introductions.deps import MyIntroduction, RepositoryDep
 from services.api.introductions.schemas import ForwardIn, IntroductionIn, IntroductionOut
 from services.api.invitations.deps import ContextDep
-from services.api.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_time_cursor,
-    encode_cursor,
-)
+from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.schemas import ContactOut
 
 router = APIRouter(
     prefix="/v1/introductions",
@@ -33,33 +24,16 @@ STEP = problem_responses(
 )
 
 
-async def get_my_introduction(
-    introduction_id: uuid.UUID, me: CurrentMember, session: SessionDep
-) -> Introduction:
-    introduction = await IntroductionRepository(session).get(introduction_id)
-    if introduction is None or introduction.visible_role(me.id) is None:
-        raise NotFound(f"You have no introduction {introduction_id}.")
-    return introduction
-
-
-MyIntroduction = Annotated[Introduction, Depends(get_my_introduction)]
-
-
 async def _render(ctx: ContextDep, items: list[Introduction], me: Member) -> list[IntroductionOut]:
     ids = {m for i in items for m in (i.requester_id, i.intermediary_id, i.target_id)}
     members = await ctx.members.get_many(ids)
-
-    def contact(member_id: uuid.UUID) -> ContactOut:
-        member = members[member_id]
-        return ContactOut(member_id=member.id, name=member.name, headline=member.headline)
-
     return [
         IntroductionOut(
             introduction_id=i.id,
             my_role=i.role_of(me.id),
-            requester=contact(i.requester_id),
-            intermediary=contact(i.intermediary_id),
-            target=contact(i.target_id),
+            requester=ContactOut.from_member(members[i.requester_id]),
+            intermediary=ContactOut.from_member(members[i.intermediary_id]),
+            target=ContactOut.from_member(members[i.target_id]),
             status=i.status,
             declined_by=i.declined_by,
             note=None if i.role_of(me.id) == "target" else i.note,
@@ -87,12 +61,13 @@ async def request_introduction(
     me: CurrentMember,
     ctx: ContextDep,
     session: SessionDep,
+    repository: RepositoryDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Ask one of my connections to introduce me to one of theirs."""
 
     async def create() -> IntroductionOut:
-        introduction = await introductions.request(ctx, IntroductionRepository(session), me, data)
+        introduction = await introductions.request(ctx, repository, me, data)
         return (await _render(ctx, [introduction], me))[0]
 
     request_hash = fingerprint("POST", request.url.path, data)
@@ -103,20 +78,14 @@ async def request_introduction(
 async def list_introductions(
     me: CurrentMember,
     ctx: ContextDep,
-    session: SessionDep,
+    repository: RepositoryDep,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> Page[IntroductionOut]:
     """Introductions I asked for, was asked to make, or was offered. Newest first."""
-    rows = await IntroductionRepository(session).page_for(
-        me.id, limit, decode_time_cursor(cursor) if cursor else None
-    )
-    items = list(rows[:limit])
-    last = items[-1] if len(rows) > limit else None
-    return Page(
-        items=await _render(ctx, items, me),
-        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
-    )
+    rows = await repository.page_for(me.id, limit, after_time(cursor))
+    found = window(rows, limit, lambda i: (i.created_at, i.id))
+    return found.page(await _render(ctx, found.rows, me))
 
 
 @router.get(

@@ -4,8 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.api.connections.schemas import ContactOut
-from services.api.members.schemas import Strict
+from services.api.schemas import ContactOut, Strict
 
 
 class IntroductionIn(Strict):

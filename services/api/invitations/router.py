@@ -22,13 +22,7 @@ from services.api.invitations.schemas import (
     ReportIn,
 )
 from services.api.invitations.views import render_many
-from services.api.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_time_cursor,
-    encode_cursor,
-)
+from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
 from services.api.policies import service as policies
 from services.api.policies.schemas import LaterAction
 
@@ -95,10 +89,9 @@ async def list_invitations(
     """`received`: waiting for me (including those back from "later"); `sent`: mine;
     `later`: deferred, until their date. Newest first."""
     query = ctx.invitations.box_query(me.id, box, ctx.now)
-    rows = await ctx.invitations.page(query, limit, decode_time_cursor(cursor) if cursor else None)
-    items, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
-    return Page(items=await render_many(ctx.members, items, me), next_cursor=next_cursor)
+    rows = await ctx.invitations.page(query, limit, after_time(cursor))
+    found = window(rows, limit, lambda invitation: (invitation.created_at, invitation.id))
+    return found.page(await render_many(ctx.members, found.rows, me))
 
 
 @router.get("/{invitation_id}", response_model=InvitationOut, responses=NOT_FOUND)

@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from rapport_common.events import HowWeMet
-from services.api.members.schemas import Strict
 from services.api.policies.schemas import ReferralStatus, Suggestion
+from services.api.schemas import Strict
 
 Rating = Field(ge=1, le=10, description="Your private 1-10 rating of the other member")
 Status = Literal[

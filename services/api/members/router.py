@@ -1,11 +1,10 @@
-import uuid
-
 from fastapi import APIRouter
 
 from rapport_common.repositories.members import MemberRepository
-from rapport_common.web.problems import NotFound, problem_responses
+from rapport_common.web.problems import problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.members import service as members
+from services.api.members.deps import NamedMember
 from services.api.members.schemas import MemberProfileOut, MeOut, MeUpdateIn
 
 router = APIRouter(
@@ -32,10 +31,5 @@ async def update_me(changes: MeUpdateIn, me: CurrentMember, session: SessionDep)
     response_model=MemberProfileOut,
     responses=problem_responses((404, "No such member")),
 )
-async def read_member(
-    member_id: uuid.UUID, _: CurrentMember, session: SessionDep
-) -> MemberProfileOut:
-    member = await MemberRepository(session).get(member_id)
-    if member is None:
-        raise NotFound(f"There is no member {member_id}.")
+async def read_member(member: NamedMember) -> MemberProfileOut:
     return MemberProfileOut.model_validate(member)

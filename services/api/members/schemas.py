@@ -4,14 +4,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from services.api.schemas import Strict
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Headline = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 MarketArea = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RegisterIn(Strict):

@@ -1,19 +1,18 @@
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from rapport_common.repositories.members import MemberRepository
-from rapport_common.web.problems import NotFound, problem_responses
+from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
-from services.api.connections.repository import ConnectionRepository
-from services.api.connections.schemas import ContactOut
-from services.api.connections.service import check_can_see_connections
+from services.api.connections.deps import RepositoryDep as ConnectionsDep
 from services.api.deps import CurrentMember, SessionDep
 from services.api.graph_client import GraphDep
 from services.api.network import service as network
+from services.api.network.deps import MemberSharingConnections, OtherMember
 from services.api.network.schemas import DegreeOut, MutualsOut, NetworkHealthOut, PathsOut
-from services.api.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from services.api.pagination import CursorQuery, LimitQuery, Page, after_name, window
+from services.api.schemas import ContactOut
 
 router = APIRouter(
     prefix="/v1",
@@ -28,7 +27,7 @@ ABOUT_MEMBER = problem_responses((404, "No such member"), (422, "The member is y
 
 @router.get("/members/{member_id}/paths", response_model=PathsOut, responses=ABOUT_MEMBER)
 async def introduction_paths(
-    member_id: uuid.UUID,
+    target: OtherMember,
     me: CurrentMember,
     session: SessionDep,
     graph: GraphDep,
@@ -38,26 +37,19 @@ async def introduction_paths(
     """Whom to ask for an introduction: paths of 2 or 3 hops through members who allow
     introductions, best first (score, then fewer hops), one per first intermediary.
     Each link shows a band, never a rating."""
-    members = MemberRepository(session)
-    target = await network.existing_member(members, me, member_id)
-    return await network.paths(graph, members, me, target, limit, now)
+    return await network.paths(graph, MemberRepository(session), me, target, limit, now)
 
 
 @router.get("/members/{member_id}/mutuals", response_model=MutualsOut, responses=ABOUT_MEMBER)
 async def mutual_connections(
-    member_id: uuid.UUID, me: CurrentMember, session: SessionDep, graph: GraphDep, now: Now
+    target: OtherMember, me: CurrentMember, session: SessionDep, graph: GraphDep, now: Now
 ) -> MutualsOut:
     """Our mutual connections, the one who knows them best first."""
-    members = MemberRepository(session)
-    target = await network.existing_member(members, me, member_id)
-    return await network.mutuals(graph, members, me, target, now)
+    return await network.mutuals(graph, MemberRepository(session), me, target, now)
 
 
 @router.get("/members/{member_id}/degree", response_model=DegreeOut, responses=ABOUT_MEMBER)
-async def degree(
-    member_id: uuid.UUID, me: CurrentMember, session: SessionDep, graph: GraphDep
-) -> DegreeOut:
-    target = await network.existing_member(MemberRepository(session), me, member_id)
+async def degree(target: OtherMember, me: CurrentMember, graph: GraphDep) -> DegreeOut:
     return DegreeOut(degree=await graph.degree(me.id, target.id))
 
 
@@ -69,22 +61,15 @@ async def degree(
     ),
 )
 async def member_connections(
-    member_id: uuid.UUID,
-    me: CurrentMember,
-    session: SessionDep,
+    member: MemberSharingConnections,
+    connections: ConnectionsDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ContactOut]:
     """Someone's connections, if their visibility setting lets me see them."""
-    member = await MemberRepository(session).get(member_id)
-    if member is None:
-        raise NotFound(f"There is no member {member_id}.")
-    repository = ConnectionRepository(session)
-    await check_can_see_connections(repository, me, member)
-    rows = await repository.page_for(member.id, limit, decode_cursor(cursor) if cursor else None)
-    items = [ContactOut(member_id=o.id, name=o.name, headline=o.headline) for _, o in rows[:limit]]
-    last = rows[limit - 1][1] if len(rows) > limit else None
-    return Page(items=items, next_cursor=encode_cursor(last.name, last.id) if last else None)
+    rows = await connections.page_for(member.id, limit, after_name(cursor))
+    found = window(rows, limit, lambda row: (row[1].name, row[1].id))
+    return found.page([ContactOut.from_member(other) for _, other in found.rows])
 
 
 @router.get("/me/network/health", response_model=NetworkHealthOut)

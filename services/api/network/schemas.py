@@ -1,11 +1,9 @@
 import uuid
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.api.connections.schemas import ContactOut
-
-Band = Literal["strong", "good", "weak"]
+from rapport_common.strength import Band
+from services.api.schemas import ContactOut
 
 
 class LinkOut(BaseModel):

@@ -10,8 +10,6 @@ from typing import Any
 from rapport_common.models.members import Member
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.strength import band
-from rapport_common.web.problems import NotFound, Problem
-from services.api.connections.schemas import ContactOut
 from services.api.graph_client import GraphClient
 from services.api.network.schemas import (
     LinkOut,
@@ -23,23 +21,7 @@ from services.api.network.schemas import (
     RatedContactOut,
     WeedOutCandidate,
 )
-
-
-class NotAboutYourself(Problem):
-    status, slug, title = 422, "target-is-you", "That is you"
-
-
-def _contact(member: Member) -> ContactOut:
-    return ContactOut(member_id=member.id, name=member.name, headline=member.headline)
-
-
-async def existing_member(members: MemberRepository, me: Member, member_id: uuid.UUID) -> Member:
-    if member_id == me.id:
-        raise NotAboutYourself("Ask about another member; you are always 0 hops from yourself.")
-    member = await members.get(member_id)
-    if member is None:
-        raise NotFound(f"There is no member {member_id}.")
-    return member
+from services.api.schemas import ContactOut
 
 
 async def paths(
@@ -60,7 +42,7 @@ async def paths(
             continue  # deleted meanwhile; the graph catches up through the outbox
         found.append(
             PathOut(
-                intermediaries=[_contact(known[i]) for i in intermediaries],
+                intermediaries=[ContactOut.from_member(known[i]) for i in intermediaries],
                 hops=path["hops"],
                 score=round(path["score"], 4),
                 links=[
@@ -83,8 +65,8 @@ async def mutuals(
     known = await members.get_many({uuid.UUID(row["member_id"]) for row in rows})
     return MutualsOut(
         mutuals=[
-            MutualOut(
-                **_contact(known[uuid.UUID(row["member_id"])]).model_dump(),
+            MutualOut.from_member(
+                known[uuid.UUID(row["member_id"])],
                 band_with_them=band(row["strength_with_other"]),
             )
             for row in rows
@@ -100,15 +82,12 @@ async def health(
     listed = body["fading"] + body["weed_out"]
     known = await members.get_many({uuid.UUID(row["member_id"]) for row in listed})
 
-    def contact(row: dict[str, Any]) -> dict[str, Any]:
-        return _contact(known[uuid.UUID(row["member_id"])]).model_dump()
-
     return NetworkHealthOut(
         total=body["total"],
         effective_rating_histogram=body["effective_rating_histogram"],
         fading=[
-            RatedContactOut(
-                **contact(r),
+            RatedContactOut.from_member(
+                known[uuid.UUID(r["member_id"])],
                 my_rating=r["my_rating"],
                 my_effective_rating=round(r["my_effective_rating"], 3),
             )
@@ -116,8 +95,8 @@ async def health(
             if uuid.UUID(r["member_id"]) in known
         ],
         weed_out=[
-            WeedOutCandidate(
-                **contact(r),
+            WeedOutCandidate.from_member(
+                known[uuid.UUID(r["member_id"])],
                 my_rating=r["my_rating"],
                 days_since_interaction=round(r["days_since_interaction"], 1),
             )

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.api.members.schemas import Strict
+from services.api.schemas import Strict
 
 
 class NotificationOut(BaseModel):

@@ -3,16 +3,13 @@
 import string
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from rapport_common.events import HowWeMet
+from services.api.schemas import Strict
 
 ReferralStatus = Literal["none", "unverified", "confirmed", "denied", "false_claim"]
 TEMPLATE_FIELDS = frozenset({"inviter_first_name", "my_first_name"})
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Conditions(Strict):

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.members import Member
@@ -94,14 +94,6 @@ class WebhookRepository:
         )
         if message_id is not None:
             query = query.where(WebhookAttempt.message_id == message_id)
-        if after is not None:
-            attempted_at, last_id = after
-            query = query.where(
-                or_(
-                    WebhookAttempt.attempted_at < attempted_at,
-                    and_(WebhookAttempt.attempted_at == attempted_at, WebhookAttempt.id < last_id),
-                )
-            )
-        query = query.order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc())
-        rows = await self.session.execute(query.limit(limit + 1))
+        query = newest_first(query, WebhookAttempt.attempted_at, WebhookAttempt.id, limit, after)
+        rows = await self.session.execute(query)
         return [(row[0], row[1]) for row in rows.all()]

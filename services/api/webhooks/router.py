@@ -6,13 +6,7 @@ from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
 from services.api.deps import CurrentMember, SessionDep, SettingsDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.pagination import (
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_time_cursor,
-    encode_cursor,
-)
+from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
 from services.api.webhooks import service as webhooks
 from services.api.webhooks.deps import MyEndpoint, MyEndpointForUpdate, RepositoryDep
 from services.api.webhooks.schemas import (
@@ -75,13 +69,9 @@ async def list_endpoints(
     me: CurrentMember, repository: RepositoryDep, limit: LimitQuery = 20, cursor: CursorQuery = None
 ) -> Page[EndpointOut]:
     """My endpoints, newest first."""
-    rows = await repository.page_for(me.id, limit, decode_time_cursor(cursor) if cursor else None)
-    items = rows[:limit]
-    last = items[-1] if len(rows) > limit else None
-    return Page(
-        items=[webhooks.view(endpoint) for endpoint in items],
-        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
-    )
+    rows = await repository.page_for(me.id, limit, after_time(cursor))
+    found = window(rows, limit, lambda endpoint: (endpoint.created_at, endpoint.id))
+    return found.page([webhooks.view(endpoint) for endpoint in found.rows])
 
 
 @router.get("/endpoints/{endpoint_id}", response_model=EndpointOut, responses=NOT_FOUND)
@@ -134,14 +124,10 @@ async def list_deliveries(
     cursor: CursorQuery = None,
 ) -> Page[DeliveryOut]:
     """The delivery log: one row per real attempt, newest first."""
-    rows = await repository.attempts_page(
-        endpoint.id, message_id, limit, decode_time_cursor(cursor) if cursor else None
-    )
-    items = rows[:limit]
-    last = items[-1][0] if len(rows) > limit else None
-    return Page(
-        items=[webhooks.delivery_view(attempt, event_type) for attempt, event_type in items],
-        next_cursor=encode_cursor(last.attempted_at, last.id) if last else None,
+    rows = await repository.attempts_page(endpoint.id, message_id, limit, after_time(cursor))
+    found = window(rows, limit, lambda row: (row[0].attempted_at, row[0].id))
+    return found.page(
+        [webhooks.delivery_view(attempt, event_type) for attempt, event_type in found.rows]
     )
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from rapport_common.webhooks.payloads import WebhookEventType
-from services.api.members.schemas import Strict
+from services.api.schemas import Strict
 
 MessageStatus = Literal["pending", "succeeded", "failed"]
 MESSAGE_ID_PATTERN = r"^msg_[0-9a-f]{32}$"
