@@ -1,6 +1,6 @@
 """The declarative base every table derives from, and the engine factory."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
+from rapport_common.clock import system_clock
 from rapport_common.settings import PostgresSettings
 
 # Named constraints make migrations reviewable and reversible.
@@ -25,8 +26,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# What tables' Python-side defaults stamp rows with (``default=utcnow``): a column
+# default cannot be handed a clock, so it reads the shared one.
+utcnow = system_clock
 
 
 def create_engine(

@@ -68,7 +68,6 @@ async def record_event(
         version=version,
         payload=payload.model_dump(mode="json"),
         request_id=request_id_var.get(),
-        created_at=utcnow(),
     )
     # The table's trigger sends NOTIFY on commit (migration "outbox notify trigger").
     session.add(event)

@@ -9,7 +9,6 @@ tables afterwards; Neo4j is wiped and Redis flushed before the tests that use th
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -21,7 +20,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from rapport_common.db import create_engine, create_sessionmaker, utcnow
+from rapport_common.clock import Clock, system_clock
+from rapport_common.clock import SteppingClock as SteppingClock
+from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from services.api.deps import get_session
@@ -200,21 +201,9 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-class SteppingClock:
-    """The API's clock in tests: starts now, moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock(api_app: FastAPI) -> SteppingClock:
+    """The API's clock: starts now, moves only when the test moves it."""
     stepping = SteppingClock()
     api_app.state.clock = stepping
     return stepping
@@ -251,11 +240,11 @@ def run_worker(
     committed_db: async_sessionmaker[AsyncSession],
     queue: JobQueue,
     graph_client: httpx.AsyncClient,
-) -> Callable[[], Awaitable[None]]:
+) -> Callable[..., Awaitable[None]]:
     """Relay the outbox, then run the real worker in burst mode until the queue is empty
-    (the graph service in-process, over ASGI)."""
+    (the graph service in-process, over ASGI), on the given clock."""
 
-    async def run() -> None:
+    async def run(clock: Clock = system_clock) -> None:
         await relay_pending(committed_db, queue, batch_size=500)
         worker = build_worker(
             settings,
@@ -264,6 +253,7 @@ def run_worker(
                 "graph_client": graph_client,
                 "run_relay": False,
                 "serve_health": False,
+                "clock": clock,
             },
             burst=True,
             handle_signals=False,

@@ -1,18 +1,16 @@
-"""The API's notion of "now", a dependency so tests can move time."""
+"""The API's notion of "now": the ``Clock`` in ``app.state.clock`` (a test puts its own
+there to move time), else the system clock."""
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rapport_common.db import utcnow
-
-Clock = Callable[[], datetime]
+from rapport_common.clock import Clock, system_clock
 
 
 async def get_clock(request: Request) -> Clock:
-    clock: Clock = getattr(request.app.state, "clock", utcnow)
+    clock: Clock = getattr(request.app.state, "clock", system_clock)
     return clock
 
 

@@ -1,10 +1,11 @@
 """Typed dependencies of the graph service: the Neo4j handle, the strength model, the clock."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from rapport_common.clock import Clock
 from rapport_common.settings import StrengthSettings
 from services.graph.database import Graph
 from services.graph.strength import as_utc
@@ -20,13 +21,19 @@ async def get_strength_settings(request: Request) -> StrengthSettings:
     return settings
 
 
+async def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
 async def get_at(
+    clock: Annotated[Clock, Depends(get_clock)],
     at: Annotated[
         datetime | None,
         Query(description="The moment strengths are computed for (ISO 8601); default now, UTC."),
     ] = None,
 ) -> datetime:
-    return datetime.now(UTC) if at is None else as_utc(at)
+    return clock() if at is None else as_utc(at)
 
 
 GraphDep = Annotated[Graph, Depends(get_graph)]

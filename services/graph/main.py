@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi_offline import FastAPIOffline
 
+from rapport_common.clock import Clock, system_clock
 from rapport_common.logging import configure_logging
 from rapport_common.settings import Settings, get_settings
 from rapport_common.web.health import Check, health_router
@@ -30,7 +31,7 @@ def _readiness_checks(request: Request) -> Mapping[str, tuple[str, Check]]:
     return {"neo4j": (settings.neo4j.uri, neo4j)}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPIOffline(title="Rapport graph service", version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.clock = clock
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router(_readiness_checks))

@@ -15,7 +15,6 @@ import asyncpg
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport_common.db import utcnow
 from rapport_common.outbox import OUTBOX_CHANNEL, OutboxEvent
 from rapport_common.settings import OutboxSettings, PostgresSettings
 from services.notifier.queue import JobQueue
@@ -65,14 +64,15 @@ async def requeue_stalled(
     """Mark events relayed long ago but never completed for relaying again.
 
     This is what lets the system catch up after Redis lost its data: PostgreSQL
-    still knows which events have not been handled.
+    still knows which events have not been handled. The age is measured on
+    PostgreSQL's clock, the one that stamped ``relayed_at``.
     """
     async with sessionmaker() as session, session.begin():
         rows = await session.execute(
             update(OutboxEvent)
             .where(
                 OutboxEvent.completed_at.is_(None),
-                OutboxEvent.relayed_at < utcnow() - timedelta(seconds=older_than_seconds),
+                OutboxEvent.relayed_at < func.now() - timedelta(seconds=older_than_seconds),
             )
             .values(relayed_at=None)
             .returning(OutboxEvent.id)

@@ -1,10 +1,16 @@
-"""Short-lived signed access tokens (JWT, HS256)."""
+"""Short-lived signed access tokens (JWT, HS256).
+
+They live on the system clock, not on the request's ``Clock``: PyJWT checks ``iat`` and
+``exp`` against the system's time and takes no other, so issuing them on a moved clock
+would make them not yet valid, or expired, the moment they are read.
+"""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import jwt
 
+from rapport_common.clock import system_clock
 from rapport_common.settings import AuthSettings
 from rapport_common.web.problems import Unauthorized
 
@@ -15,7 +21,7 @@ AUDIENCE = "rapport-api"
 def issue_access_token(settings: AuthSettings, member_id: uuid.UUID) -> tuple[str, int]:
     """Return the token and its lifetime in seconds."""
     lifetime = timedelta(minutes=settings.access_token_minutes)
-    now = datetime.now(UTC)
+    now = system_clock()
     claims = {"sub": str(member_id), "aud": AUDIENCE, "iat": now, "exp": now + lifetime}
     token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
     return token, int(lifetime.total_seconds())

@@ -18,6 +18,7 @@ from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
+from services.notifier.clock import clock_of
 from services.notifier.notifications.store import Draft, deliver, store
 
 HOW_WE_MET = {
@@ -150,5 +151,6 @@ async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSes
     payload: BaseModel = parse_payload(envelope)
     settings: Settings = ctx["settings"]
     drafts = await builder(session, envelope, payload)
-    ids = await store(session, settings, drafts)
-    await deliver(session, settings, ctx["mailer"], ids)
+    clock = clock_of(ctx)
+    ids = await store(session, settings, drafts, clock())
+    await deliver(session, settings, ctx["mailer"], ids, clock)

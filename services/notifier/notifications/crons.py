@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport_common.db import utcnow
 from rapport_common.domain.invitations import expire_if_due
 from rapport_common.models.connections import Connection
 from rapport_common.models.invitations import Invitation
@@ -18,6 +17,7 @@ from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification, NudgeSettings
 from rapport_common.settings import Settings
 from rapport_common.strength import days_since, effective_rating
+from services.notifier.clock import clock_of, now_of
 from services.notifier.notifications.store import Draft, deliver, store
 
 logger = logging.getLogger(__name__)
@@ -26,18 +26,12 @@ UNSENT_GRACE = timedelta(minutes=1)
 MAX_EMAIL_ATTEMPTS = 10
 
 
-def _now(ctx: dict[str, Any]) -> datetime:
-    clock = ctx.get("clock", utcnow)
-    moment: datetime = clock()
-    return moment
-
-
 async def return_deferred_invitations(ctx: dict[str, Any]) -> int:
     """Tell invitees when a "decide later" invitation is back. One notice per deferral:
     the key holds the date it was deferred to."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     settings: Settings = ctx["settings"]
-    now = _now(ctx)
+    now = now_of(ctx)
     async with sessionmaker() as session, session.begin():
         due = (
             await session.execute(
@@ -59,14 +53,14 @@ async def return_deferred_invitations(ctx: dict[str, Any]) -> int:
         ]
         ids = await store(session, settings, drafts, now)
     async with sessionmaker() as session:
-        await deliver(session, settings, ctx["mailer"], ids)
+        await deliver(session, settings, ctx["mailer"], ids, clock_of(ctx))
     return len(drafts)
 
 
 async def expire_questions(ctx: dict[str, Any]) -> int:
     """Close invitations whose question went unanswered past its expiry."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
-    now = _now(ctx)
+    now = now_of(ctx)
     async with sessionmaker() as session, session.begin():
         due = (
             (
@@ -103,7 +97,7 @@ async def send_nudges(ctx: dict[str, Any]) -> int:
     connection per cooldown, never in their quiet hours, never when they turned it off."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     settings: Settings = ctx["settings"]
-    rules, now = settings.notifications, _now(ctx)
+    rules, now = settings.notifications, now_of(ctx)
     async with sessionmaker() as session, session.begin():
         rows = (
             (
@@ -133,7 +127,7 @@ async def send_nudges(ctx: dict[str, Any]) -> int:
         drafts = await _nudge_drafts(session, settings, candidates, now)
         ids = await store(session, settings, drafts, now)
     async with sessionmaker() as session:
-        await deliver(session, settings, ctx["mailer"], ids)
+        await deliver(session, settings, ctx["mailer"], ids, clock_of(ctx))
     return len(drafts)
 
 
@@ -194,7 +188,7 @@ async def _nudge_drafts(
 async def send_unsent_emails(ctx: dict[str, Any]) -> int:
     """Finish emails whose job gave up or died after storing them."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
-    cutoff = _now(ctx) - UNSENT_GRACE
+    cutoff = now_of(ctx) - UNSENT_GRACE
     async with sessionmaker() as session:
         ids = list(
             (
@@ -209,4 +203,4 @@ async def send_unsent_emails(ctx: dict[str, Any]) -> int:
                 )
             ).scalars()
         )
-        return await deliver(session, ctx["settings"], ctx["mailer"], ids)
+        return await deliver(session, ctx["settings"], ctx["mailer"], ids, clock_of(ctx))

@@ -4,12 +4,12 @@ import asyncio
 import contextlib
 import socket
 import uuid
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 
-from rapport_common.db import utcnow
 from rapport_common.settings import SmtpSettings
 from services.notifier.errors import TransientError
 from services.notifier.notifications.messages import Message
@@ -22,13 +22,13 @@ MAX_CONNECTIONS = 8
 
 
 def build_email(
-    settings: SmtpSettings, to: str, message: Message, notification_id: uuid.UUID
+    settings: SmtpSettings, to: str, message: Message, notification_id: uuid.UUID, date: datetime
 ) -> EmailMessage:
     email = EmailMessage()
     email["From"] = settings.sender
     email["To"] = to
     email["Subject"] = message.subject
-    email["Date"] = format_datetime(utcnow())
+    email["Date"] = format_datetime(date)
     # One notification, one Message-ID: a receiver can tell a resend from a new message.
     email["Message-ID"] = make_msgid(idstring=str(notification_id), domain=MESSAGE_ID_DOMAIN)
     email["X-Rapport-Notification"] = str(notification_id)

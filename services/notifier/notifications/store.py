@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_common.db import utcnow
+from rapport_common.clock import Clock
 from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
@@ -32,7 +32,7 @@ class Draft:
 
 
 async def store(
-    session: AsyncSession, settings: Settings, drafts: Sequence[Draft], now: datetime | None = None
+    session: AsyncSession, settings: Settings, drafts: Sequence[Draft], now: datetime
 ) -> list[uuid.UUID]:
     """Insert the drafts not stored before (by ``dedupe_key``); return every draft's id,
     new or old, so the caller can deliver whatever is still unsent."""
@@ -52,7 +52,7 @@ async def store(
                 "body_text": message.text,
                 "body_html": message.html,
                 "data": draft.data,
-                "created_at": now or utcnow(),
+                "created_at": now,
             }
         )
     await session.execute(
@@ -68,6 +68,7 @@ async def deliver(
     settings: Settings,
     mailer: Mailer,
     notification_ids: Sequence[uuid.UUID],
+    clock: Clock,
 ) -> int:
     """Email each notification not yet recorded as sent; return how many were sent.
 
@@ -95,6 +96,7 @@ async def deliver(
             email_address,
             Message(notification.subject, notification.body_text, notification.body_html),
             notification.id,
+            clock(),
         )
         notification.email_attempts += 1
         try:
@@ -102,7 +104,7 @@ async def deliver(
         except TransientError:
             await session.commit()  # the attempt is counted; the job's retry sends it later
             raise
-        notification.emailed_at = utcnow()
+        notification.emailed_at = clock()
         await session.commit()
         sent += 1
     return sent

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
-from services.notifier.webhooks.jobs import enqueue, now_of
+from services.notifier.clock import now_of
+from services.notifier.webhooks.jobs import enqueue
 from services.notifier.webhooks.repository import DeliveryRepository
 from services.notifier.webhooks.routing import Route, route
 

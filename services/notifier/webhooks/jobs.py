@@ -10,9 +10,9 @@ from arq.cron import cron
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport_common.db import utcnow
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
+from services.notifier.clock import now_of
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks import retries, sender
 from services.notifier.webhooks.repository import DeliveryRepository
@@ -23,12 +23,6 @@ DELIVER_JOB = "deliver_webhook"
 # arq may start a deferred job a moment before the time it was deferred to.
 DUE_SLACK = timedelta(seconds=1)
 SWEEP_BATCH = 500
-
-
-def now_of(ctx: dict[str, Any]) -> datetime:
-    """The worker's "now"; tests may put a clock in ``ctx``."""
-    moment: datetime = ctx.get("clock", utcnow)()
-    return moment
 
 
 def job_id(message: WebhookMessage) -> str:
