@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import InvitationEventV1
+from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import record_event
 
@@ -25,9 +26,9 @@ async def expire_if_due(session: AsyncSession, invitation: Invitation, now: date
     Called when the invitation is read, and by the notifier's sweep; whichever comes
     first closes it, the other finds it closed."""
     expires = invitation.question_expires_at
-    if invitation.status != "awaiting_answer" or expires is None or expires > now:
+    if invitation.status != InvitationStatus.AWAITING_ANSWER or expires is None or expires > now:
         return False
-    invitation.status = "expired"
+    invitation.status = InvitationStatus.EXPIRED
     invitation.closed_at = now
     await record_event(session, "invitation.expired", InvitationEventV1(**event_ref(invitation)))
     return True

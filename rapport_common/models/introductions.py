@@ -1,12 +1,16 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.db import Base, utcnow
-
-STATUSES = ("requested", "forwarded", "declined", "accepted")
+from rapport_common.models.enums import (
+    IntroductionDecliner,
+    IntroductionRole,
+    IntroductionStatus,
+    checked,
+)
 
 
 class Introduction(Base):
@@ -25,8 +29,12 @@ class Introduction(Base):
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(Text)
     intermediary_note: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="requested")
-    declined_by: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[IntroductionStatus] = mapped_column(
+        checked(IntroductionStatus, "status"), default=IntroductionStatus.REQUESTED
+    )
+    declined_by: Mapped[IntroductionDecliner | None] = mapped_column(
+        checked(IntroductionDecliner, "declined_by")
+    )
     invitation_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -36,17 +44,20 @@ class Introduction(Base):
     @property
     def reached_target(self) -> bool:
         """The target learns of it only once the intermediary passes it on."""
-        return self.status in ("forwarded", "accepted") or self.declined_by == "target"
+        return (
+            self.status in (IntroductionStatus.FORWARDED, IntroductionStatus.ACCEPTED)
+            or self.declined_by == IntroductionDecliner.TARGET
+        )
 
-    def visible_role(self, member_id: uuid.UUID) -> str | None:
+    def visible_role(self, member_id: uuid.UUID) -> IntroductionRole | None:
         """The member's role, or None if they may not see it (yet)."""
         role = self.role_of(member_id)
-        return None if role == "target" and not self.reached_target else role
+        return None if role == IntroductionRole.TARGET and not self.reached_target else role
 
-    def role_of(self, member_id: uuid.UUID) -> str | None:
+    def role_of(self, member_id: uuid.UUID) -> IntroductionRole | None:
         roles = {
-            self.requester_id: "requester",
-            self.intermediary_id: "intermediary",
-            self.target_id: "target",
+            self.requester_id: IntroductionRole.REQUESTER,
+            self.intermediary_id: IntroductionRole.INTERMEDIARY,
+            self.target_id: IntroductionRole.TARGET,
         }
         return roles.get(member_id)

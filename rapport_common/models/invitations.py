@@ -7,9 +7,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.db import Base, utcnow
+from rapport_common.models.enums import (
+    OPEN_INVITATION_STATUSES,
+    InvitationStatus,
+    ReferralStatus,
+    ReportReason,
+    checked,
+)
 
-OPEN_STATUSES = ("pending", "deferred", "awaiting_answer")
-STATUSES = (*OPEN_STATUSES, "accepted", "declined", "withdrawn", "expired")
+_OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_INVITATION_STATUSES)
 
 
 class Invitation(Base):
@@ -21,7 +27,7 @@ class Invitation(Base):
             text("least(inviter_id, invitee_id)"),
             text("greatest(inviter_id, invitee_id)"),
             unique=True,
-            postgresql_where=text("status IN ('pending', 'deferred', 'awaiting_answer')"),
+            postgresql_where=text(f"status IN ({_OPEN_SQL})"),
         ),
         Index("ix_invitations_invitee_created", "invitee_id", "created_at"),
         Index("ix_invitations_inviter_created", "inviter_id", "created_at"),
@@ -34,11 +40,15 @@ class Invitation(Base):
     how_we_met: Mapped[str] = mapped_column(String(20))
     # The inviter's private rating of the invitee, if given at once.
     inviter_rating: Mapped[int | None] = mapped_column(SmallInteger)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[InvitationStatus] = mapped_column(
+        checked(InvitationStatus, "status"), default=InvitationStatus.PENDING
+    )
     referrer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL")
     )
-    referral_status: Mapped[str] = mapped_column(String(20), default="none")
+    referral_status: Mapped[ReferralStatus] = mapped_column(
+        checked(ReferralStatus, "referral_status"), default=ReferralStatus.NONE
+    )
     introduction_id: Mapped[uuid.UUID | None]
     suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     question: Mapped[str | None] = mapped_column(Text)
@@ -46,13 +56,15 @@ class Invitation(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     later_until: Mapped[datetime | None]
     decline_note: Mapped[str | None] = mapped_column(Text)
-    report_reason: Mapped[str | None] = mapped_column(String(20))
+    report_reason: Mapped[ReportReason | None] = mapped_column(
+        checked(ReportReason, "report_reason")
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
     closed_at: Mapped[datetime | None]
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in OPEN_INVITATION_STATUSES
 
     def role_of(self, member_id: uuid.UUID) -> str | None:
         if member_id == self.inviter_id:

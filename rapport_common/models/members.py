@@ -1,13 +1,11 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, String, func
+from sqlalchemy import Boolean, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.db import Base, utcnow
-
-NETWORKING_STANCES = ("closed", "semi_open", "open")
-CONNECTION_VISIBILITIES = ("only_me", "connections", "everyone")
+from rapport_common.models.enums import ConnectionVisibility, NetworkingStance, checked
 
 
 class Member(Base):
@@ -21,11 +19,12 @@ class Member(Base):
     headline: Mapped[str | None] = mapped_column(String(200))
     market_area: Mapped[str | None] = mapped_column(String(80))
     is_recruiter: Mapped[bool] = mapped_column(Boolean, default=False)
-    networking_stance: Mapped[str] = mapped_column(
-        Enum(*NETWORKING_STANCES, name="networking_stance"), default="closed"
+    networking_stance: Mapped[NetworkingStance] = mapped_column(
+        checked(NetworkingStance, "networking_stance"), default=NetworkingStance.CLOSED
     )
-    connections_visible_to: Mapped[str] = mapped_column(
-        Enum(*CONNECTION_VISIBILITIES, name="connection_visibility"), default="connections"
+    connections_visible_to: Mapped[ConnectionVisibility] = mapped_column(
+        checked(ConnectionVisibility, "connections_visible_to"),
+        default=ConnectionVisibility.CONNECTIONS,
     )
     allows_introductions: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)

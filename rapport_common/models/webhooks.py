@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    CheckConstraint,
     ForeignKey,
     Index,
     SmallInteger,
@@ -19,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.db import Base, utcnow
+from rapport_common.models.enums import WebhookMessageStatus, checked
 
 
 class WebhookEndpoint(Base):
@@ -59,7 +59,6 @@ class WebhookMessage(Base):
     __tablename__ = "webhook_messages"
     __table_args__ = (
         UniqueConstraint("event_id", "endpoint_id"),
-        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
         Index("ix_webhook_messages_endpoint_status", "endpoint_id", "status", "created_at"),
         Index(
             "ix_webhook_messages_due",
@@ -77,7 +76,9 @@ class WebhookMessage(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     # The exact bytes signed and sent, identical on every attempt.
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[WebhookMessageStatus] = mapped_column(
+        checked(WebhookMessageStatus, "status"), default=WebhookMessageStatus.PENDING
+    )
     # Every real attempt ever made; numbers the delivery log.
     attempts: Mapped[int] = mapped_column(default=0)
     # Failed attempts since the schedule last started (at creation or a redelivery).

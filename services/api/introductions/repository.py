@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.models.enums import IntroductionDecliner, IntroductionStatus
 from rapport_common.models.introductions import Introduction
 from services.api.pagination import newest_first
 
@@ -26,7 +27,7 @@ class IntroductionRepository:
         query = select(Introduction).where(
             Introduction.requester_id == requester,
             Introduction.target_id == target,
-            Introduction.status.in_(("requested", "forwarded")),
+            Introduction.status.in_((IntroductionStatus.REQUESTED, IntroductionStatus.FORWARDED)),
         )
         return (await self.session.execute(query)).scalars().first()
 
@@ -36,8 +37,10 @@ class IntroductionRepository:
         offered_to_me = and_(
             Introduction.target_id == member_id,
             or_(
-                Introduction.status.in_(("forwarded", "accepted")),
-                Introduction.declined_by == "target",
+                Introduction.status.in_(
+                    (IntroductionStatus.FORWARDED, IntroductionStatus.ACCEPTED)
+                ),
+                Introduction.declined_by == IntroductionDecliner.TARGET,
             ),
         )
         query = select(Introduction).where(

@@ -7,6 +7,11 @@ from rapport_common.events import (
     IntroductionDeclinedV1,
     IntroductionEventV1,
 )
+from rapport_common.models.enums import (
+    IntroductionDecliner,
+    IntroductionRole,
+    IntroductionStatus,
+)
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
@@ -66,7 +71,7 @@ async def request(
             intermediary_id=intermediary.id,
             target_id=target.id,
             note=data.note,
-            status="requested",
+            status=IntroductionStatus.REQUESTED,
             created_at=ctx.now,
         )
     )
@@ -76,7 +81,13 @@ async def request(
     return introduction
 
 
-def _require(introduction: Introduction, me: Member, role: str, status: str, verb: str) -> None:
+def _require(
+    introduction: Introduction,
+    me: Member,
+    role: IntroductionRole,
+    status: IntroductionStatus,
+    verb: str,
+) -> None:
     if introduction.role_of(me.id) != role:
         raise NotYourTurn(f"Only the {role} can {verb} this introduction.")
     if introduction.status != status:
@@ -86,8 +97,10 @@ def _require(introduction: Introduction, me: Member, role: str, status: str, ver
 async def forward(
     ctx: InvitationContext, introduction: Introduction, me: Member, note: str
 ) -> None:
-    _require(introduction, me, "intermediary", "requested", "forward")
-    introduction.status = "forwarded"
+    _require(
+        introduction, me, IntroductionRole.INTERMEDIARY, IntroductionStatus.REQUESTED, "forward"
+    )
+    introduction.status = IntroductionStatus.FORWARDED
     introduction.intermediary_note = note
     await record_event(
         ctx.session, "introduction.forwarded", IntroductionEventV1(**_event(introduction))
@@ -95,23 +108,26 @@ async def forward(
 
 
 async def decline(ctx: InvitationContext, introduction: Introduction, me: Member) -> None:
-    role = introduction.role_of(me.id)
-    if role == "intermediary":
-        _require(introduction, me, "intermediary", "requested", "decline")
+    if introduction.role_of(me.id) == IntroductionRole.INTERMEDIARY:
+        _require(
+            introduction, me, IntroductionRole.INTERMEDIARY, IntroductionStatus.REQUESTED, "decline"
+        )
+        decliner = IntroductionDecliner.INTERMEDIARY
     else:
-        _require(introduction, me, "target", "forwarded", "decline")
-    introduction.status = "declined"
-    introduction.declined_by = role
+        _require(introduction, me, IntroductionRole.TARGET, IntroductionStatus.FORWARDED, "decline")
+        decliner = IntroductionDecliner.TARGET
+    introduction.status = IntroductionStatus.DECLINED
+    introduction.declined_by = decliner
     await record_event(
         ctx.session,
         "introduction.declined",
-        IntroductionDeclinedV1(**_event(introduction), declined_by=role),
+        IntroductionDeclinedV1(**_event(introduction), declined_by=decliner),
     )
 
 
 async def accept(ctx: InvitationContext, introduction: Introduction, me: Member) -> None:
     """The target agrees: the requester's invitation is created, introduced and confirmed."""
-    _require(introduction, me, "target", "forwarded", "accept")
+    _require(introduction, me, IntroductionRole.TARGET, IntroductionStatus.FORWARDED, "accept")
     members = await ctx.members.get_many({introduction.requester_id, introduction.intermediary_id})
     invitation = await sending.send_introduced(
         ctx,
@@ -121,7 +137,7 @@ async def accept(ctx: InvitationContext, introduction: Introduction, me: Member)
         introduction.note,
         introduction.id,
     )
-    introduction.status = "accepted"
+    introduction.status = IntroductionStatus.ACCEPTED
     introduction.invitation_id = invitation.id
     await record_event(
         ctx.session,

@@ -7,11 +7,13 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.connections import Connection
-from rapport_common.models.invitations import OPEN_STATUSES, Invitation
+from rapport_common.models.enums import OPEN_INVITATION_STATUSES, InvitationStatus, ReferralStatus
+from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from services.api.pagination import newest_first
 
-NEGATIVE_REFERRALS = ("denied", "false_claim")
+DECIDED = (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED)
+NEGATIVE_REFERRALS = (ReferralStatus.DENIED, ReferralStatus.FALSE_CLAIM)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class InvitationRepository:
         )
         open_invitation = (
             select(Invitation.id, Invitation.inviter_id)
-            .where(Invitation.status.in_(OPEN_STATUSES), either_way)
+            .where(Invitation.status.in_(OPEN_INVITATION_STATUSES), either_way)
             .limit(1)
             .subquery()
         )
@@ -68,7 +70,7 @@ class InvitationRepository:
             .where(
                 Invitation.inviter_id == inviter,
                 Invitation.invitee_id == invitee,
-                Invitation.status == "withdrawn",
+                Invitation.status == InvitationStatus.WITHDRAWN,
             )
             .scalar_subquery(),
         )
@@ -100,17 +102,16 @@ class InvitationRepository:
         sent this week (and the oldest of those), open now, and among those closed since
         ``window_since`` how many were decided and how many went badly (declined,
         reported, or with a denied or false referral claim)."""
-        decided = Invitation.status.in_(("accepted", "declined")) & (
-            Invitation.closed_at > window_since
-        )
+        decided = Invitation.status.in_(DECIDED) & (Invitation.closed_at > window_since)
         negative = decided & (
-            (Invitation.status == "declined") | Invitation.referral_status.in_(NEGATIVE_REFERRALS)
+            (Invitation.status == InvitationStatus.DECLINED)
+            | Invitation.referral_status.in_(NEGATIVE_REFERRALS)
         )
         this_week = Invitation.created_at > week_since
         query = select(
             func.count().filter(this_week),
             func.min(Invitation.created_at).filter(this_week),
-            func.count().filter(Invitation.status.in_(OPEN_STATUSES)),
+            func.count().filter(Invitation.status.in_(OPEN_INVITATION_STATUSES)),
             func.count().filter(decided),
             func.count().filter(negative),
         ).where(
@@ -118,7 +119,7 @@ class InvitationRepository:
             # Older, closed invitations cannot count towards any limit.
             or_(
                 Invitation.created_at > min(week_since, window_since),
-                Invitation.status.in_(OPEN_STATUSES),
+                Invitation.status.in_(OPEN_INVITATION_STATUSES),
                 Invitation.closed_at > window_since,
             ),
         )
@@ -128,15 +129,17 @@ class InvitationRepository:
     def box_query(self, member_id: uuid.UUID, box: str, now: datetime) -> Select[Invitation]:
         if box == "sent":
             return select(Invitation).where(Invitation.inviter_id == member_id)
-        deferred_until_later = and_(Invitation.status == "deferred", Invitation.later_until > now)
+        deferred = Invitation.status == InvitationStatus.DEFERRED
+        deferred_until_later = and_(deferred, Invitation.later_until > now)
         if box == "later":
             return select(Invitation).where(
                 Invitation.invitee_id == member_id, deferred_until_later
             )
-        back_from_later = and_(Invitation.status == "deferred", Invitation.later_until <= now)
+        back_from_later = and_(deferred, Invitation.later_until <= now)
+        waiting = (InvitationStatus.PENDING, InvitationStatus.AWAITING_ANSWER)
         return select(Invitation).where(
             Invitation.invitee_id == member_id,
-            or_(Invitation.status.in_(("pending", "awaiting_answer")), back_from_later),
+            or_(Invitation.status.in_(waiting), back_from_later),
         )
 
     async def page(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from rapport_common.events import InvitationSentV1
+from rapport_common.models.enums import InvitationStatus, ReferralStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
@@ -33,7 +34,9 @@ class ReinviteBlocked(Conflict):
     slug, title = "reinvite-blocked", "Too soon to invite again"
 
 
-async def _check_referral(ctx: InvitationContext, inviter: Member, data: InvitationIn) -> str:
+async def _check_referral(
+    ctx: InvitationContext, inviter: Member, data: InvitationIn
+) -> ReferralStatus:
     """``unverified`` when the referrer knows both (they are then asked to confirm),
     ``false_claim`` when they do not, ``none`` without a referrer.
 
@@ -41,7 +44,7 @@ async def _check_referral(ctx: InvitationContext, inviter: Member, data: Invitat
     connection made a moment ago already counts."""
     referrer_id = data.referred_by_member_id
     if referrer_id is None:
-        return "none"
+        return ReferralStatus.NONE
     if referrer_id in (inviter.id, data.to_member_id):
         raise CannotInvite("The referrer must be someone other than you and the invitee.")
     if await ctx.members.get(referrer_id) is None:
@@ -49,7 +52,7 @@ async def _check_referral(ctx: InvitationContext, inviter: Member, data: Invitat
     knows_both = await ctx.connections.are_connected(
         referrer_id, inviter.id
     ) and await ctx.connections.are_connected(referrer_id, data.to_member_id)
-    return "unverified" if knows_both else "false_claim"
+    return ReferralStatus.UNVERIFIED if knows_both else ReferralStatus.FALSE_CLAIM
 
 
 async def _check_pair(ctx: InvitationContext, inviter: Member, invitee: Member) -> None:
@@ -96,8 +99,9 @@ async def send(
         referral_status=referral_status,
     )
     suggestion = await _create(ctx, inviter, invitee, invitation)
-    if referral_status != "none":
-        outcome = "requested" if referral_status == "unverified" else referral_status
+    if referral_status != ReferralStatus.NONE:
+        # An unverified claim asks the referrer; the others are already an outcome.
+        outcome = "requested" if referral_status == ReferralStatus.UNVERIFIED else referral_status
         await transitions.record_referral(ctx, invitation, outcome)
     await transitions.act_if_automatic(ctx, invitation, suggestion)
     return invitation, quota
@@ -119,7 +123,7 @@ async def send_introduced(
         note=note,
         how_we_met="never_met",
         referrer_id=intermediary.id,
-        referral_status="confirmed",
+        referral_status=ReferralStatus.CONFIRMED,
         introduction_id=introduction_id,
     )
     suggestion = await _create(ctx, requester, target, invitation)
@@ -133,7 +137,7 @@ async def _create(
     """Store the invitation, with its suggestion already on it (one INSERT, no UPDATE)."""
     await _check_pair(ctx, inviter, invitee)
     invitation.id = uuid.uuid4()
-    invitation.status = "pending"
+    invitation.status = InvitationStatus.PENDING
     invitation.created_at = ctx.now
     suggestion = await transitions.suggest(ctx, invitation)
     try:

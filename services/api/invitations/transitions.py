@@ -17,6 +17,7 @@ from rapport_common.events import (
     ReferralEventV1,
 )
 from rapport_common.models.connections import Connection
+from rapport_common.models.enums import InvitationStatus, ReferralStatus, ReportReason
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
@@ -57,7 +58,7 @@ def require_open(invitation: Invitation) -> None:
         raise InvitationClosed(f"This invitation is already {invitation.status}.")
 
 
-def _close(ctx: InvitationContext, invitation: Invitation, status: str) -> None:
+def _close(ctx: InvitationContext, invitation: Invitation, status: InvitationStatus) -> None:
     invitation.status = status
     invitation.closed_at = ctx.now
 
@@ -70,7 +71,7 @@ async def accept(
     automatic: bool = False,
 ) -> Connection:
     """Close the invitation and connect the two, with the ratings given so far."""
-    _close(ctx, invitation, "accepted")
+    _close(ctx, invitation, InvitationStatus.ACCEPTED)
     connection = Connection(
         member_low_id=min(invitation.inviter_id, invitation.invitee_id),
         member_high_id=max(invitation.inviter_id, invitation.invitee_id),
@@ -124,7 +125,7 @@ async def decline(
             inviter_first_name=members[invitation.inviter_id].first_name,
             my_first_name=members[invitation.invitee_id].first_name,
         )
-    _close(ctx, invitation, "declined")
+    _close(ctx, invitation, InvitationStatus.DECLINED)
     invitation.decline_note = note
     await record_event(
         ctx.session,
@@ -137,7 +138,7 @@ async def defer(
     ctx: InvitationContext, invitation: Invitation, days: int, automatic: bool = False
 ) -> None:
     """Put it in my "later" box; it comes back to my received box on its date."""
-    invitation.status = "deferred"
+    invitation.status = InvitationStatus.DEFERRED
     invitation.later_until = ctx.now + timedelta(days=days)
     await record_event(
         ctx.session,
@@ -151,9 +152,9 @@ async def defer(
 async def ask(
     ctx: InvitationContext, invitation: Invitation, question: str, automatic: bool = False
 ) -> None:
-    if invitation.status == "awaiting_answer":
+    if invitation.status == InvitationStatus.AWAITING_ANSWER:
         raise InvalidTransition("A question is already waiting for the inviter's answer.")
-    invitation.status = "awaiting_answer"
+    invitation.status = InvitationStatus.AWAITING_ANSWER
     invitation.question = question
     invitation.answer = None
     invitation.question_expires_at = ctx.now + timedelta(
@@ -172,9 +173,9 @@ async def ask(
 
 
 async def answer(ctx: InvitationContext, invitation: Invitation, text: str) -> None:
-    if invitation.status != "awaiting_answer":
+    if invitation.status != InvitationStatus.AWAITING_ANSWER:
         raise InvalidTransition("There is no question waiting for your answer.")
-    invitation.status = "pending"
+    invitation.status = InvitationStatus.PENDING
     invitation.answer = text
     await record_event(
         ctx.session, "invitation.answered", InvitationEventV1(**event_ref(invitation))
@@ -183,7 +184,7 @@ async def answer(ctx: InvitationContext, invitation: Invitation, text: str) -> N
 
 
 async def withdraw(ctx: InvitationContext, invitation: Invitation) -> None:
-    _close(ctx, invitation, "withdrawn")
+    _close(ctx, invitation, InvitationStatus.WITHDRAWN)
     await record_event(
         ctx.session, "invitation.withdrawn", InvitationEventV1(**event_ref(invitation))
     )
@@ -191,10 +192,13 @@ async def withdraw(ctx: InvitationContext, invitation: Invitation) -> None:
 
 async def report(ctx: InvitationContext, invitation: Invitation, reason: str) -> None:
     """Close it without a note; the report counts against the inviter."""
-    _close(ctx, invitation, "declined")
-    invitation.report_reason = reason
-    if reason == "false_referral" and invitation.referrer_id is not None:
-        invitation.referral_status = "false_claim"
+    _close(ctx, invitation, InvitationStatus.DECLINED)
+    invitation.report_reason = ReportReason(reason)
+    if (
+        invitation.report_reason == ReportReason.FALSE_REFERRAL
+        and invitation.referrer_id is not None
+    ):
+        invitation.referral_status = ReferralStatus.FALSE_CLAIM
     await record_event(
         ctx.session,
         "invitation.reported",
@@ -214,12 +218,12 @@ async def record_referral(ctx: InvitationContext, invitation: Invitation, outcom
 
 async def settle_referral(ctx: InvitationContext, invitation: Invitation, confirm: bool) -> None:
     """The referrer confirms or denies having suggested this invitation."""
-    if invitation.referral_status != "unverified":
+    if invitation.referral_status != ReferralStatus.UNVERIFIED:
         raise InvalidTransition(
             f"This referral is {invitation.referral_status.replace('_', ' ')}; "
             "there is nothing to confirm."
         )
-    invitation.referral_status = "confirmed" if confirm else "denied"
+    invitation.referral_status = ReferralStatus.CONFIRMED if confirm else ReferralStatus.DENIED
     await record_referral(ctx, invitation, invitation.referral_status)
     if invitation.is_open:
         await apply_policy(ctx, invitation)
@@ -265,7 +269,7 @@ async def act_if_automatic(
     ctx: InvitationContext, invitation: Invitation, suggestion: Suggestion
 ) -> None:
     """Carry out the suggestion when the member made its rule automatic."""
-    if not suggestion.automatic or invitation.status != "pending":
+    if not suggestion.automatic or invitation.status != InvitationStatus.PENDING:
         return
     action = suggestion.action
     if isinstance(action, AcceptAction):

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.members import Member
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from services.api.pagination import newest_first
@@ -66,11 +67,11 @@ class WebhookRepository:
             update(WebhookMessage)
             .where(
                 WebhookMessage.endpoint_id == endpoint_id,
-                WebhookMessage.status == "failed",
+                WebhookMessage.status == WebhookMessageStatus.FAILED,
                 WebhookMessage.created_at >= since,
             )
             .values(
-                status="pending",
+                status=WebhookMessageStatus.PENDING,
                 round_failures=0,
                 generation=WebhookMessage.generation + 1,
                 next_attempt_at=now,

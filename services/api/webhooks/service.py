@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
+from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.members import Member
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import WebhookSettings
@@ -110,7 +111,7 @@ async def redeliver(
         ) from exc
     if message is None:
         raise NotFound(f"Endpoint {endpoint.id} has no message {message_id}.")
-    message.status = "pending"
+    message.status = WebhookMessageStatus.PENDING
     message.round_failures = 0
     message.generation += 1
     message.next_attempt_at = now

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.domain.invitations import expire_if_due
 from rapport_common.models.connections import Connection
+from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification, NudgeSettings
@@ -37,7 +38,9 @@ async def return_deferred_invitations(ctx: dict[str, Any]) -> int:
             await session.execute(
                 select(Invitation, Member.name)
                 .join(Member, Member.id == Invitation.inviter_id)
-                .where(Invitation.status == "deferred", Invitation.later_until <= now)
+                .where(
+                    Invitation.status == InvitationStatus.DEFERRED, Invitation.later_until <= now
+                )
                 .limit(BATCH)
             )
         ).all()
@@ -67,7 +70,7 @@ async def expire_questions(ctx: dict[str, Any]) -> int:
                 await session.execute(
                     select(Invitation)
                     .where(
-                        Invitation.status == "awaiting_answer",
+                        Invitation.status == InvitationStatus.AWAITING_ANSWER,
                         Invitation.question_expires_at <= now,
                     )
                     .limit(BATCH)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
+from rapport_common.models.enums import WebhookMessageStatus
 from services.notifier.clock import now_of
 from services.notifier.webhooks.jobs import enqueue
 from services.notifier.webhooks.repository import DeliveryRepository
@@ -58,7 +59,11 @@ async def fan_out(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSe
             "event_type": target.event_type,
             "body": body_of(target, envelope.occurred_at),
             # Kept for a disabled endpoint, as failed: recoverable once it is enabled.
-            "status": "failed" if endpoint.disabled_at else "pending",
+            "status": (
+                WebhookMessageStatus.FAILED
+                if endpoint.disabled_at
+                else WebhookMessageStatus.PENDING
+            ),
             "next_attempt_at": None if endpoint.disabled_at else now,
             "created_at": now,
         }

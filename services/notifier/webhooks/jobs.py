@@ -10,6 +10,7 @@ from arq.cron import cron
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
 from services.notifier.clock import now_of
@@ -56,12 +57,12 @@ async def deliver_webhook(ctx: dict[str, Any], message_id: str) -> str:
                 return "gone, or being attempted by another job"
             message, endpoint = claimed
             now = now_of(ctx)
-            if message.status != "pending":
+            if message.status != WebhookMessageStatus.PENDING:
                 return f"already {message.status}"
             if message.next_attempt_at is not None and message.next_attempt_at > now + DUE_SLACK:
                 return "not due yet"
             if endpoint.disabled_at is not None:
-                message.status, message.next_attempt_at = "failed", None
+                message.status, message.next_attempt_at = WebhookMessageStatus.FAILED, None
                 return "endpoint disabled"
             headers = sender.headers_for(
                 message.id, endpoint.signing_secrets(now), message.body, now
@@ -74,7 +75,7 @@ async def deliver_webhook(ctx: dict[str, Any], message_id: str) -> str:
         # PostgreSQL is unreachable: nothing was recorded, so the attempt is made again.
         logger.warning("webhook delivery could not reach postgres: %s", exc)
         raise Retry(defer=min(300, 5 * ctx.get("job_try", 1))) from exc
-    if message.status == "pending":
+    if message.status == WebhookMessageStatus.PENDING:
         await enqueue(ctx, message)
     return result
 
@@ -100,7 +101,7 @@ async def _record(
         )
     )
     if outcome.succeeded:
-        message.status, message.next_attempt_at = "succeeded", None
+        message.status, message.next_attempt_at = WebhookMessageStatus.SUCCEEDED, None
         endpoint.failing_since = None
         return f"attempt {message.attempts} delivered"
     endpoint.failing_since = endpoint.failing_since or now
@@ -114,7 +115,7 @@ async def _record(
             f"({settings.webhooks.disable_after_days:g} days or more)."
         )
     if reason is not None:
-        message.status, message.next_attempt_at = "failed", None
+        message.status, message.next_attempt_at = WebhookMessageStatus.FAILED, None
         await deliveries.disable(endpoint, reason, now)
         return f"attempt {message.attempts} failed; endpoint disabled"
     delay = retries.next_delay(
@@ -122,7 +123,7 @@ async def _record(
     )
     message.round_failures += 1
     if delay is None:
-        message.status, message.next_attempt_at = "failed", None
+        message.status, message.next_attempt_at = WebhookMessageStatus.FAILED, None
         return f"attempt {message.attempts} failed; no retries left"
     message.next_attempt_at = now + timedelta(seconds=delay)
     return f"attempt {message.attempts} failed; next in {delay:.0f} s"

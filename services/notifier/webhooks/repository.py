@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.notifications import Notification
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
@@ -43,7 +44,8 @@ class DeliveryRepository:
 
     async def pending_of_event(self, event_id: uuid.UUID) -> Sequence[WebhookMessage]:
         query = select(WebhookMessage).where(
-            WebhookMessage.event_id == event_id, WebhookMessage.status == "pending"
+            WebhookMessage.event_id == event_id,
+            WebhookMessage.status == WebhookMessageStatus.PENDING,
         )
         return (await self.session.execute(query)).scalars().all()
 
@@ -52,7 +54,7 @@ class DeliveryRepository:
             select(WebhookMessage)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookMessage.endpoint_id)
             .where(
-                WebhookMessage.status == "pending",
+                WebhookMessage.status == WebhookMessageStatus.PENDING,
                 WebhookMessage.next_attempt_at <= now,
                 WebhookEndpoint.disabled_at.is_(None),
             )
@@ -103,14 +105,17 @@ class DeliveryRepository:
         endpoint.disabled_reason = reason[:300]
         in_flight_free = (
             select(WebhookMessage.id)
-            .where(WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.status == "pending")
+            .where(
+                WebhookMessage.endpoint_id == endpoint.id,
+                WebhookMessage.status == WebhookMessageStatus.PENDING,
+            )
             # A message being attempted right now settles itself when its attempt ends.
             .with_for_update(skip_locked=True)
         )
         await self.session.execute(
             update(WebhookMessage)
             .where(WebhookMessage.id.in_(in_flight_free.scalar_subquery()))
-            .values(status="failed", next_attempt_at=None)
+            .values(status=WebhookMessageStatus.FAILED, next_attempt_at=None)
         )
         await self._notify_owner(endpoint, reason, now)
 

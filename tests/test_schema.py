@@ -1,0 +1,99 @@
+"""The migrated schema is the models' schema, down to the CHECK constraints that hold the
+statuses, and the latest migration goes down and up again."""
+
+import asyncio
+import re
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import CheckConstraint, Connection, inspect, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from rapport_common.models import metadata
+from rapport_common.settings import Settings
+from tests.factories import invitation_id, sign_in_all
+
+SCRATCH_DATABASE = "rapport_test_migrations"
+QUOTED = re.compile(r"'([^']*)'")
+
+
+def _model_checks(dialect: Dialect) -> dict[tuple[str, str], set[str]]:
+    """Each CHECK constraint of the models, with the values it quotes."""
+    checks: dict[tuple[str, str], set[str]] = {}
+    for table in metadata.sorted_tables:
+        for constraint in table.constraints:
+            if isinstance(constraint, CheckConstraint):
+                sql = constraint.sqltext.compile(
+                    dialect=dialect, compile_kwargs={"literal_binds": True}
+                )
+                checks[(table.name, str(constraint.name))] = set(QUOTED.findall(str(sql)))
+    return checks
+
+
+def _database_checks(connection: Connection) -> dict[tuple[str, str], set[str]]:
+    inspector = inspect(connection)
+    return {
+        (table, str(check["name"])): set(QUOTED.findall(check["sqltext"]))
+        for table in inspector.get_table_names()
+        for check in inspector.get_check_constraints(table)
+    }
+
+
+async def test_check_constraints_match_the_models(engine: AsyncEngine) -> None:
+    """Alembic's comparison skips CHECK constraints, so they are compared here."""
+    async with engine.connect() as connection:
+        in_database = await connection.run_sync(_database_checks)
+    assert in_database == _model_checks(connection.dialect)
+
+
+async def test_a_status_outside_its_enum_is_refused(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    ada, bob = await sign_in_all(client, "Ada", "Bob")
+    invitation = await invitation_id(client, ada, bob)
+    with pytest.raises(IntegrityError, match="ck_invitations_status"):
+        async with db_session.begin_nested():
+            await db_session.execute(
+                text("UPDATE invitations SET status = 'lost' WHERE id = :id"),
+                {"id": invitation},
+            )
+
+
+async def _recreate(settings: Settings, name: str, *, create: bool) -> None:
+    pg = settings.postgres
+    connection = await asyncpg.connect(
+        host=pg.host,
+        port=pg.port,
+        user=pg.user,
+        password=pg.password.get_secret_value(),
+        database="postgres",
+    )
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def _migrate(settings: Settings, *steps: tuple[str, str]) -> None:
+    config = Config("alembic.ini")
+    config.attributes["url"] = settings.postgres.url(SCRATCH_DATABASE)
+    config.attributes["configure_logger"] = False
+    for direction, revision in steps:
+        getattr(command, direction)(config, revision)
+
+
+async def test_the_latest_migration_goes_down_and_up_again(settings: Settings) -> None:
+    await _recreate(settings, SCRATCH_DATABASE, create=True)
+    try:
+        await asyncio.to_thread(
+            _migrate, settings, ("upgrade", "head"), ("downgrade", "-1"), ("upgrade", "head")
+        )
+    finally:
+        await _recreate(settings, SCRATCH_DATABASE, create=False)
