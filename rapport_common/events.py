@@ -46,6 +46,17 @@ HowWeMet = Literal[
 ]
 InteractionKind = Literal["coffee", "meal", "beer", "call", "message", "event"]
 
+# How "how we met" reads in a sentence: in a policy's reasons and in notifications.
+HOW_WE_MET_PHRASES: dict[str, str] = {
+    "coffee": "you met over coffee",
+    "meal": "you shared a meal",
+    "beer": "you had a beer together",
+    "event": "you met at an event",
+    "worked_together": "you worked together",
+    "known_online": "you know each other well online",
+    "never_met": "you have never met",
+}
+
 
 class ConnectionCreatedV1(BaseModel):
     """Two members are connected. A rating is the rater's private 1-10 score of the
@@ -169,6 +180,20 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("connection.removed", 1): ConnectionRemovedV1,
     ("interaction.logged", 1): InteractionLoggedV1,
 }
+
+
+# The events the graph projects: the notifier hands exactly these to the graph service,
+# whose projection has one handler for each.
+GRAPH_EVENT_TYPES = frozenset(
+    {
+        "member.registered",
+        "member.updated",
+        "connection.created",
+        "connection.rated",
+        "connection.removed",
+        "interaction.logged",
+    }
+)
 
 
 def parse_payload(envelope: EventEnvelope) -> BaseModel:

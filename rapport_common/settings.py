@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  # noqa: S105
 PLACEHOLDER_SECRETS = frozenset({DEVELOPMENT_JWT_SECRET, "change-me", "rapport", "secret", ""})
+# How far a rating must fade before a nudge, for a member who has not chosen: the
+# notifier's setting, the stored preference and the API's form all start from it.
+DEFAULT_NUDGE_FADE = 2.0
 
 
 class PostgresSettings(BaseModel):
@@ -128,7 +131,7 @@ class NotificationSettings(BaseModel):
     settings_url: str = "http://127.0.0.1:8000/docs#/notifications"
     nudge_cooldown_days: int = 30
     nudge_min_rating: int = 7
-    nudge_default_fade: float = 2.0
+    nudge_default_fade: float = DEFAULT_NUDGE_FADE
 
 
 class StrengthSettings(BaseModel):

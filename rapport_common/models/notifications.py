@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.db import Base, utcnow
+from rapport_common.settings import DEFAULT_NUDGE_FADE
 
 
 class Notification(Base):
@@ -49,7 +50,7 @@ class NudgeSettings(Base):
     )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # Nudge when my effective rating has fallen at least this far below my rating.
-    min_fade: Mapped[float] = mapped_column(default=2.0)
+    min_fade: Mapped[float] = mapped_column(default=DEFAULT_NUDGE_FADE)
     quiet_start: Mapped[time | None]
     quiet_end: Mapped[time | None]
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")

@@ -6,21 +6,10 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_common.events import EventEnvelope
+from rapport_common.events import GRAPH_EVENT_TYPES, EventEnvelope
 from services.notifier.errors import TransientError
 
 logger = logging.getLogger(__name__)
-
-GRAPH_EVENT_TYPES = frozenset(
-    {
-        "member.registered",
-        "member.updated",
-        "connection.created",
-        "connection.rated",
-        "connection.removed",
-        "interaction.logged",
-    }
-)
 
 
 async def project_to_graph(

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rapport_common.settings import DEFAULT_NUDGE_FADE
 from services.api.schemas import Strict
 
 
@@ -23,7 +24,7 @@ class NotificationOut(BaseModel):
 class NudgeSettingsIn(Strict):
     enabled: bool = True
     min_fade: float = Field(
-        default=2.0,
+        default=DEFAULT_NUDGE_FADE,
         ge=0.5,
         le=9,
         description="Nudge when my effective rating has fallen this far below my rating",

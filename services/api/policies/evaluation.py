@@ -2,17 +2,8 @@
 
 from dataclasses import dataclass
 
+from rapport_common.events import HOW_WE_MET_PHRASES
 from services.api.policies.schemas import Conditions, PolicyIn, Suggestion
-
-HOW_WE_MET_PHRASES = {
-    "coffee": "you met over coffee",
-    "meal": "you shared a meal",
-    "beer": "you had a beer together",
-    "event": "you met at an event",
-    "worked_together": "you worked together",
-    "known_online": "you know each other well online",
-    "never_met": "you have never met",
-}
 
 
 @dataclass(frozen=True)

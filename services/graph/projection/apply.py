@@ -8,6 +8,7 @@ from neo4j import AsyncManagedTransaction
 from pydantic import BaseModel
 
 from rapport_common.events import (
+    GRAPH_EVENT_TYPES,
     ConnectionCreatedV1,
     ConnectionRatedV1,
     ConnectionRemovedV1,
@@ -137,6 +138,7 @@ async def _interaction_logged(graph: Graph, envelope: EventEnvelope, payload: Ba
     )
 
 
+# One projector for each of GRAPH_EVENT_TYPES (tests/test_shared_definitions.py checks it).
 PROJECTORS: dict[str, Projector] = {
     "member.registered": _upsert_member,
     "member.updated": _upsert_member,
@@ -149,8 +151,7 @@ PROJECTORS: dict[str, Projector] = {
 
 async def apply_event(graph: Graph, envelope: EventEnvelope) -> bool:
     """Apply one event; return False when the graph does not care about its type."""
-    projector = PROJECTORS.get(envelope.type)
-    if projector is None:
+    if envelope.type not in GRAPH_EVENT_TYPES:
         return False
-    await projector(graph, envelope, parse_payload(envelope))
+    await PROJECTORS[envelope.type](graph, envelope, parse_payload(envelope))
     return True

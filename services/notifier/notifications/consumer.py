@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import (
+    HOW_WE_MET_PHRASES,
     EventEnvelope,
     IntroductionEventV1,
     InvitationEventV1,
@@ -21,11 +22,6 @@ from rapport_common.settings import Settings
 from services.notifier.clock import clock_of
 from services.notifier.notifications.store import Draft, deliver, store
 
-HOW_WE_MET = {
-    "worked_together": "worked together",
-    "known_online": "know each other online",
-    "never_met": "have not met yet",
-}
 Builder = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[list[Draft]]]
 
 
@@ -59,7 +55,7 @@ async def _invitation(
         "inviter": inviter.name,
         "invitee": invitee.name,
         "note": invitation.note,
-        "how_we_met": HOW_WE_MET.get(invitation.how_we_met, invitation.how_we_met),
+        "how_we_met": HOW_WE_MET_PHRASES.get(invitation.how_we_met, invitation.how_we_met),
         "question": invitation.question or "",
         "expires_at": f"{invitation.question_expires_at:%Y-%m-%d %H:%M} UTC"
         if invitation.question_expires_at

@@ -8,8 +8,7 @@ from string import Template
 TEMPLATES: dict[str, tuple[str, str]] = {
     "invitation_received": (
         "$inviter wants to connect",
-        "$inviter invited you to connect.\n\nTheir note: $note\n\nHow you met, they say: "
-        "$how_we_met.",
+        "$inviter invited you to connect.\n\nTheir note: $note\n\nThey say $how_we_met.",
     ),
     "invitation_accepted": (
         "$invitee accepted your invitation",
