@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from rapport_common.clock import system_clock
 from rapport_common.settings import PostgresSettings
 
 # Named constraints make migrations reviewable and reversible.
@@ -24,11 +23,6 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: DateTime(timezone=True)}
-
-
-# What tables' Python-side defaults stamp rows with (``default=utcnow``): a column
-# default cannot be handed a clock, so it reads the shared one.
-utcnow = system_clock
 
 
 def create_engine(

@@ -10,7 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 from rapport_common.events import EVENT_PAYLOADS, EventEnvelope
 from rapport_common.logging import request_id_var
 
@@ -37,7 +38,7 @@ class OutboxEvent(Base):
     version: Mapped[int]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     relayed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)

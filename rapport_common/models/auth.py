@@ -4,7 +4,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 
 
 class RefreshToken(Base):
@@ -21,4 +22,4 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)

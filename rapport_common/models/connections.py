@@ -4,7 +4,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 
 
 class Connection(Base):
@@ -31,7 +32,7 @@ class Connection(Base):
     low_rating: Mapped[int | None] = mapped_column(SmallInteger)
     high_rating: Mapped[int | None] = mapped_column(SmallInteger)
     how_we_met: Mapped[str] = mapped_column(String(20))
-    connected_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    connected_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     last_interaction_at: Mapped[datetime | None]
     invitation_id: Mapped[uuid.UUID | None]
 
@@ -64,4 +65,4 @@ class Interaction(Base):
     logged_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)

@@ -5,7 +5,8 @@ from sqlalchemy import String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 
 
 class IdempotencyKey(Base):
@@ -19,4 +20,4 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None]
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)

@@ -6,7 +6,8 @@ from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 from rapport_common.models.enums import (
     OPEN_INVITATION_STATUSES,
     InvitationStatus,
@@ -59,7 +60,7 @@ class Invitation(Base):
     report_reason: Mapped[ReportReason | None] = mapped_column(
         checked(ReportReason, "report_reason")
     )
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     closed_at: Mapped[datetime | None]
 
     @property

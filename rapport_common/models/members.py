@@ -4,7 +4,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 from rapport_common.models.enums import ConnectionVisibility, NetworkingStance, checked
 
 
@@ -27,9 +28,9 @@ class Member(Base):
         default=ConnectionVisibility.CONNECTIONS,
     )
     allows_introductions: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     updated_at: Mapped[datetime] = mapped_column(
-        server_default=func.now(), default=utcnow, onupdate=utcnow
+        server_default=func.now(), default=system_clock, onupdate=system_clock
     )
 
     @property

@@ -6,7 +6,8 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 from rapport_common.settings import DEFAULT_NUDGE_FADE
 
 
@@ -34,7 +35,7 @@ class Notification(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
     email_attempts: Mapped[int] = mapped_column(default=0)

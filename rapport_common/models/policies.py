@@ -6,7 +6,8 @@ from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 
 
 class LinkingPolicy(Base):
@@ -22,5 +23,5 @@ class LinkingPolicy(Base):
     # The ETag: bumped on every change, checked against If-Match.
     version: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(
-        server_default=func.now(), default=utcnow, onupdate=utcnow
+        server_default=func.now(), default=system_clock, onupdate=system_clock
     )

@@ -17,7 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rapport_common.db import Base, utcnow
+from rapport_common.clock import system_clock
+from rapport_common.db import Base
 from rapport_common.models.enums import WebhookMessageStatus, checked
 
 
@@ -39,9 +40,9 @@ class WebhookEndpoint(Base):
     failing_since: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     updated_at: Mapped[datetime] = mapped_column(
-        server_default=func.now(), default=utcnow, onupdate=utcnow
+        server_default=func.now(), default=system_clock, onupdate=system_clock
     )
 
     def signing_secrets(self, now: datetime) -> list[str]:
@@ -86,7 +87,7 @@ class WebhookMessage(Base):
     # Bumped by each redelivery or recovery, so its delivery job gets a fresh job id.
     generation: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
 
 
 class WebhookAttempt(Base):

@@ -7,8 +7,8 @@ from fastapi import Depends, Query, Request
 
 from rapport_common.clock import Clock
 from rapport_common.settings import StrengthSettings
+from rapport_common.strength import as_utc
 from services.graph.database import Graph
-from services.graph.strength import as_utc
 
 
 async def get_graph(request: Request) -> Graph:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from rapport_common.db import utcnow
+from rapport_common.clock import system_clock as utcnow
 from rapport_common.models.notifications import Notification
 from rapport_common.models.webhooks import WebhookEndpoint
 from services.notifier.queue import JobQueue

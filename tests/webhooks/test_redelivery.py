@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from rapport_common.db import utcnow
+from rapport_common.clock import system_clock as utcnow
 from rapport_common.models.webhooks import WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
 from services.notifier.queue import JobQueue
