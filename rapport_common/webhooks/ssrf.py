@@ -44,6 +44,11 @@ _IPV6_RULES: tuple[tuple[str, tuple[ipaddress.IPv6Network, ...]], ...] = (
 # IPv6 forms that carry an IPv4 address in their last 32 bits.
 _IPV4_COMPATIBLE = _V6("::/96")
 _NAT64 = _V6("64:ff9b::/96")
+# IPv4-mapped (::ffff:0:0/96) and IPv4-translated (::ffff:0:0:0/96, RFC 2765 and 6052):
+# a dual-stack socket or a stateless translator turns them into IPv4 traffic that no
+# IPv6 rule describes, and a public receiver is reachable by its IPv4 address anyway, so
+# both are refused whatever they embed.
+_IPV4_TRANSLATED = (_V6("::ffff:0:0/96"), _V6("::ffff:0:0:0/96"))
 
 DESCRIPTIONS = {
     "unspecified": "the unspecified address",
@@ -55,6 +60,8 @@ DESCRIPTIONS = {
     "unique-local": "a unique-local IPv6 address (fc00::/7)",
     "multicast": "a multicast address",
     "reserved": "a reserved address",
+    "ipv4-translated": "an IPv4-mapped or IPv4-translated IPv6 address (::ffff:0:0/96 or "
+    "::ffff:0:0:0/96); give the IPv4 address itself",
     "non-public": "a special-purpose address that is not publicly routable",
 }
 
@@ -97,15 +104,18 @@ def parse(url: str) -> httpx.URL:
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address inside an IPv4-mapped, IPv4-compatible, NAT64 or 6to4 address."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+    """The IPv4 address inside an IPv4-mapped, IPv4-translated, IPv4-compatible, NAT64 or
+    6to4 address."""
     if address.sixtofour is not None:
         return address.sixtofour
     in_compatible = address in _IPV4_COMPATIBLE and int(address) > 1  # not :: or ::1
-    if in_compatible or address in _NAT64:
+    if in_compatible or address in _NAT64 or _translated(address):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
+
+
+def _translated(address: ipaddress.IPv6Address) -> bool:
+    return any(address in network for network in _IPV4_TRANSLATED)
 
 
 def refused_rule(address: IPAddress, allow_loopback: bool) -> str | None:
@@ -113,8 +123,12 @@ def refused_rule(address: IPAddress, allow_loopback: bool) -> str | None:
     if isinstance(address, ipaddress.IPv6Address):
         inner = _embedded_ipv4(address)
         if inner is not None:
-            # Even with allow_loopback: only the plain 127/8 and ::1 are development addresses.
-            return refused_rule(inner, allow_loopback=False)
+            # Even with allow_loopback: only the plain 127/8 and ::1 are development
+            # addresses. A refused inner address names the rule: it says what was hidden.
+            inner_rule = refused_rule(inner, allow_loopback=False)
+            if inner_rule is not None or _translated(address):
+                return inner_rule or "ipv4-translated"
+            return None
         matched = next(
             (rule for rule, nets in _IPV6_RULES if any(address in n for n in nets)), None
         )
@@ -132,7 +146,7 @@ def refused_rule(address: IPAddress, allow_loopback: bool) -> str | None:
 def _describe(host: str, address: IPAddress, rule: str) -> str:
     inner = _embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
     what = f"{DESCRIPTIONS[rule]}; webhooks only go to public addresses."
-    if inner is not None:
+    if inner is not None and rule != "ipv4-translated":
         what = f"embeds {inner}, {what}"
         return f"{host} {what}" if _is_ip(host) else f"{host} resolves to {address}, which {what}"
     return f"{host} is {what}" if _is_ip(host) else f"{host} resolves to {address}, {what}"

@@ -5,7 +5,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
+from rapport_common.models.webhooks import WebhookEndpoint
 from rapport_common.settings import Settings
 from services.notifier.webhooks.jobs import deliver_webhook
 from tests.factories import invite, sign_in, sign_in_all
@@ -28,6 +30,13 @@ REFUSED = [
     ("http://[::ffff:127.0.0.1]/", "loopback", True),
     ("http://[::ffff:169.254.169.254]/", "link-local", True),
     ("http://[64:ff9b::a9fe:a9fe]/", "link-local", True),
+    ("http://[::ffff:8.8.8.8]/", "ipv4-translated", True),
+    ("http://[::ffff:0:8.8.8.8]/", "ipv4-translated", True),
+    ("http://[::ffff:0:127.0.0.1]/", "loopback", True),
+    ("http://[::ffff:0:a9fe:a9fe]/", "link-local", True),
+    ("http://[::ffff:0:a00:7]/", "private", True),
+    ("http://[64:ff9b:1::808:808]/", "reserved", True),
+    ("http://[64:ff9b:1:a9fe:a9:fe00::]/", "reserved", True),
     ("http://10.0.0.7/", "private", True),
     ("http://192.168.1.1/", "private", True),
     ("http://100.64.0.1/", "cgnat", True),
@@ -110,3 +119,31 @@ async def test_delivery_goes_to_the_checked_address_with_the_original_host_heade
     assert await deliver_webhook(ctx, message.id) == "attempt 1 delivered"
     [request] = receiver.received
     assert request.headers["host"] == f"localhost:{receiver.port}"
+
+
+@pytest.mark.parametrize(
+    ("host", "rule"),
+    [
+        ("[::ffff:0:127.0.0.1]", "loopback"),
+        ("[::ffff:8.8.8.8]", "ipv4-translated"),
+        ("[64:ff9b:1::808:808]", "reserved"),
+    ],
+)
+async def test_send_time_check_refuses_ipv4_translated_and_local_nat64_addresses(
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    ctx: dict[str, Any],
+    job_sessions: Sessions,
+    host: str,
+    rule: str,
+) -> None:
+    subscribed = await one_message(client, receiver, ctx)
+    async with job_sessions() as session, session.begin():
+        # Stored before these ranges were refused at registration.
+        await session.execute(
+            update(WebhookEndpoint).values(url=f"http://{host}:{receiver.port}/hooks")
+        )
+    assert (await deliver_webhook(ctx, subscribed.message_id)).startswith("attempt 1 failed")
+    [attempt] = await attempts(job_sessions)
+    assert (attempt.error or "").startswith(f"refused ({rule}): {host.strip('[]')} ")
+    assert receiver.received == []
