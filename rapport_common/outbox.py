@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Identity, Index, String, Text, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +29,7 @@ class OutboxEvent(Base):
             "relayed_at",
             postgresql_where=text("completed_at IS NULL"),
         ),
+        Index("ix_outbox_events_dead", "dead_at", postgresql_where=text("dead_at IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -41,8 +42,20 @@ class OutboxEvent(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     relayed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Runs of the event's job, the completing one included; ``last_error`` says why the
+    # last failed run failed, naming its consumers.
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The consumers that are done with the event: a retry runs only the others.
+    consumed_by: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), default=list, server_default=text("'{}'")
+    )
+    # Times the reconciler relayed the event again; part of its job id, so a new relay is
+    # not mistaken for the finished job the queue remembers.
+    requeues: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Set when the event kept failing: it is not relayed again until an operator retries
+    # it (``rapport outbox retry``).
+    dead_at: Mapped[datetime | None]
 
     def envelope(self) -> EventEnvelope:
         return EventEnvelope(

@@ -39,6 +39,10 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
     email_attempts: Mapped[int] = mapped_column(default=0)
+    # Set when the email will not be sent: it cannot be written or the server refused it
+    # for good, or every attempt failed. The unsent-email sweep skips it.
+    email_failed_at: Mapped[datetime | None]
+    email_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class NudgeSettings(Base):

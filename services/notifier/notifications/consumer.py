@@ -138,9 +138,9 @@ async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSes
     """Store this event's notifications and email them.
 
     Idempotent: each notification is keyed by (event, kind, recipient), and an email
-    recorded as sent is never sent again; a rerun only finishes what is unsent. The
-    notifications are committed with the first email's record (or its failed attempt),
-    not in a transaction of their own."""
+    recorded as sent (or given up) is never sent again; a rerun only finishes what is
+    unsent. The notifications are committed with the first email's record (or its failed
+    attempt), not in a transaction of their own."""
     builder = _builder_for(envelope.type)
     if builder is None:
         return
@@ -149,4 +149,6 @@ async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSes
     drafts = await builder(session, envelope, payload)
     clock = clock_of(ctx)
     ids = await store(session, settings, drafts, clock())
-    await deliver(session, settings, ctx["mailer"], ids, clock)
+    delivered = await deliver(session, settings, ctx["mailer"], ids, clock)
+    if delivered.refused is not None:
+        raise delivered.refused  # the event's retry sends what is still unsent

@@ -19,12 +19,11 @@ from rapport_common.models.notifications import Notification, NudgeSettings
 from rapport_common.settings import Settings
 from rapport_common.strength import days_since, effective_rating
 from services.notifier.clock import clock_of, now_of
-from services.notifier.notifications.store import Draft, deliver, store
+from services.notifier.notifications.store import MAX_EMAIL_ATTEMPTS, Draft, deliver, store
 
 logger = logging.getLogger(__name__)
 BATCH = 500
 UNSENT_GRACE = timedelta(minutes=1)
-MAX_EMAIL_ATTEMPTS = 10
 
 
 async def return_deferred_invitations(ctx: dict[str, Any]) -> int:
@@ -189,7 +188,9 @@ async def _nudge_drafts(
 
 
 async def send_unsent_emails(ctx: dict[str, Any]) -> int:
-    """Finish emails whose job gave up or died after storing them."""
+    """Finish emails whose job gave up or died after storing them, oldest first; return
+    how many were sent. An email that cannot be sent is given up with its reason and the
+    sweep goes on past it."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     cutoff = now_of(ctx) - UNSENT_GRACE
     async with sessionmaker() as session:
@@ -199,11 +200,19 @@ async def send_unsent_emails(ctx: dict[str, Any]) -> int:
                     select(Notification.id)
                     .where(
                         Notification.emailed_at.is_(None),
+                        Notification.email_failed_at.is_(None),
                         Notification.created_at < cutoff,
                         Notification.email_attempts < MAX_EMAIL_ATTEMPTS,
                     )
+                    .order_by(Notification.created_at)
                     .limit(BATCH)
                 )
             ).scalars()
         )
-        return await deliver(session, ctx["settings"], ctx["mailer"], ids, clock_of(ctx))
+        delivered = await deliver(session, ctx["settings"], ctx["mailer"], ids, clock_of(ctx))
+    if delivered.given_up or delivered.refused:
+        logger.warning(
+            "unsent-email sweep left emails behind",
+            extra={"given_up": delivered.given_up, "refused": str(delivered.refused or "")},
+        )
+    return delivered.sent

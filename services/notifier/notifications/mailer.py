@@ -5,6 +5,7 @@ import contextlib
 import socket
 import uuid
 from datetime import datetime
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -12,7 +13,7 @@ import aiosmtplib
 
 from rapport_common.settings import SmtpSettings
 from services.notifier.errors import TransientError
-from services.notifier.notifications.messages import Message
+from services.notifier.notifications.messages import Message, one_line
 
 MESSAGE_ID_DOMAIN = "rapport.example"
 # At most this many SMTP connections at once: enough to keep the worker's jobs busy
@@ -21,13 +22,28 @@ MESSAGE_ID_DOMAIN = "rapport.example"
 MAX_CONNECTIONS = 8
 
 
+class Undeliverable(Exception):
+    """This email will never be sent as it stands: it cannot be written (an address no
+    header can hold), or the SMTP server refused it for good (a 5xx reply)."""
+
+
+class RefusedForNow(TransientError):
+    """The server refused this one email for now (a 4xx reply); others may still go."""
+
+
 def build_email(
     settings: SmtpSettings, to: str, message: Message, notification_id: uuid.UUID, date: datetime
 ) -> EmailMessage:
+    """The email, whatever the stored text holds; ``Undeliverable`` if the address cannot
+    be written in a header."""
     email = EmailMessage()
-    email["From"] = settings.sender
-    email["To"] = to
-    email["Subject"] = message.subject
+    email["From"] = settings.sender  # configuration: an error here is not this email's
+    try:
+        email["To"] = to
+    except (ValueError, MessageError) as exc:
+        raise Undeliverable(f"the address {to!r} cannot be written in an email ({exc})") from exc
+    # The subject was stored from member-written text, perhaps before it was checked.
+    email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(date)
     # One notification, one Message-ID: a receiver can tell a resend from a new message.
     email["Message-ID"] = make_msgid(idstring=str(notification_id), domain=MESSAGE_ID_DOMAIN)
@@ -35,6 +51,12 @@ def build_email(
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     return email
+
+
+def _refused(code: int, reply: str) -> Exception:
+    if code >= 500:
+        return Undeliverable(f"the SMTP server refused it: {code} {reply}")
+    return RefusedForNow(f"the SMTP server refused it for now: {code} {reply}")
 
 
 class Mailer:
@@ -54,10 +76,17 @@ class Mailer:
         self._local_hostname: str | None = None
 
     async def send(self, email: EmailMessage) -> None:
+        """Send one email. ``Undeliverable`` and ``RefusedForNow`` concern this email
+        alone; any other ``TransientError`` means the server cannot be used right now."""
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
                 client = await self._send(client, email)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                mildest = min(exc.recipients, key=lambda refusal: refusal.code)
+                raise _refused(mildest.code, mildest.message) from exc
+            except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError) as exc:
+                raise _refused(exc.code, exc.message) from exc
             except (aiosmtplib.SMTPException, OSError) as exc:
                 raise TransientError(
                     f"SMTP server at {self.settings.host}:{self.settings.port}: {exc}"

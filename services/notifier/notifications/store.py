@@ -1,5 +1,6 @@
 """Storing notifications once and emailing each exactly once it is recorded as sent."""
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,8 +16,18 @@ from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
 from services.notifier.errors import TransientError
-from services.notifier.notifications.mailer import Mailer, build_email
+from services.notifier.notifications.mailer import (
+    Mailer,
+    RefusedForNow,
+    Undeliverable,
+    build_email,
+)
 from services.notifier.notifications.messages import Message, compose
+
+logger = logging.getLogger(__name__)
+# After this many failed attempts an email is given up, and the reason kept.
+MAX_EMAIL_ATTEMPTS = 10
+ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -63,48 +74,91 @@ async def store(
     return list(found.scalars())
 
 
+@dataclass
+class Delivered:
+    sent: int = 0
+    given_up: int = 0
+    # The first email the server refused for now; the others were still tried.
+    refused: RefusedForNow | None = None
+
+
 async def deliver(
     session: AsyncSession,
     settings: Settings,
     mailer: Mailer,
     notification_ids: Sequence[uuid.UUID],
     clock: Clock,
-) -> int:
-    """Email each notification not yet recorded as sent; return how many were sent.
+) -> Delivered:
+    """Email each notification not yet recorded as sent or given up.
 
     Runs in the caller's session and commits after each email, so the caller's own
     writes (the stored notifications) commit with the first one. The row is locked while
     its email goes out and ``emailed_at`` is committed right after the SMTP server
     accepts it: a crash before that commit may send it again, one after it never does.
     A row locked by another worker is skipped (it is being sent).
+
+    One email never holds up the others: one that cannot be sent is given up with the
+    reason (``email_failed_at``, ``email_error``), one refused for now is counted and left
+    for a retry (``Delivered.refused``). Only a server that cannot be reached stops the
+    loop, with ``TransientError``.
     """
-    sent = 0
+    delivered = Delivered()
     for notification_id in notification_ids:
         row = (
             await session.execute(
                 select(Notification, Member.email)
                 .join(Member, Member.id == Notification.member_id)
-                .where(Notification.id == notification_id, Notification.emailed_at.is_(None))
+                .where(
+                    Notification.id == notification_id,
+                    Notification.emailed_at.is_(None),
+                    Notification.email_failed_at.is_(None),
+                )
                 .with_for_update(of=Notification, skip_locked=True)
             )
         ).one_or_none()
         if row is None:
             continue
         notification, email_address = row
-        email = build_email(
-            settings.smtp,
-            email_address,
-            Message(notification.subject, notification.body_text, notification.body_html),
-            notification.id,
-            clock(),
-        )
         notification.email_attempts += 1
         try:
+            email = build_email(
+                settings.smtp,
+                email_address,
+                Message(notification.subject, notification.body_text, notification.body_html),
+                notification.id,
+                clock(),
+            )
             await mailer.send(email)
-        except TransientError:
-            await session.commit()  # the attempt is counted; the job's retry sends it later
+        except Undeliverable as exc:
+            _give_up(notification, str(exc), clock())
+            delivered.given_up += 1
+        except RefusedForNow as exc:
+            delivered.refused = delivered.refused or exc
+            delivered.given_up += _count_failure(notification, exc, clock())
+        except TransientError as exc:
+            _count_failure(notification, exc, clock())
+            await session.commit()  # the attempt is counted; a retry sends it later
             raise
-        notification.emailed_at = clock()
+        else:
+            notification.emailed_at = clock()
+            delivered.sent += 1
         await session.commit()
-        sent += 1
-    return sent
+    return delivered
+
+
+def _count_failure(notification: Notification, exc: Exception, now: datetime) -> bool:
+    """Keep the reason; give the email up (and say so) after its last attempt."""
+    if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
+        _give_up(notification, f"{MAX_EMAIL_ATTEMPTS} attempts failed, the last: {exc}", now)
+        return True
+    notification.email_error = str(exc)[:ERROR_LENGTH]
+    return False
+
+
+def _give_up(notification: Notification, reason: str, now: datetime) -> None:
+    logger.warning(
+        "notification email given up",
+        extra={"notification_id": str(notification.id), "reason": reason[:ERROR_LENGTH]},
+    )
+    notification.email_failed_at = now
+    notification.email_error = reason[:ERROR_LENGTH]
