@@ -1,8 +1,11 @@
-"""The ``rapport`` command: bulk imports into the graph and its rebuild from the outbox.
+"""The ``rapport`` command: bulk imports into the graph, its rebuild from the outbox, and
+the outbox's dead letters.
 
     rapport import ldbc DIR
     rapport import csv MEMBERS_CSV CONNECTIONS_CSV
     rapport graph rebuild
+    rapport outbox dead
+    rapport outbox retry EVENT_ID...
 
 Settings come from the environment (``RAPPORT_*``), as for the services.
 """
@@ -10,8 +13,11 @@ Settings come from the environment (``RAPPORT_*``), as for the services.
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.settings import Settings, get_settings
@@ -20,6 +26,7 @@ from services.graph.importers.ldbc import import_ldbc
 from services.graph.importers.plain_csv import ImportFormatError, import_csv
 from services.graph.importers.rebuild import rebuild
 from services.graph.importers.writer import BATCH_SIZE
+from services.notifier.dead_letters import dead_events, retry_dead
 
 
 async def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[object]]) -> None:
@@ -63,9 +70,55 @@ async def _rebuild(settings: Settings, args: argparse.Namespace) -> None:
         await engine.dispose()
 
 
+class NotDone(Exception):
+    """What was asked cannot be done; the message says why."""
+
+
+async def _with_session(
+    settings: Settings, work: Callable[[AsyncSession], Awaitable[None]]
+) -> None:
+    engine = create_engine(settings.postgres)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def _list_dead(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> None:
+        events = await dead_events(session, args.limit)
+        if not events:
+            print("no dead events")
+        for event in events:
+            assert event.dead_at is not None
+            done = ",".join(event.consumed_by) or "none"
+            print(
+                f"{event.id}  {event.type}  sequence {event.sequence}  "
+                f"dead since {event.dead_at:%Y-%m-%d %H:%M:%S %Z}  attempts {event.attempts}  "
+                f"consumers done: {done}\n    {event.last_error or 'no error recorded'}"
+            )
+
+    await _with_session(settings, work)
+
+
+async def _retry_dead(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(session: AsyncSession) -> None:
+        missing = [event for event in args.event_ids if not await retry_dead(session, event)]
+        if missing:
+            # Nothing is retried: the transaction rolls back.
+            raise NotDone(f"not a dead outbox event: {', '.join(map(str, missing))}")
+        for event_id in args.event_ids:
+            print(f"{event_id} sent back to the relay")
+
+    await _with_session(settings, work)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rapport", description="Bulk imports into the graph, and its rebuild from the outbox."
+        prog="rapport",
+        description="Bulk imports into the graph, its rebuild from the outbox, and the "
+        "outbox's dead letters.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -90,6 +143,19 @@ def _parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="confirm: the current graph is wiped first"
     )
     rebuild_parser.set_defaults(run=_rebuild)
+
+    outbox = commands.add_parser("outbox", help="events the notifier gave up on")
+    outbox_actions = outbox.add_subparsers(dest="action", required=True)
+    dead = outbox_actions.add_parser(
+        "dead", help="list dead-lettered events, with the consumers done and the last error"
+    )
+    dead.add_argument("--limit", type=int, default=100, help="at most this many, oldest first")
+    dead.set_defaults(run=_list_dead)
+    retry = outbox_actions.add_parser(
+        "retry", help="send dead events back to the relay; consumers already done are skipped"
+    )
+    retry.add_argument("event_ids", nargs="+", type=uuid.UUID, metavar="EVENT_ID")
+    retry.set_defaults(run=_retry_dead)
     return parser
 
 
@@ -97,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         asyncio.run(args.run(get_settings(), args))
-    except (ImportFormatError, FileNotFoundError) as exc:
+    except (ImportFormatError, FileNotFoundError, NotDone) as exc:
         sys.exit(f"rapport: {exc}")
 
 

@@ -1,10 +1,13 @@
 """Who hears about each outbox event, and the worker's jobs and cron jobs.
 
-A consumer is ``async (ctx, envelope, session) -> None``, idempotent (the queue delivers
-at least once), and raises ``TransientError`` for a failure worth retrying. The session is
-the event job's own: a consumer commits what must be durable before it acts outside
-PostgreSQL (an email, a queued job); what it leaves uncommitted is committed with the
-event's completion, or rolled back with it.
+A consumer is ``async (ctx, envelope, session) -> None`` and idempotent (the queue
+delivers at least once). Each runs, and is recorded as done, on its own: one that raises
+does not keep the others from the event, and a retry runs only the ones not done
+(``TransientError`` says a retry may help; any other exception is retried all the same,
+until the event is dead-lettered). The session is the event job's own: a consumer commits
+what must be durable before it acts outside PostgreSQL (an email, a queued job); what it
+leaves uncommitted is committed before the next consumer runs, or rolled back if it
+fails.
 """
 
 from collections.abc import Awaitable, Callable
@@ -23,7 +26,13 @@ from services.notifier.webhooks.jobs import SWEEP_CRON, deliver_webhook
 
 Consumer = Callable[[dict[str, Any], EventEnvelope, AsyncSession], Awaitable[None]]
 
-CONSUMERS: list[Consumer] = [project_to_graph, notify, fan_out]
+# Keyed by the name recorded in ``outbox_events.consumed_by``: renaming one makes every
+# unfinished event run it again (harmless, it is idempotent), nothing worse.
+CONSUMERS: dict[str, Consumer] = {
+    "graph": project_to_graph,
+    "notifications": notify,
+    "webhooks": fan_out,
+}
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]
 CRON_JOBS: list[CronJob] = [

@@ -1,5 +1,6 @@
 """The worker's own /livez and /readyz, served from inside the worker process so that
-"ready" means this process reaches its stores."""
+"ready" means this process reaches its stores, and /outbox, how many events are
+dead-lettered or still on their way."""
 
 import asyncio
 import contextlib
@@ -14,6 +15,7 @@ from sqlalchemy import text
 from rapport_common.settings import Settings
 from rapport_common.web.health import Check, health_router
 from rapport_common.web.problems import install_problem_handlers
+from services.notifier.dead_letters import outbox_health
 
 
 class _WorkerOwnsSignals(uvicorn.Server):
@@ -51,6 +53,13 @@ def create_health_app(ctx: dict[str, Any]) -> FastAPI:
     app = FastAPI(title="Rapport notifier", docs_url=None, redoc_url=None, openapi_url=None)
     install_problem_handlers(app)
     app.include_router(health_router(checks))
+
+    @app.get("/outbox", tags=["health"], summary="Dead-lettered and unfinished outbox events")
+    async def outbox() -> dict[str, Any]:
+        # Dead events do not make the worker unready: it keeps handling the others.
+        async with ctx["sessionmaker"]() as session:
+            return await outbox_health(session)
+
     return app
 
 

@@ -6,11 +6,13 @@ serialized as JSON (never pickle), so a payload is readable and cannot run code.
 """
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis
 from arq.connections import RedisSettings as ArqRedisSettings
+from arq.constants import job_key_prefix
 
 from rapport_common.settings import RedisSettings
 
@@ -52,6 +54,17 @@ class JobQueue:
         """
         queued = await self.redis.enqueue_job(job, _job_id=job_id, **kwargs)
         return queued is not None
+
+    async def pending(self, job_ids: Sequence[str]) -> set[str]:
+        """Those of ``job_ids`` whose job is still queued, deferred for a retry or running;
+        not one that finished (whatever its outcome) or that Redis lost."""
+        if not job_ids:
+            return set()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.exists(job_key_prefix + job_id)
+            found = await pipe.execute()
+        return {job_id for job_id, exists in zip(job_ids, found, strict=True) if exists}
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -1,8 +1,9 @@
 """The outbox relay: hands each committed event to the queue, once, in order.
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so several relays can run side by
-side. The event id is the job id, so a relay that dies between enqueuing and marking
-the row re-enqueues a job the queue already holds, which the queue ignores.
+side. The event id is the job id (``event_job_id``), so a relay that dies between
+enqueuing and marking the row re-enqueues a job the queue already holds, which the queue
+ignores.
 """
 
 import asyncio
@@ -22,6 +23,14 @@ from services.notifier.queue import JobQueue
 logger = logging.getLogger(__name__)
 
 HANDLE_EVENT_JOB = "handle_event"
+REQUEUE_BATCH = 1000
+
+
+def event_job_id(event_id: uuid.UUID, requeues: int) -> str:
+    """The event id, then a new id each time the reconciler relays the event again: the
+    queue ignores an id whose finished job it still remembers (for an hour), so the same
+    id would make that relay a no-op."""
+    return str(event_id) if requeues == 0 else f"{event_id}:{requeues}"
 
 
 async def relay_pending(
@@ -32,24 +41,23 @@ async def relay_pending(
     while True:
         async with sessionmaker() as session, session.begin():
             claimed = (
-                (
-                    await session.execute(
-                        select(OutboxEvent.id)
-                        .where(OutboxEvent.relayed_at.is_(None))
-                        .order_by(OutboxEvent.sequence)
-                        .limit(batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
+                await session.execute(
+                    select(OutboxEvent.id, OutboxEvent.requeues)
+                    .where(OutboxEvent.relayed_at.is_(None))
+                    .order_by(OutboxEvent.sequence)
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             if not claimed:
                 return relayed
-            for event_id in claimed:
-                await queue.enqueue(HANDLE_EVENT_JOB, str(event_id), event_id=str(event_id))
+            for event_id, requeues in claimed:
+                job_id = event_job_id(event_id, requeues)
+                await queue.enqueue(HANDLE_EVENT_JOB, job_id, event_id=str(event_id))
             await session.execute(
-                update(OutboxEvent).where(OutboxEvent.id.in_(claimed)).values(relayed_at=func.now())
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_([event_id for event_id, _ in claimed]))
+                .values(relayed_at=func.now())
             )
         relayed += len(claimed)
         if len(claimed) < batch_size:
@@ -59,25 +67,63 @@ async def relay_pending(
 
 
 async def requeue_stalled(
-    sessionmaker: async_sessionmaker[AsyncSession], older_than_seconds: float
+    sessionmaker: async_sessionmaker[AsyncSession],
+    older_than_seconds: float,
+    queue: JobQueue | None = None,
+    max_requeues: int | None = None,
 ) -> list[uuid.UUID]:
-    """Mark events relayed long ago but never completed for relaying again.
+    """Mark events relayed long ago but never completed for relaying again; return them.
 
-    This is what lets the system catch up after Redis lost its data: PostgreSQL
-    still knows which events have not been handled. The age is measured on
-    PostgreSQL's clock, the one that stamped ``relayed_at``.
+    This is what lets the system catch up after Redis lost its data, or after a job
+    ended without completing its event (it timed out, or gave up): PostgreSQL still knows
+    which events have not been handled. The age is measured on PostgreSQL's clock, the
+    one that stamped ``relayed_at``. With ``queue``, an event whose job is still queued,
+    waiting for a retry or running is left to it; with ``max_requeues``, an event
+    relayed again that many times is dead-lettered instead. Dead events stay where they
+    are until an operator retries them.
     """
     async with sessionmaker() as session, session.begin():
-        rows = await session.execute(
-            update(OutboxEvent)
-            .where(
-                OutboxEvent.completed_at.is_(None),
-                OutboxEvent.relayed_at < func.now() - timedelta(seconds=older_than_seconds),
+        stalled: list[tuple[uuid.UUID, int]] = [
+            (row.id, row.requeues)
+            for row in await session.execute(
+                select(OutboxEvent.id, OutboxEvent.requeues)
+                .where(
+                    OutboxEvent.completed_at.is_(None),
+                    OutboxEvent.dead_at.is_(None),
+                    OutboxEvent.relayed_at < func.now() - timedelta(seconds=older_than_seconds),
+                )
+                .order_by(OutboxEvent.relayed_at)
+                .limit(REQUEUE_BATCH)
+                .with_for_update(skip_locked=True)
             )
-            .values(relayed_at=None)
-            .returning(OutboxEvent.id)
-        )
-        return list(rows.scalars().all())
+        ]
+        if queue is not None:
+            waiting = await queue.pending([event_job_id(i, n) for i, n in stalled])
+            stalled = [(i, n) for i, n in stalled if event_job_id(i, n) not in waiting]
+        spent = {i for i, n in stalled if max_requeues is not None and n >= max_requeues}
+        again = [i for i, _ in stalled if i not in spent]
+        if spent:
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(spent))
+                .values(
+                    dead_at=func.now(),
+                    last_error=func.coalesce(
+                        OutboxEvent.last_error,
+                        "its job kept ending without completing it (timed out, or lost)",
+                    ),
+                )
+            )
+            logger.error(
+                "outbox events dead-lettered", extra={"event_ids": [str(i) for i in spent]}
+            )
+        if again:
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(again))
+                .values(relayed_at=None, requeues=OutboxEvent.requeues + 1)
+            )
+        return again
 
 
 class OutboxRelay:
