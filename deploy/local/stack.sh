@@ -7,8 +7,8 @@
 #   stack.sh status         what runs, where
 #   stack.sh exec CMD...    run CMD with the stack's settings in the environment
 #
-# RAPPORT_STACK=dev (default), test, test2, test3 or test4 picks the ports (shifted by 0, 10000,
-# 20000, 40000, 50000) and the state folder (.local/<stack>), so tests never touch the dev data.
+# RAPPORT_STACK=dev (default), test or test2 to test7 picks the ports (shifted by 0, 10000,
+# 20000, 40000, 50000, 5000, 15000, 25000) and the state folder (.local/<stack>), so tests never touch the dev data.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -36,8 +36,11 @@ load_settings() {
         test2) offset=20000 ;;  # more test stacks, for running suites side by side
         test3) offset=40000 ;;
         test4) offset=50000 ;;
+        test5) offset=5000 ;;
+        test6) offset=15000 ;;
+        test7) offset=25000 ;;
         bench) offset=30000 ;;  # make bench: its own data, sized for the benchmark
-        *) die "unknown RAPPORT_STACK=$STACK (dev, test, test2, test3, test4 or bench)" ;;
+        *) die "unknown RAPPORT_STACK=$STACK (dev, test, test2 to test7, or bench)" ;;
     esac
     if [ "$offset" -gt 0 ]; then
         [ "$STACK" = bench ] || export RAPPORT_ENVIRONMENT=test
