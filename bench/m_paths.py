@@ -16,7 +16,7 @@ from bench.http import Connection
 from bench.load import Run, alternate, fixed_count, fixed_window
 from bench.network import Network, Pair, sample_pairs
 from bench.stats import summary
-from rapport_common.settings import StrengthSettings
+from rapport_common.settings import StrengthSettings, get_settings
 from services.graph.paths.service import NEIGHBOUR_CAP
 
 AT_PARAMETER = AT.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -35,6 +35,7 @@ class PathsBench:
             Connection("127.0.0.1", GRAPH_PORT) for _ in range(config.PATH_CONCURRENCY)
         ]
         self.answers: dict[tuple[str, str], dict[str, Any]] = {}
+        self.headers = get_settings().graph.auth_headers()
 
     def pair(self, n: int) -> Pair:
         pairs = self.warmup_pairs if self.warming_up else self.pairs
@@ -45,7 +46,9 @@ class PathsBench:
         query = urlencode(
             {"source": pair.source, "target": pair.target, "limit": LIMIT, "at": AT_PARAMETER}
         )
-        response = await self.connections[worker].request("GET", f"/internal/v1/paths?{query}")
+        response = await self.connections[worker].request(
+            "GET", f"/internal/v1/paths?{query}", headers=self.headers
+        )
         if response.status != 200:
             raise RuntimeError(f"{response.status}: {response.body[:200]!r}")
         if not self.warming_up:

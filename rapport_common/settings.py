@@ -11,7 +11,10 @@ from pydantic import BaseModel, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  # noqa: S105
-PLACEHOLDER_SECRETS = frozenset({DEVELOPMENT_JWT_SECRET, "change-me", "rapport", "secret", ""})
+DEVELOPMENT_GRAPH_SERVICE_TOKEN = "development-only-graph-token-never-use-in-production"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset(
+    {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_GRAPH_SERVICE_TOKEN, "change-me", "rapport", "secret", ""}
+)
 # How far a rating must fade before a nudge, for a member who has not chosen: the
 # notifier's setting, the stored preference and the API's form all start from it.
 DEFAULT_NUDGE_FADE = 2.0
@@ -71,6 +74,12 @@ class GraphServiceSettings(BaseModel):
     # Processes serving the graph service; path scoring is Python, so one per core.
     workers: int = 2
     timeout_seconds: float = 5.0
+    # The shared secret the API and the notifier present (as a bearer token) on every
+    # internal route; only /livez and /readyz answer without it.
+    service_token: SecretStr = SecretStr(DEVELOPMENT_GRAPH_SERVICE_TOKEN)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.service_token.get_secret_value()}"}
 
 
 class NotifierSettings(BaseModel):
@@ -190,6 +199,9 @@ class Settings(BaseSettings):
             weak.append("RAPPORT_AUTH__JWT_SECRET")
         if self.postgres.password.get_secret_value() in PLACEHOLDER_SECRETS:
             weak.append("RAPPORT_POSTGRES__PASSWORD")
+        service_token = self.graph.service_token.get_secret_value()
+        if service_token in PLACEHOLDER_SECRETS or len(service_token) < 32:
+            weak.append("RAPPORT_GRAPH__SERVICE_TOKEN")
         if weak:
             raise ValueError(f"placeholder secrets are refused in production: {', '.join(weak)}")
         if self.webhooks.allow_loopback:

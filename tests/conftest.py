@@ -146,9 +146,12 @@ async def graph_app(settings: Settings, graph: Graph) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def graph_client(graph_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def graph_client(settings: Settings, graph_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The in-process graph service, called with the service token as the API calls it."""
     transport = httpx.ASGITransport(app=graph_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://graph") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://graph", headers=settings.graph.auth_headers()
+    ) as client:
         yield client
 
 

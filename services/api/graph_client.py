@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Request
 
+from rapport_common.settings import Settings
 from rapport_common.web.middleware import outgoing_request_id_headers
 from rapport_common.web.problems import NotFound, ServiceUnavailable
 
@@ -15,8 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 class GraphClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, auth_headers: dict[str, str]) -> None:
         self.http = http
+        self.auth_headers = auth_headers
 
     async def get(self, path: str, **params: Any) -> dict[str, Any]:
         """GET an internal endpoint; 404 passes through, anything else failing is a 503."""
@@ -27,7 +29,7 @@ class GraphClient:
         }
         try:
             response = await self.http.get(
-                path, params=query, headers=outgoing_request_id_headers()
+                path, params=query, headers={**self.auth_headers, **outgoing_request_id_headers()}
             )
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(
@@ -84,7 +86,8 @@ class GraphClient:
 
 
 async def get_graph(request: Request) -> GraphClient:
-    return GraphClient(request.app.state.graph_client)
+    settings: Settings = request.app.state.settings
+    return GraphClient(request.app.state.graph_client, settings.graph.auth_headers())
 
 
 GraphDep = Annotated[GraphClient, Depends(get_graph)]

@@ -1,14 +1,43 @@
-"""Typed dependencies of the graph service: the Neo4j handle, the strength model, the clock."""
+"""Typed dependencies of the graph service: the service token, the Neo4j handle, the
+strength model, the clock."""
 
+import hmac
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rapport_common.clock import Clock
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import as_utc
+from rapport_common.web.problems import Unauthorized
 from services.graph.database import Graph
+
+service_token_scheme = HTTPBearer(
+    auto_error=False,
+    description="The shared service token (`RAPPORT_GRAPH__SERVICE_TOKEN`) that the API "
+    "and the notifier present.",
+)
+
+
+class ServiceTokenInvalid(Unauthorized):
+    slug, title = "service-token-invalid", "Service token missing or wrong"
+
+
+async def require_service_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(service_token_scheme)],
+) -> None:
+    """Guards every internal route. Compared in constant time, so how long a refusal
+    takes does not tell how much of a guess was right."""
+    expected = request.app.state.settings.graph.service_token.get_secret_value().encode()
+    presented = credentials.credentials.encode() if credentials else b""
+    if not (expected and presented and hmac.compare_digest(presented, expected)):
+        raise ServiceTokenInvalid(
+            "The graph service answers only the API and the notifier: send "
+            "'Authorization: Bearer <RAPPORT_GRAPH__SERVICE_TOKEN>'."
+        )
 
 
 async def get_graph(request: Request) -> Graph:

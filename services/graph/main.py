@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 
 from rapport_common.clock import Clock, system_clock
@@ -11,11 +11,12 @@ from rapport_common.logging import configure_logging
 from rapport_common.settings import Settings, get_settings
 from rapport_common.web.health import Check, health_router
 from rapport_common.web.middleware import RequestIdMiddleware
-from rapport_common.web.problems import install_problem_handlers
+from rapport_common.web.problems import install_problem_handlers, problem_responses
 from rapport_common.web.startup import report_unreachable
 from services.graph import queries
 from services.graph.connections.router import router as connections_router
 from services.graph.database import Graph, create_driver
+from services.graph.deps import require_service_token
 from services.graph.paths.router import router as paths_router
 from services.graph.projection.router import router as projection_router
 
@@ -51,9 +52,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router(_readiness_checks))
-    app.include_router(projection_router)
-    app.include_router(connections_router)
-    app.include_router(paths_router)
+    for internal in (projection_router, connections_router, paths_router):
+        app.include_router(
+            internal,
+            dependencies=[Depends(require_service_token)],
+            responses=problem_responses((401, "The service token is missing or wrong")),
+        )
     return app
 
 

@@ -7,6 +7,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import GRAPH_EVENT_TYPES, EventEnvelope
+from rapport_common.settings import Settings
 from services.notifier.errors import TransientError
 
 logger = logging.getLogger(__name__)
@@ -19,14 +20,18 @@ async def project_to_graph(
     if envelope.type not in GRAPH_EVENT_TYPES:
         return
     client: httpx.AsyncClient = ctx["graph_client"]
-    headers = {"x-request-id": envelope.request_id} if envelope.request_id else {}
+    settings: Settings = ctx["settings"]
+    headers = settings.graph.auth_headers()
+    if envelope.request_id:
+        headers["x-request-id"] = envelope.request_id
     try:
         response = await client.post(
             "/internal/v1/events", json=envelope.model_dump(mode="json"), headers=headers
         )
     except httpx.HTTPError as exc:
         raise TransientError(f"graph service unreachable: {exc}") from exc
-    if response.status_code >= 500:
+    # A refused service token is configuration, not the event: retried until it is fixed.
+    if response.status_code >= 500 or response.status_code == 401:
         raise TransientError(f"graph service answered {response.status_code}")
     if response.status_code >= 400:
         # A 4xx means the event itself is wrong; retrying cannot fix it.
