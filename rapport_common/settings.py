@@ -99,6 +99,11 @@ class AuthSettings(BaseModel):
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     access_token_minutes: int = 15
     refresh_token_days: int = 30
+    # Sign-in throttling: failed sign-ins counted per account (the email tried) and per
+    # client address (an IPv6 client by its /64) over a sliding window.
+    sign_in_window_minutes: int = 15
+    sign_in_failures_per_account: int = 10
+    sign_in_failures_per_address: int = 10
 
 
 class MailboxSettings(BaseModel):

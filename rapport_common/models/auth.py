@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.clock import system_clock
@@ -23,3 +23,22 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted by the throttle against the account tried and against
+    the client address (one row each). Rows older than the throttling window are swept
+    as new attempts come in."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_key_failed_at", "key_hash", "failed_at"),
+        Index("ix_sign_in_failures_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # HMAC-SHA256 of "account:<email>" or "address:<client>", keyed by a server secret:
+    # the table does not say which emails were tried.
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # On the API's clock, which tests move.
+    failed_at: Mapped[datetime]

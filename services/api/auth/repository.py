@@ -1,10 +1,13 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_common.models.auth import RefreshToken
+from rapport_common.models.auth import RefreshToken, SignInFailure
+
+# Expired failures removed per attempt: enough to keep up, never a long delete.
+SWEEP_BATCH = 100
 
 
 class RefreshTokenRepository:
@@ -26,4 +29,60 @@ class RefreshTokenRepository:
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=at)
+        )
+
+
+class SignInFailureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock(self, key_hash: str) -> None:
+        """Hold this key until the transaction ends: attempts on one account or from one
+        address are counted one after the other, in every API process."""
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(key_hash, 0)))
+        )
+
+    async def failures_since(
+        self, key_hashes: list[str], since: datetime
+    ) -> dict[str, list[datetime]]:
+        """Each key's failures after ``since``, oldest first."""
+        rows = await self.session.execute(
+            select(SignInFailure.key_hash, SignInFailure.failed_at)
+            .where(SignInFailure.key_hash.in_(key_hashes), SignInFailure.failed_at > since)
+            .order_by(SignInFailure.failed_at)
+        )
+        found: dict[str, list[datetime]] = {key_hash: [] for key_hash in key_hashes}
+        for key_hash, failed_at in rows:
+            found[key_hash].append(failed_at)
+        return found
+
+    async def add(self, key_hashes: list[str], at: datetime) -> list[int]:
+        """One failure per key; their ids, in the order of the keys."""
+        failures = [SignInFailure(key_hash=key_hash, failed_at=at) for key_hash in key_hashes]
+        self.session.add_all(failures)
+        await self.session.flush()
+        return [failure.id for failure in failures]
+
+    async def forgive(self, key_hash: str, failure_id: int) -> None:
+        """Remove every failure of one key, and one more failure by its id."""
+        await self.session.execute(
+            delete(SignInFailure)
+            .where(or_(SignInFailure.key_hash == key_hash, SignInFailure.id == failure_id))
+            .execution_options(synchronize_session=False)
+        )
+
+    async def sweep(self, before: datetime) -> None:
+        """Remove up to a batch of failures from before ``before``, skipping rows another
+        attempt is removing, so that concurrent sweeps never wait on each other."""
+        expired = (
+            select(SignInFailure.id)
+            .where(SignInFailure.failed_at <= before)
+            .limit(SWEEP_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        await self.session.execute(
+            delete(SignInFailure)
+            .where(SignInFailure.id.in_(expired.scalar_subquery()))
+            .execution_options(synchronize_session=False)
         )

@@ -5,9 +5,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import Unauthorized, problem_responses
+from services.api.auth import limits
 from services.api.auth import service as sessions
 from services.api.auth.passwords import verify_password
-from services.api.auth.repository import RefreshTokenRepository
+from services.api.auth.repository import RefreshTokenRepository, SignInFailureRepository
 from services.api.auth.schemas import RefreshIn, TokenOut
 from services.api.clock import Now
 from services.api.deps import SessionDep, SettingsDep
@@ -56,19 +57,34 @@ class SignInForm(OAuth2PasswordRequestForm):
 
 
 @router.post(
-    "/token", response_model=TokenOut, responses=problem_responses((401, "Wrong credentials"))
+    "/token",
+    response_model=TokenOut,
+    responses=problem_responses(
+        (401, "Wrong credentials"),
+        (
+            429,
+            "Too many failed sign-ins for this email or from this address, whether or not "
+            "the email has an account; see Retry-After and RateLimit",
+        ),
+    ),
 )
 async def token(
     form: Annotated[SignInForm, Depends()],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     now: Now,
 ) -> TokenOut:
     """Sign in with the OAuth2 password form (`username` is the email)."""
+    failures = SignInFailureRepository(session)
+    client_host = request.client.host if request.client else None
+    attempt = await limits.admit_sign_in(failures, settings.auth, form.username, client_host, now)
+    await session.commit()  # counted before the password is checked, seen by every process
     member = await MemberRepository(session).get_by_email(form.username)
     verified = await verify_password(member.password_hash if member else None, form.password)
     if not verified or member is None:
         raise InvalidCredentials("The email or the password is wrong.")
+    await limits.forgive_sign_in(failures, attempt)
     return await sessions.issue_tokens(
         RefreshTokenRepository(session), settings.auth, member.id, now
     )
