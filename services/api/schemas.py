@@ -1,17 +1,48 @@
 """Schema bases every domain's API shares."""
 
 import uuid
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from rapport_common.models.members import Member
+from rapport_common.web.inputs import (
+    STORED,
+    AwareInstant,
+    Instant,
+    MultiLine,
+    OpaqueText,
+    SingleLine,
+)
+
+__all__ = [
+    "NOTE_MAX_LENGTH",
+    "AwareInstant",
+    "ContactOut",
+    "Instant",
+    "MultiLine",
+    "OpaqueText",
+    "SingleLine",
+    "Strict",
+    "from_storage",
+]
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Every note a member writes, and every note rendered for them from a template.
+NOTE_MAX_LENGTH = 1000
 
 
 class Strict(BaseModel):
     """Input: unknown fields are refused, so none can be set by mass assignment."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def from_storage(model: type[Model], document: Any) -> Model:
+    """``model`` from a document this API stored itself: rules on text added since it was
+    written (control characters, template fields) do not make it unreadable."""
+    return model.model_validate(document, context=STORED)
 
 
 class ContactOut(BaseModel):

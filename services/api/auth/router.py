@@ -15,6 +15,7 @@ from services.api.deps import SessionDep, SettingsDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.members import service as members
 from services.api.members.schemas import RegisteredOut, RegisterIn
+from services.api.schemas import OpaqueText, SingleLine
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -49,9 +50,9 @@ class SignInForm(OAuth2PasswordRequestForm):
 
     def __init__(
         self,
-        username: Annotated[str, Form(min_length=1, max_length=254)],
-        password: Annotated[str, Form(min_length=1, max_length=256)],
-        scope: Annotated[str, Form(max_length=200)] = "",
+        username: Annotated[SingleLine, Form(min_length=1, max_length=254)],
+        password: Annotated[OpaqueText, Form(min_length=1, max_length=256)],
+        scope: Annotated[SingleLine, Form(max_length=200)] = "",
     ) -> None:
         super().__init__(username=username, password=password, scope=scope)
 

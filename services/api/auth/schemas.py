@@ -1,6 +1,6 @@
 from pydantic import BaseModel, Field
 
-from services.api.schemas import Strict
+from services.api.schemas import SingleLine, Strict
 
 
 class TokenOut(BaseModel):
@@ -11,4 +11,4 @@ class TokenOut(BaseModel):
 
 
 class RefreshIn(Strict):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: SingleLine = Field(min_length=10, max_length=200)

@@ -4,7 +4,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from rapport_common.events import HowWeMet, InteractionKind
-from services.api.schemas import ContactOut, Strict
+from services.api.schemas import ContactOut, Instant, Strict
 
 
 class ConnectionOut(ContactOut):
@@ -23,7 +23,7 @@ class RateIn(Strict):
 
 class InteractionIn(Strict):
     kind: InteractionKind
-    occurred_at: datetime = Field(description="When it happened; not in the future")
+    occurred_at: Instant = Field(description="When it happened; not in the future")
 
 
 class InteractionOut(BaseModel):

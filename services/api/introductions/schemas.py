@@ -4,17 +4,21 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.api.schemas import ContactOut, Strict
+from services.api.schemas import NOTE_MAX_LENGTH, ContactOut, MultiLine, Strict
 
 
 class IntroductionIn(Strict):
     intermediary_id: uuid.UUID = Field(description="My connection who knows the target")
     target_id: uuid.UUID
-    note: str = Field(min_length=1, max_length=1000, description="Why I would like to meet")
+    note: MultiLine = Field(
+        min_length=1, max_length=NOTE_MAX_LENGTH, description="Why I would like to meet"
+    )
 
 
 class ForwardIn(Strict):
-    note: str = Field(min_length=1, max_length=1000, description="My words to the target")
+    note: MultiLine = Field(
+        min_length=1, max_length=NOTE_MAX_LENGTH, description="My words to the target"
+    )
 
 
 class IntroductionOut(BaseModel):

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from rapport_common.events import HowWeMet
 from services.api.policies.schemas import ReferralStatus, Suggestion
-from services.api.schemas import Strict
+from services.api.schemas import NOTE_MAX_LENGTH, MultiLine, Strict
 
 Rating = Field(ge=1, le=10, description="Your private 1-10 rating of the other member")
 Status = Literal[
@@ -16,7 +16,7 @@ Status = Literal[
 
 class InvitationIn(Strict):
     to_member_id: uuid.UUID
-    note: str = Field(min_length=1, max_length=1000)
+    note: MultiLine = Field(min_length=1, max_length=NOTE_MAX_LENGTH)
     how_we_met: HowWeMet
     referred_by_member_id: uuid.UUID | None = None
     my_rating: int | None = Field(default=None, ge=1, le=10, description="Rate them at once")
@@ -33,10 +33,10 @@ class AcceptIn(Strict):
 
 
 class DeclineIn(Strict):
-    note: str | None = Field(
+    note: MultiLine | None = Field(
         default=None,
         min_length=1,
-        max_length=1000,
+        max_length=NOTE_MAX_LENGTH,
         description="Your own note; without it, your policy's template is used",
     )
 
@@ -46,11 +46,11 @@ class LaterIn(Strict):
 
 
 class AskIn(Strict):
-    question: str = Field(min_length=1, max_length=500)
+    question: MultiLine = Field(min_length=1, max_length=500)
 
 
 class AnswerIn(Strict):
-    answer: str = Field(min_length=1, max_length=1000)
+    answer: MultiLine = Field(min_length=1, max_length=1000)
 
 
 class ReportIn(Strict):

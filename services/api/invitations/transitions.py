@@ -24,6 +24,7 @@ from rapport_common.outbox import record_event
 from rapport_common.web.problems import Conflict, Forbidden
 from services.api.invitations.context import InvitationContext
 from services.api.policies import service as policies
+from services.api.policies import templates
 from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
 from services.api.policies.presets import POLITE_DECLINE
 from services.api.policies.schemas import (
@@ -34,6 +35,7 @@ from services.api.policies.schemas import (
     PolicyIn,
     Suggestion,
 )
+from services.api.schemas import NOTE_MAX_LENGTH, from_storage
 
 
 class InvitationClosed(Conflict):
@@ -118,13 +120,16 @@ async def decline(
     if note is None:
         stored = await policies.get_policy(ctx.policies, invitation.invitee_id)
         suggestion = (
-            Suggestion.model_validate(invitation.suggestion) if invitation.suggestion else None
+            from_storage(Suggestion, invitation.suggestion) if invitation.suggestion else None
         )
         members = await ctx.members.get_many({invitation.inviter_id, invitation.invitee_id})
-        note = _decline_template(stored.policy, suggestion).format(
-            inviter_first_name=members[invitation.inviter_id].first_name,
-            my_first_name=members[invitation.invitee_id].first_name,
-        )
+        values = {
+            "inviter_first_name": members[invitation.inviter_id].first_name,
+            "my_first_name": members[invitation.invitee_id].first_name,
+        }
+        # A template stored before placeholders had to be bare falls back to the polite one.
+        template = _decline_template(stored.policy, suggestion)
+        note = templates.render(template, values, NOTE_MAX_LENGTH, fallback=POLITE_DECLINE)
     _close(ctx, invitation, InvitationStatus.DECLINED)
     invitation.decline_note = note
     await record_event(

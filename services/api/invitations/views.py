@@ -9,6 +9,7 @@ from rapport_common.models.members import Member
 from rapport_common.repositories.members import MemberRepository
 from services.api.invitations.schemas import InvitationOut, MemberSummary, ReferralOut
 from services.api.policies.schemas import Suggestion
+from services.api.schemas import from_storage
 
 
 def _summary(member: Member) -> MemberSummary:
@@ -41,7 +42,7 @@ def render(
             else None
         ),
         suggestion=(
-            Suggestion.model_validate(invitation.suggestion)
+            from_storage(Suggestion, invitation.suggestion)
             if is_invitee and invitation.suggestion
             else None
         ),

@@ -4,12 +4,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from services.api.schemas import Strict
+from services.api.schemas import OpaqueText, SingleLine, Strict
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Headline = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-MarketArea = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Password = Annotated[str, Field(min_length=10, max_length=256)]
+Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Headline = Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_length=200)]
+MarketArea = Annotated[
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+]
+Password = Annotated[OpaqueText, Field(min_length=10, max_length=256)]
 
 
 class RegisterIn(Strict):

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rapport_common.settings import DEFAULT_NUDGE_FADE
-from services.api.schemas import Strict
+from services.api.schemas import SingleLine, Strict
 
 
 class NotificationOut(BaseModel):
@@ -31,7 +31,9 @@ class NudgeSettingsIn(Strict):
     )
     quiet_start: time | None = Field(default=None, description="Local time, e.g. 21:00")
     quiet_end: time | None = Field(default=None, description="Local time, e.g. 08:00")
-    time_zone: str = Field(default="UTC", max_length=64, description="IANA name, e.g. Europe/Paris")
+    time_zone: SingleLine = Field(
+        default="UTC", max_length=64, description="IANA name, e.g. Europe/Paris"
+    )
 
     @field_validator("time_zone")
     @classmethod

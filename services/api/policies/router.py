@@ -9,6 +9,7 @@ from services.api.policies.evaluation import InvitationFacts, evaluate
 from services.api.policies.presets import PRESETS
 from services.api.policies.repository import PolicyRepository
 from services.api.policies.schemas import EvaluateIn, PolicyIn, PolicyOut, PresetOut, Suggestion
+from services.api.schemas import from_storage
 
 router = APIRouter(
     prefix="/v1",
@@ -19,7 +20,8 @@ router = APIRouter(
 
 def _out(stored: policies.StoredPolicy, response: Response) -> PolicyOut:
     response.headers["ETag"] = stored.etag
-    return PolicyOut(**stored.policy.model_dump(), preset=stored.preset, version=stored.version)
+    document = stored.policy.model_dump()
+    return from_storage(PolicyOut, {**document, "preset": stored.preset, "version": stored.version})
 
 
 @router.get("/me/policy", response_model=PolicyOut)

@@ -1,15 +1,15 @@
 """A linking policy: ordered rules that turn an incoming invitation into a suggestion."""
 
-import string
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from rapport_common.events import HowWeMet
-from services.api.schemas import Strict
+from rapport_common.web.inputs import validating_stored
+from services.api.policies.templates import template_error
+from services.api.schemas import NOTE_MAX_LENGTH, MultiLine, SingleLine, Strict
 
 ReferralStatus = Literal["none", "unverified", "confirmed", "denied", "false_claim"]
-TEMPLATE_FIELDS = frozenset({"inviter_first_name", "my_first_name"})
 
 
 class Conditions(Strict):
@@ -37,25 +37,20 @@ class AcceptAction(Strict):
 
 class DeclineAction(Strict):
     type: Literal["decline"] = "decline"
-    note_template: str = Field(
+    note_template: MultiLine = Field(
         min_length=1,
-        max_length=1000,
-        description="May use {inviter_first_name} and {my_first_name}",
+        max_length=NOTE_MAX_LENGTH,
+        description="May use {inviter_first_name} and {my_first_name}, as bare names "
+        "(no format spec or conversion); `{{` and `}}` write a brace",
     )
 
     @field_validator("note_template")
     @classmethod
-    def _known_placeholders(cls, template: str) -> str:
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-        except ValueError as exc:
-            raise ValueError(f"the note template is malformed: {exc}") from exc
-        unknown = fields - TEMPLATE_FIELDS
-        if unknown:
-            raise ValueError(
-                f"unknown placeholders {sorted(unknown)}; use {{inviter_first_name}} "
-                "or {my_first_name}"
-            )
+    def _bare_placeholders(cls, template: str, info: ValidationInfo) -> str:
+        # A stored template that breaks the rule is replaced when it is rendered.
+        error = None if validating_stored(info) else template_error(template)
+        if error is not None:
+            raise ValueError(error)
         return template
 
 
@@ -66,7 +61,7 @@ class LaterAction(Strict):
 
 class AskAction(Strict):
     type: Literal["ask"] = "ask"
-    question: str = Field(min_length=1, max_length=500)
+    question: MultiLine = Field(min_length=1, max_length=500)
 
 
 Action = Annotated[
@@ -75,7 +70,7 @@ Action = Annotated[
 
 
 class Rule(Strict):
-    name: str = Field(min_length=1, max_length=80)
+    name: SingleLine = Field(min_length=1, max_length=80)
     when: Conditions = Conditions()
     then: Action
     automatic: bool = Field(default=False, description="Apply the action without asking me")

@@ -7,6 +7,7 @@ from rapport_common.web.problems import Problem
 from services.api.policies.presets import DEFAULT_PRESET, PRESETS
 from services.api.policies.repository import PolicyRepository
 from services.api.policies.schemas import PolicyIn
+from services.api.schemas import from_storage
 
 
 class PreconditionRequired(Problem):
@@ -32,7 +33,7 @@ async def get_policy(repository: PolicyRepository, member_id: uuid.UUID) -> Stor
     row = await repository.get(member_id)
     if row is None:
         return StoredPolicy(PRESETS[DEFAULT_PRESET].policy, DEFAULT_PRESET, 0)
-    return StoredPolicy(PolicyIn.model_validate(row.document), row.preset, row.version)
+    return StoredPolicy(from_storage(PolicyIn, row.document), row.preset, row.version)
 
 
 def _parse_if_match(if_match: str | None) -> int:

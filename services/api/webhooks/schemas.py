@@ -2,10 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from rapport_common.webhooks.payloads import WebhookEventType
-from services.api.schemas import Strict
+from services.api.schemas import AwareInstant, SingleLine, Strict
 
 MessageStatus = Literal["pending", "succeeded", "failed"]
 MESSAGE_ID_PATTERN = r"^msg_[0-9a-f]{32}$"
@@ -13,7 +13,7 @@ MessageId = Annotated[str, Field(pattern=MESSAGE_ID_PATTERN, examples=["msg_" + 
 
 
 class EndpointIn(Strict):
-    url: str = Field(
+    url: SingleLine = Field(
         min_length=1,
         max_length=2048,
         description="http(s) URL on a public address; checked against SSRF rules",
@@ -24,7 +24,7 @@ class EndpointIn(Strict):
         max_length=len(get_args(WebhookEventType)),
         description="The webhook events to receive (see the webhooks in this document)",
     )
-    description: str | None = Field(default=None, max_length=200)
+    description: SingleLine | None = Field(default=None, max_length=200)
 
     @field_validator("event_types")
     @classmethod
@@ -86,7 +86,7 @@ class MessageOut(BaseModel):
 
 
 class RecoverIn(Strict):
-    since: AwareDatetime = Field(description="Re-queue every failed message created since then")
+    since: AwareInstant = Field(description="Re-queue every failed message created since then")
 
 
 class RecoverOut(BaseModel):
