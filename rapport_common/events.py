@@ -27,11 +27,19 @@ class EventEnvelope(BaseModel):
     payload: dict[str, Any]
 
 
+ConnectionsVisibleTo = Literal["only_me", "connections", "everyone"]
+ReachableBy = Literal["everyone", "second_degree", "nobody"]
+
+
 class MemberRegisteredV1(BaseModel):
     member_id: UUID
     name: str
     is_recruiter: bool = False
     allows_introductions: bool = True
+    # The privacy settings the graph applies (docs/privacy.md); absent from events
+    # written before they were carried, which then mean the defaults.
+    connections_visible_to: ConnectionsVisibleTo = "connections"
+    reachable_by: ReachableBy = "everyone"
 
 
 class MemberUpdatedV1(BaseModel):
@@ -39,6 +47,8 @@ class MemberUpdatedV1(BaseModel):
     name: str
     is_recruiter: bool
     allows_introductions: bool
+    connections_visible_to: ConnectionsVisibleTo = "connections"
+    reachable_by: ReachableBy = "everyone"
 
 
 HowWeMet = Literal[

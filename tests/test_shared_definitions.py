@@ -16,6 +16,8 @@ from rapport_common.events import (
     HowWeMet,
     IntroductionDeclinedV1,
     InvitationReportedV1,
+    MemberRegisteredV1,
+    MemberUpdatedV1,
 )
 from rapport_common.models.enums import (
     ConnectionVisibility,
@@ -24,6 +26,7 @@ from rapport_common.models.enums import (
     IntroductionStatus,
     InvitationStatus,
     NetworkingStance,
+    Reachability,
     ReferralStatus,
     ReportReason,
     WebhookMessageStatus,
@@ -62,6 +65,12 @@ def _literal_values(model: type[BaseModel], field: str) -> set[str]:
         (MeOut, "connections_visible_to", ConnectionVisibility),
         (MeUpdateIn, "networking_stance", NetworkingStance),
         (MeUpdateIn, "connections_visible_to", ConnectionVisibility),
+        (MeOut, "reachable_by", Reachability),
+        (MeUpdateIn, "reachable_by", Reachability),
+        (MemberRegisteredV1, "connections_visible_to", ConnectionVisibility),
+        (MemberRegisteredV1, "reachable_by", Reachability),
+        (MemberUpdatedV1, "connections_visible_to", ConnectionVisibility),
+        (MemberUpdatedV1, "reachable_by", Reachability),
     ],
 )
 def test_a_schema_offers_exactly_the_stored_values(

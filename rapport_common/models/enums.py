@@ -20,6 +20,14 @@ class ConnectionVisibility(StrEnum):
     EVERYONE = "everyone"
 
 
+class Reachability(StrEnum):
+    """Who may see a way (a path, a mutual connection, a degree) to a member."""
+
+    EVERYONE = "everyone"
+    SECOND_DEGREE = "second_degree"
+    NOBODY = "nobody"
+
+
 class InvitationStatus(StrEnum):
     PENDING = "pending"
     DEFERRED = "deferred"

@@ -6,7 +6,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport_common.clock import system_clock
 from rapport_common.db import Base
-from rapport_common.models.enums import ConnectionVisibility, NetworkingStance, checked
+from rapport_common.models.enums import (
+    ConnectionVisibility,
+    NetworkingStance,
+    Reachability,
+    checked,
+)
 
 
 class Member(Base):
@@ -28,6 +33,9 @@ class Member(Base):
         default=ConnectionVisibility.CONNECTIONS,
     )
     allows_introductions: Mapped[bool] = mapped_column(Boolean, default=True)
+    reachable_by: Mapped[Reachability] = mapped_column(
+        checked(Reachability, "reachable_by"), default=Reachability.EVERYONE
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     updated_at: Mapped[datetime] = mapped_column(
         server_default=func.now(), default=system_clock, onupdate=system_clock

@@ -29,6 +29,8 @@ WHERE coalesce(m.event_seq, -1) < $sequence
 SET m.name = $name,
     m.is_recruiter = $is_recruiter,
     m.allows_introductions = $allows_introductions,
+    m.connections_visible_to = $connections_visible_to,
+    m.reachable_by = $reachable_by,
     m.event_seq = $sequence
 RETURN m.member_id AS member_id
 """
@@ -38,7 +40,9 @@ COUNT_MEMBERS: LiteralString = "MATCH (m:Member) RETURN count(m) AS members"
 GET_MEMBER: LiteralString = """
 MATCH (m:Member {member_id: $member_id})
 RETURN m.member_id AS member_id, m.name AS name, m.is_recruiter AS is_recruiter,
-       m.allows_introductions AS allows_introductions, m.event_seq AS event_seq
+       m.allows_introductions AS allows_introductions,
+       m.connections_visible_to AS connections_visible_to, m.reachable_by AS reachable_by,
+       m.event_seq AS event_seq
 """
 
 # Locks both members (lower id first, so two pair events never deadlock), then reads

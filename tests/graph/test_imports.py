@@ -229,6 +229,8 @@ async def test_csv_import_gives_a_member_named_only_by_a_connection_a_bare_node(
         "name": None,
         "is_recruiter": None,
         "allows_introductions": None,
+        "connections_visible_to": None,
+        "reachable_by": None,
         "event_seq": None,
     }
     assert await _counts(graph) == (2, 1)

@@ -15,6 +15,7 @@ from services.graph.projection.apply import apply_event
 from tests.graph.builders import (
     T0,
     created,
+    envelope,
     interacted,
     member_event,
     new_id,
@@ -210,6 +211,36 @@ async def test_member_event_fills_a_member_first_seen_through_a_connection(graph
         "Grace",
         False,
         2,
+    )
+
+
+async def test_member_events_carry_the_privacy_settings_into_the_graph(graph: Graph) -> None:
+    member, older = new_id(), new_id()
+    await _apply(
+        graph,
+        envelope(
+            3,
+            "member.updated",
+            member_id=member,
+            name="Grace",
+            is_recruiter=False,
+            allows_introductions=True,
+            connections_visible_to="only_me",
+            reachable_by="second_degree",
+        ),
+        member_event(4, older, "Ada"),  # written before the settings were carried
+    )
+
+    [stored] = await graph.read(queries.GET_MEMBER, member_id=member)
+    [defaults] = await graph.read(queries.GET_MEMBER, member_id=older)
+
+    assert (stored["connections_visible_to"], stored["reachable_by"]) == (
+        "only_me",
+        "second_degree",
+    )
+    assert (defaults["connections_visible_to"], defaults["reachable_by"]) == (
+        "connections",
+        "everyone",
     )
 
 

@@ -39,12 +39,51 @@ class MemberProfileOut(BaseModel):
     networking_stance: Literal["closed", "semi_open", "open"]
 
 
+# What each privacy setting hides (docs/privacy.md), shown on both the read and the write.
+CONNECTIONS_VISIBLE_TO = (
+    "Who may see that you know someone, in anyone's connection list (yours or theirs): "
+    "everyone signed in, your connections, or only you. only_me also keeps you out of "
+    "every path, mutual connection and degree that other members see."
+)
+ALLOWS_INTRODUCTIONS = (
+    "Whether you may appear between two other members: as an intermediary on a path, "
+    "as a mutual connection, in a degree count, or as the one asked for an introduction. "
+    "When false, none of these show your connections to anyone."
+)
+REACHABLE_BY = (
+    "Who may see a way to you (paths, mutual connections and degree with you as the "
+    "target): everyone (paths of up to 3 hops), second_degree (only 2 hops, through a "
+    "mutual connection), or nobody (only your own connections know they are linked to "
+    "you)."
+)
+FINDABLE_BY = (
+    "Who may find you in member search: everyone signed in, members within 3 degrees "
+    "(as far as the privacy rule lets them see a way to you), or nobody. Your profile "
+    "stays readable by its id."
+)
+FINDABLE_BY_EMAIL = (
+    "Whether someone who types your exact email address finds you, in search and when "
+    "inviting by email. Search never matches part of an address."
+)
+DECLINE_COOLDOWN_DAYS = (
+    "After you decline an invitation, how many days before the same sender may invite "
+    "you again (1-3650); null: never again."
+)
+RECOMMENDATIONS_VISIBLE_TO = (
+    "Who may read the recommendations you approved on your profile: everyone signed in, "
+    "your connections, or only you."
+)
+
+
 class MeOut(MemberProfileOut):
     """My own profile, with my settings."""
 
     email: str
-    connections_visible_to: Literal["only_me", "connections", "everyone"]
-    allows_introductions: bool
+    connections_visible_to: Literal["only_me", "connections", "everyone"] = Field(
+        description=CONNECTIONS_VISIBLE_TO
+    )
+    allows_introductions: bool = Field(description=ALLOWS_INTRODUCTIONS)
+    reachable_by: Literal["everyone", "second_degree", "nobody"] = Field(description=REACHABLE_BY)
     created_at: datetime
 
 
@@ -56,5 +95,10 @@ class MeUpdateIn(Strict):
     market_area: MarketArea | None = None
     is_recruiter: bool | None = None
     networking_stance: Literal["closed", "semi_open", "open"] | None = None
-    connections_visible_to: Literal["only_me", "connections", "everyone"] | None = None
-    allows_introductions: bool | None = None
+    connections_visible_to: Literal["only_me", "connections", "everyone"] | None = Field(
+        default=None, description=CONNECTIONS_VISIBLE_TO
+    )
+    allows_introductions: bool | None = Field(default=None, description=ALLOWS_INTRODUCTIONS)
+    reachable_by: Literal["everyone", "second_degree", "nobody"] | None = Field(
+        default=None, description=REACHABLE_BY
+    )

@@ -38,6 +38,8 @@ async def register(repository: MemberRepository, data: RegisterIn) -> Member:
             name=member.name,
             is_recruiter=member.is_recruiter,
             allows_introductions=member.allows_introductions,
+            connections_visible_to=member.connections_visible_to,
+            reachable_by=member.reachable_by,
         ),
     )
     return member
@@ -51,6 +53,7 @@ async def update_me(repository: MemberRepository, me: Member, changes: MeUpdateI
             "networking_stance",
             "connections_visible_to",
             "allows_introductions",
+            "reachable_by",
         }:
             continue  # these cannot be cleared, only changed
         setattr(me, field, value)
@@ -63,6 +66,8 @@ async def update_me(repository: MemberRepository, me: Member, changes: MeUpdateI
             name=me.name,
             is_recruiter=me.is_recruiter,
             allows_introductions=me.allows_introductions,
+            connections_visible_to=me.connections_visible_to,
+            reachable_by=me.reachable_by,
         ),
     )
     return me

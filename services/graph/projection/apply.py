@@ -48,6 +48,8 @@ async def _upsert_member(graph: Graph, envelope: EventEnvelope, payload: BaseMod
         name=payload.name,
         is_recruiter=payload.is_recruiter,
         allows_introductions=payload.allows_introductions,
+        connections_visible_to=payload.connections_visible_to,
+        reachable_by=payload.reachable_by,
         sequence=envelope.sequence,
     )
 
