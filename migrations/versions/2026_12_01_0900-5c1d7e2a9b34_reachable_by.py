@@ -41,9 +41,7 @@ ORDER BY created_at, id
 def upgrade() -> None:
     op.add_column(
         "members",
-        sa.Column(
-            "reachable_by", sa.String(length=20), nullable=False, server_default="everyone"
-        ),
+        sa.Column("reachable_by", sa.String(length=20), nullable=False, server_default="everyone"),
     )
     op.create_check_constraint(
         op.f("ck_members_reachable_by"),
