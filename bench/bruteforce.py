@@ -1,9 +1,11 @@
 """Every 2- and 3-hop introduction path between two members, enumerated in plain Python
 from the generated data and scored with ``rapport_common/strength.py``, to check the
-graph service's answers (README, "The strength model"; the rules of
+graph service's answers (README, "The strength model"; docs/privacy.md; the rules of
 ``services/graph/paths/search.py`` as the product states them: intermediaries allow
-introductions, nobody twice, the best path per first intermediary, by score, then fewer
-hops, then ids)."""
+introductions, nobody twice, the best path per first intermediary, by the product of the
+links' band weights with the source's own rating on its first link, then fewer hops, then
+ids; the degree counts only such ways). The generated members keep the default privacy
+settings, so consent is ``allows_introductions``."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from typing import Any
 
 from bench.network import Network
 from rapport_common.settings import StrengthSettings
-from rapport_common.strength import days_since, link_strength
+from rapport_common.strength import band, days_since, effective_rating, link_strength
 
+# The weights of docs/privacy.md, written out again rather than imported.
+BAND_WEIGHTS = {"strong": 0.85, "good": 0.6, "weak": 0.3}
 TOLERANCE = 1e-9
 
 
@@ -37,19 +41,32 @@ class Strengths:
         self.network, self.settings, self.at = network, settings, at
         self.cache: dict[int, float] = {}
 
+    def _days(self, link: int) -> float:
+        since = datetime.fromtimestamp(self.network.since_ms[link] / 1000, UTC)
+        return days_since(since, self.at)
+
     def __call__(self, link: int) -> float:
+        """The band weight of the link's strength (its weaker side)."""
         value = self.cache.get(link)
         if value is None:
             net = self.network
-            since = datetime.fromtimestamp(net.since_ms[link] / 1000, UTC)
-            value = link_strength(
-                self.settings,
-                net.rating_a[link] or None,
-                net.rating_b[link] or None,
-                days_since(since, self.at),
-            )
+            value = BAND_WEIGHTS[
+                band(
+                    link_strength(
+                        self.settings,
+                        net.rating_a[link] or None,
+                        net.rating_b[link] or None,
+                        self._days(link),
+                    )
+                )
+            ]
             self.cache[link] = value
         return value
+
+    def own(self, link: int, member: int) -> float:
+        """The band weight of ``member``'s own effective rating on the link."""
+        rating = self.network.rating_by(link, member) or None
+        return BAND_WEIGHTS[band(effective_rating(self.settings, rating, self._days(link)) / 10)]
 
 
 def expected_paths(
@@ -62,22 +79,21 @@ def expected_paths(
     best: dict[int, tuple[float, int, tuple[str, ...]]] = {}
     reached = 0
     for x, sx in zip(network.neighbours(s), network.link_ids(s), strict=True):
-        x_links = dict(zip(network.neighbours(x), network.link_ids(x), strict=True))
-        if t in x_links:
-            reached = 2
-        elif not reached and any(y in near_target for y in x_links):
-            reached = 3
         if x == t or not network.allows[x]:
             continue
+        x_links = dict(zip(network.neighbours(x), network.link_ids(x), strict=True))
+        first = strengths.own(sx, s)
         candidates: list[tuple[float, int, tuple[str, ...]]] = []
         if t in x_links:
-            score = strengths(sx) * strengths(x_links[t])
+            reached = 2
+            score = round(first * strengths(x_links[t]), 6)
             candidates.append((-score, 2, (network.ids[x],)))
         for y, xy in x_links.items():
             ty = near_target.get(y)
             if ty is None or y in (s, t) or not network.allows[y]:
                 continue
-            score = strengths(sx) * strengths(xy) * strengths(ty)
+            reached = reached or 3
+            score = round(first * strengths(xy) * strengths(ty), 6)
             candidates.append((-score, 3, (network.ids[x], network.ids[y])))
         if candidates:
             best[x] = min(candidates)

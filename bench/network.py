@@ -31,6 +31,11 @@ class Network:
     rating_a: array[int]
     rating_b: array[int]
     since_ms: array[int]
+    ends_a: array[int]  # per link, the member whose rating is ``rating_a``
+
+    def rating_by(self, link: int, member: int) -> int:
+        """``member``'s own rating on ``link`` (0: unrated)."""
+        return self.rating_a[link] if self.ends_a[link] == member else self.rating_b[link]
 
     def degree(self, member: int) -> int:
         return int(self.offsets[member + 1] - self.offsets[member])
@@ -96,7 +101,7 @@ def load(members_csv: Path, connections_csv: Path) -> Network:
         fill[one] += 1
         others[fill[two]], links[fill[two]] = one, link
         fill[two] += 1
-    return Network(ids, index, allows, offsets, others, links, rating_a, rating_b, since_ms)
+    return Network(ids, index, allows, offsets, others, links, rating_a, rating_b, since_ms, ends_a)
 
 
 def sample_pairs(network: Network, rng: random.Random, per_distance: int) -> list[Pair]:

@@ -53,14 +53,16 @@ class GraphClient:
     async def mutual_strengths(
         self, member_id: uuid.UUID, other_id: uuid.UUID, at: datetime
     ) -> list[float] | None:
-        """My link strength with each of our mutual connections; None if the graph is down."""
+        """My own effective rating (/ 10) of each of our mutual connections who consent to
+        be one; None if the graph is down. My side only: a strength from the weaker side
+        would let a policy's threshold bisect the mutual's rating of me."""
         try:
             body = await self.get(
                 "/internal/v1/mutuals", member_id=member_id, other_id=other_id, at=at
             )
         except (ServiceUnavailable, NotFound):
             return None
-        return [float(m["strength_with_member"]) for m in body["mutuals"]]
+        return [float(m["my_strength"]) for m in body["mutuals"]]
 
     async def paths(
         self, source: uuid.UUID, target: uuid.UUID, limit: int, at: datetime

@@ -4,7 +4,7 @@ a network straight through the bulk writer."""
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import httpx
 import pytest
@@ -128,13 +128,28 @@ async def snapshot(graph: Graph) -> list[tuple[str, ...]]:
     return sorted(rows)
 
 
+SET_PRIVACY: LiteralString = """
+UNWIND $rows AS row
+MATCH (m:Member {member_id: row[0]})
+SET m.connections_visible_to = row[1], m.reachable_by = row[2]
+"""
+
+
 async def seed(graph: Graph, network: Network) -> None:
-    """Write a reference network through the bulk loader (quicker than events)."""
+    """Write a reference network through the bulk loader (quicker than events), then
+    the privacy settings it has (the loader, like the importers, leaves them out)."""
     await load_network(
         graph,
         ([m, m[:8], False, allows] for m, allows in network.allows.items()),
         _rows(network.links.values()),
     )
+    rows = [
+        [m, network.visible.get(m), network.reach.get(m)]
+        for m in network.allows
+        if m in network.visible or m in network.reach
+    ]
+    if rows:
+        await graph.write(SET_PRIVACY, rows=rows)
 
 
 def _rows(links: Iterable[Link]) -> Iterable[list[Any]]:
@@ -181,7 +196,9 @@ async def check_pairs_against_brute_force(
         got = [(tuple(p["intermediaries"]), p["score"]) for p in body["paths"]]
         assert [ids for ids, _ in got] == [p.intermediaries for p in expected], (source, target)
         assert [score for _, score in got] == pytest.approx([p.score for p in expected], rel=1e-9)
-        only_degree = await get_json(client, "/internal/v1/degree", source=source, target=target)
-        assert only_degree["degree"] == degree
+        only_degree = await get_json(
+            client, "/internal/v1/degree", source=source, target=target, at=at.isoformat()
+        )
+        assert only_degree["degree"] == degree, (source, target)
         with_paths += bool(expected)
     return with_paths

@@ -79,7 +79,7 @@ async def test_only_the_best_path_per_first_intermediary_is_kept(
     graph: Graph, graph_client: httpx.AsyncClient
 ) -> None:
     s, x, y, t = (new_id() for _ in range(4))
-    # s-x-t scores 0.9 * 0.2 = 0.18; s-x-y-t scores 0.9 * 0.9 * 0.9 = 0.729.
+    # By band weights: s-x-t scores 0.85 * 0.3; s-x-y-t scores 0.85 ** 3.
     await seed(graph, _network((s, x, 9), (x, t, 2), (x, y, 9), (y, t, 9)))
 
     body = await _paths(graph_client, s, t)
@@ -87,7 +87,7 @@ async def test_only_the_best_path_per_first_intermediary_is_kept(
     assert _intermediaries(body) == [[x, y]]
     paths = body["paths"]
     assert isinstance(paths, list)
-    assert paths[0]["hops"] == 3 and paths[0]["score"] == pytest.approx(0.729)
+    assert paths[0]["hops"] == 3 and paths[0]["score"] == pytest.approx(0.85**3)
     assert [(link["from"], link["to"], link["band"]) for link in paths[0]["links"]] == [
         (s, x, "strong"), (x, y, "strong"), (y, t, "strong"),
     ]  # fmt: skip
@@ -102,11 +102,11 @@ async def test_paths_rank_by_score_then_fewer_hops_then_ids(
     await seed(
         graph,
         _network(
-            (s, b, 6), (b, t, 5),  # 0.30, 2 hops
-            (s, a, 6), (a, t, 5),  # 0.30, 2 hops, lower id
-            (s, c, 10), (c, d, 6), (d, t, 5),  # 0.30, 3 hops
-            (s, e, 7), (e, t, 7),  # 0.49
-            (s, w, 10), (w, t, 2),  # 0.20
+            (s, b, 6), (b, t, 5),  # good, good: 0.36, 2 hops
+            (s, a, 6), (a, t, 5),  # 0.36, 2 hops, lower id
+            (s, c, 10), (c, d, 6), (d, t, 5),  # strong, good, good: 0.306
+            (s, e, 7), (e, t, 7),  # strong, strong: 0.7225
+            (s, w, 10), (w, t, 2),  # strong, weak: 0.255
         ),
     )  # fmt: skip
 
@@ -130,7 +130,10 @@ async def test_limit_caps_the_number_of_paths(
     s, t, middles = new_id(), new_id(), [new_id() for _ in range(4)]
     await seed(
         graph,
-        _network(*((s, m, 5 + i) for i, m in enumerate(middles)), *((m, t, 9) for m in middles)),
+        # 2 and 4 are weak, 6 good, 8 strong: the kept two differ in band.
+        _network(
+            *((s, m, 2 + 2 * i) for i, m in enumerate(middles)), *((m, t, 9) for m in middles)
+        ),
     )
 
     body = await _paths(graph_client, s, t, limit=2)
@@ -148,16 +151,16 @@ async def test_target_beyond_three_hops_has_no_degree(
     assert (await _paths(graph_client, chain[0], chain[3]))["degree"] == 3
 
 
-async def test_degree_ignores_who_allows_introductions(
+async def test_degree_counts_only_ways_through_consenting_members(
     graph: Graph, graph_client: httpx.AsyncClient
 ) -> None:
     s, x, y, t = (new_id() for _ in range(4))
-    await seed(graph, _network((s, x, 8), (x, y, 8), (y, t, 8), refusing=(x, y)))
+    await seed(graph, _network((s, x, 8), (x, y, 8), (y, t, 8), refusing=(y,)))
 
     body = await get_json(graph_client, "/internal/v1/degree", source=s, target=t)
 
-    assert body == {"degree": 3}
-    assert await _paths(graph_client, s, t) == {"degree": 3, "paths": []}
+    assert body == {"degree": None}
+    assert await _paths(graph_client, s, t) == {"degree": None, "paths": []}
 
 
 async def test_unknown_members_have_no_degree(
@@ -187,7 +190,7 @@ async def test_invalid_path_query_is_422(
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_mutuals_rank_by_strength_with_the_other_member(
+async def test_mutuals_rank_by_band_with_the_other_member_and_show_my_own_side(
     graph: Graph, graph_client: httpx.AsyncClient
 ) -> None:
     me, other, only_mine = new_id(), new_id(), new_id()
@@ -206,11 +209,9 @@ async def test_mutuals_rank_by_strength_with_the_other_member(
     )
 
     assert body["mutuals"] == [
-        {"member_id": best, "strength_with_member": pytest.approx(0.3),
-         "strength_with_other": pytest.approx(0.9)},
-        {"member_id": worst, "strength_with_member": pytest.approx(0.9),
-         "strength_with_other": pytest.approx(0.3)},
-    ]  # fmt: skip
+        {"member_id": best, "my_strength": pytest.approx(0.3), "band_with_other": "strong"},
+        {"member_id": worst, "my_strength": pytest.approx(0.9), "band_with_other": "weak"},
+    ]
 
 
 async def test_mutuals_are_the_same_whichever_member_has_more_connections(
@@ -226,11 +227,9 @@ async def test_mutuals_are_the_same_whichever_member_has_more_connections(
     from_hub = await get_json(graph_client, url, member_id=hub, other_id=small, at=at)
     from_small = await get_json(graph_client, url, member_id=small, other_id=hub, at=at)
 
-    [mutual] = from_hub["mutuals"]
-    assert mutual["member_id"] == shared
-    assert mutual["strength_with_member"] > mutual["strength_with_other"]
-    [mirror] = from_small["mutuals"]
-    assert (mirror["strength_with_member"], mirror["strength_with_other"]) == (
-        mutual["strength_with_other"],
-        mutual["strength_with_member"],
-    )
+    assert from_hub["mutuals"] == [
+        {"member_id": shared, "my_strength": pytest.approx(0.7), "band_with_other": "weak"}
+    ]
+    assert from_small["mutuals"] == [
+        {"member_id": shared, "my_strength": pytest.approx(0.4), "band_with_other": "strong"}
+    ]

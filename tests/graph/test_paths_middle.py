@@ -14,7 +14,7 @@ def _neighbours(rng: random.Random, prefix: str, count: int) -> list[Neighbour]:
         Neighbour(
             member_id=f"{prefix}{n}",
             element_id=f"e-{prefix}{n}",
-            allows_introductions=rng.random() < 0.8,
+            may_introduce=rng.random() < 0.8,
             strength=round(rng.uniform(0.05, 1.0), 2),  # rounded: ties happen
             degree=rng.randint(1, 3_000),
         )
@@ -32,7 +32,7 @@ def test_leftover_pairs_are_the_best_products_in_order(seed: int) -> None:
     floor, cap = rng.choice([0.0, 0.1, 0.3]), rng.choice([5, 50, 10_000])
 
     def usable(n: Neighbour) -> bool:
-        return n.allows_introductions
+        return n.may_introduce
 
     got = _leftover_pairs(xs, ys, usable, floor, cap)
 

@@ -65,6 +65,21 @@ async def test_paths_on_random_networks_match_brute_force(
     assert await check_pairs_against_brute_force(graph_client, network, pairs, reference.AT) > 10  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("seed_value", [41, 42, 43])
+async def test_paths_match_brute_force_with_privacy_settings(
+    graph: Graph, graph_client: httpx.AsyncClient, seed_value: int
+) -> None:
+    rng = random.Random(seed_value)
+    network = reference.random_network(
+        rng, members=40, links=110, at=reference.AT, settings_rng=random.Random(seed_value + 1)
+    )
+    await seed(graph, network)
+    members = sorted(network.allows)
+    # Fewer pairs have a way the source may see when members hide: ask about more.
+    pairs = [tuple(rng.sample(members, 2)) for _ in range(120)]
+    assert await check_pairs_against_brute_force(graph_client, network, pairs, reference.AT) > 10  # type: ignore[arg-type]
+
+
 async def test_paths_with_a_small_limit_keep_the_top_of_the_ranking(
     graph: Graph, graph_client: httpx.AsyncClient
 ) -> None:

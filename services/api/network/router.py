@@ -35,8 +35,10 @@ async def introduction_paths(
     limit: Annotated[int, Query(ge=1, le=100)] = 5,
 ) -> PathsOut:
     """Whom to ask for an introduction: paths of 2 or 3 hops through members who allow
-    introductions, best first (score, then fewer hops), one per first intermediary.
-    Each link shows a band, never a rating."""
+    introductions, as far as the target lets ways to them be seen, one per first
+    intermediary. Best first: by the links' bands (my first link by my own rating of
+    it), then fewer hops, then member ids. Each link shows a band, never a rating or a
+    score (docs/privacy.md)."""
     return await network.paths(graph, MemberRepository(session), me, target, limit, now)
 
 
@@ -44,13 +46,16 @@ async def introduction_paths(
 async def mutual_connections(
     target: OtherMember, me: CurrentMember, session: SessionDep, graph: GraphDep, now: Now
 ) -> MutualsOut:
-    """Our mutual connections, the one who knows them best first."""
+    """Our mutual connections who allow introductions (none when they keep ways to
+    them to direct links), the one who knows them best first, then by member id."""
     return await network.mutuals(graph, MemberRepository(session), me, target, now)
 
 
 @router.get("/members/{member_id}/degree", response_model=DegreeOut, responses=ABOUT_MEMBER)
 async def degree(target: OtherMember, me: CurrentMember, graph: GraphDep) -> DegreeOut:
-    return DegreeOut(degree=await graph.degree(me.id, target.id))
+    """How many hops away they are: 1 if we are connected, else 2 or 3 when a path I may
+    see exists (the same as in their paths), else null."""
+    return await network.degree(graph, me, target)
 
 
 @router.get(

@@ -9,18 +9,23 @@ from services.api.schemas import ContactOut
 class LinkOut(BaseModel):
     from_member_id: uuid.UUID
     to_member_id: uuid.UUID
-    band: Band = Field(description="strong >= 0.7, good >= 0.5, weak below")
+    band: Band = Field(
+        description="strong >= 0.7, good >= 0.5, weak below: of my own rating for a link "
+        "of mine, of the link's strength (its weaker side) for the others"
+    )
 
 
 class PathOut(BaseModel):
     intermediaries: list[ContactOut] = Field(description="Whom to ask, in order")
     hops: int
-    score: float = Field(description="Product of the link strengths along the path")
     links: list[LinkOut]
 
 
 class PathsOut(BaseModel):
-    degree: int | None = Field(description="1, 2, 3, or null when further or unconnected")
+    degree: int | None = Field(
+        description="1 if we are connected, else the fewest hops of a path I may see (2 or "
+        "3), else null"
+    )
     paths: list[PathOut]
 
 
@@ -33,7 +38,10 @@ class MutualsOut(BaseModel):
 
 
 class DegreeOut(BaseModel):
-    degree: int | None
+    degree: int | None = Field(
+        description="1 if we are connected, else the fewest hops of a path I may see (2 or "
+        "3), the same as in the paths, else null"
+    )
 
 
 class RatedContactOut(ContactOut):

@@ -1,17 +1,21 @@
 """Reads of the connection graph, joined with names from the system of record.
 
-The graph service answers with member ids and numbers; this layer decides what a
-member may see: bands, never another member's raw rating or link strength."""
+The graph service applies the privacy rule (docs/privacy.md) to the settings projected
+into it and answers with member ids and bands; this layer rechecks the target's and the
+intermediaries' settings against PostgreSQL, which may be a few events ahead."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
+from rapport_common.domain import privacy
+from rapport_common.domain.privacy import Consent
 from rapport_common.models.members import Member
+from rapport_common.repositories.blocks import BlockRepository
 from rapport_common.repositories.members import MemberRepository
-from rapport_common.strength import band
 from services.api.graph_client import GraphClient
 from services.api.network.schemas import (
+    DegreeOut,
     LinkOut,
     MutualOut,
     MutualsOut,
@@ -22,6 +26,14 @@ from services.api.network.schemas import (
     WeedOutCandidate,
 )
 from services.api.schemas import ContactOut
+
+
+def _within_reach(degree: int | None, target: Member) -> int | None:
+    """The graph's degree, unless the target's setting (PostgreSQL, which may be ahead of
+    the graph) no longer lets a way that long be seen."""
+    if degree is None or degree > privacy.max_hops_to(Consent.of(target)):
+        return None
+    return degree
 
 
 async def paths(
@@ -35,42 +47,53 @@ async def paths(
     body = await graph.paths(me.id, target.id, limit, now)
     ids = {uuid.UUID(i) for path in body["paths"] for i in path["intermediaries"]}
     known = await members.get_many(ids)
+    # Members I blocked or who blocked me are never a way (blocks stay in PostgreSQL).
+    blocked = await BlockRepository(members.session).related_to(me.id)
+    reach = privacy.max_hops_to(Consent.of(target))
     found: list[PathOut] = []
     for path in body["paths"]:
         intermediaries = [uuid.UUID(i) for i in path["intermediaries"]]
-        if any(i not in known for i in intermediaries):
-            continue  # deleted meanwhile; the graph catches up through the outbox
+        if any(i not in known or i in blocked for i in intermediaries):
+            continue  # deleted meanwhile (the graph catches up through the outbox), or blocked
+        if path["hops"] > reach or not all(
+            privacy.may_introduce(Consent.of(known[i])) for i in intermediaries
+        ):
+            continue  # a setting changed meanwhile; likewise
         found.append(
             PathOut(
                 intermediaries=[ContactOut.from_member(known[i]) for i in intermediaries],
                 hops=path["hops"],
-                score=round(path["score"], 4),
                 links=[
-                    LinkOut(
-                        from_member_id=link["from"],
-                        to_member_id=link["to"],
-                        band=band(link["strength"]),
-                    )
+                    LinkOut(from_member_id=link["from"], to_member_id=link["to"], band=link["band"])
                     for link in path["links"]
                 ],
             )
         )
-    return PathsOut(degree=body["degree"], paths=found)
+    return PathsOut(degree=_within_reach(body["degree"], target), paths=found)
+
+
+async def degree(graph: GraphClient, me: Member, target: Member) -> DegreeOut:
+    return DegreeOut(degree=_within_reach(await graph.degree(me.id, target.id), target))
 
 
 async def mutuals(
     graph: GraphClient, members: MemberRepository, me: Member, target: Member, now: datetime
 ) -> MutualsOut:
+    if privacy.max_hops_to(Consent.of(target)) < 2:
+        return MutualsOut(mutuals=[])
     rows = await graph.mutuals(me.id, target.id, now)
     known = await members.get_many({uuid.UUID(row["member_id"]) for row in rows})
+    blocked = await BlockRepository(members.session).related_to(me.id)
+    shown = [
+        (known[uuid.UUID(row["member_id"])], row["band_with_other"])
+        for row in rows
+        if uuid.UUID(row["member_id"]) in known and uuid.UUID(row["member_id"]) not in blocked
+    ]
     return MutualsOut(
         mutuals=[
-            MutualOut.from_member(
-                known[uuid.UUID(row["member_id"])],
-                band_with_them=band(row["strength_with_other"]),
-            )
-            for row in rows
-            if uuid.UUID(row["member_id"]) in known
+            MutualOut.from_member(member, band_with_them=band_with_them)
+            for member, band_with_them in shown
+            if privacy.may_introduce(Consent.of(member))
         ]
     )
 

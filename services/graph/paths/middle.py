@@ -121,8 +121,9 @@ def _leftover_pairs(
     links reaches ``floor``, the strongest products first. Both sides sorted strongest
     first, the products are walked in decreasing order with a heap, so two hubs' worth
     of unexpanded neighbours (a million pairs) costs ``cap`` steps, not a million."""
-    xs = sorted((n for n in unread_a if usable(n)), key=lambda n: -n.strength)
-    ys = sorted((n for n in unread_b if usable(n)), key=lambda n: -n.strength)
+    # Ties by member id, so the cap cuts the same pairs whatever order the sides came in.
+    xs = sorted((n for n in unread_a if usable(n)), key=lambda n: (-n.strength, n.member_id))
+    ys = sorted((n for n in unread_b if usable(n)), key=lambda n: (-n.strength, n.member_id))
     if not xs or not ys:
         return []
     pairs: list[tuple[Neighbour, Neighbour]] = []

@@ -10,30 +10,37 @@ from typing import LiteralString
 
 from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weaker
 
-# One endpoint's strongest ``$cap`` connections, as compact lists
-# [member_id, element id, allows_introductions, lowest rating, since_ms, degree], plus
-# whether it is connected to ``$other_id`` at all (checked directly, so the cap cannot
-# hide it). The order is by strength (rapport_common/strength.py), so a capped hub
-# keeps its strongest links; degrees are only counted for the members kept.
+# One endpoint's strongest ``$cap`` connections, as compact lists [member_id, element id,
+# allows_introductions, connections_visible_to, weaker rating, the endpoint's own rating
+# of them, since_ms, degree], plus whether it is connected to ``$other_id`` at all
+# (checked directly, so the cap cannot hide it) and its own privacy settings
+# [connections_visible_to, allows_introductions, reachable_by]. Settings come back raw:
+# Python applies the rule (rapport_common/domain/privacy.py). The order is by strength
+# (rapport_common/strength.py), then member id, so a capped hub keeps its strongest links
+# and the same ones every time; degrees are only counted for the members kept.
+# ``startNode(r) = m``: the relationship runs from the lower member id to the higher, so
+# the endpoint's own rating is ``rating_low`` exactly when it is the start node.
 NEIGHBOURHOOD: LiteralString = (
     """
 MATCH (m:Member {member_id: $member_id})
 CALL (m) {
   MATCH (m)-[r:KNOWS]-(o)
-  WITH o, """
+  WITH o, startNode(r) = m AS mine_is_low, """
     + cypher_link_inputs("r", "a", "b", "since_ms")
     + """
   WITH o, since_ms, """
     + cypher_weaker("a", "b")
-    + """ AS rating
+    + """ AS rating, CASE WHEN mine_is_low THEN a ELSE b END AS own
   ORDER BY """
     + cypher_rank("rating", "since_ms")
-    + """ DESC
+    + """ DESC, o.member_id
   LIMIT $cap
-  RETURN collect([o.member_id, elementId(o), coalesce(o.allows_introductions, true), rating,
-                  since_ms, COUNT { (o)-[:KNOWS]-() }]) AS neighbours
+  RETURN collect([o.member_id, elementId(o), o.allows_introductions,
+                  o.connections_visible_to, rating, own, since_ms,
+                  COUNT { (o)-[:KNOWS]-() }]) AS neighbours
 }
-RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS direct
+RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS direct,
+       [m.connections_visible_to, m.allows_introductions, m.reachable_by] AS consent
 """
 )
 
@@ -76,33 +83,40 @@ RETURN collect([source_side, target_side, """
 
 # Common connections of two members, expanding from ``$start`` (the caller passes the
 # one with fewer connections) and checking each neighbour against ``$other`` with an
-# Expand(Into), which walks the smaller side. ``$cap`` bounds the neighbours scanned.
-# As [member_id, lowest rating with start, since_ms, lowest rating with other, since_ms].
+# Expand(Into), which walks the smaller side. ``$cap`` bounds the neighbours scanned,
+# the same ones every time (by member id). As [member_id, allows_introductions,
+# connections_visible_to, weaker rating with start, since_ms, weaker rating with other,
+# since_ms, start's own rating of them, other's own rating of them].
 MUTUALS: LiteralString = (
     """
 MATCH (s:Member {member_id: $start})
 CALL (s) {
   MATCH (s)-[r:KNOWS]-(x)
   RETURN x, r
+  ORDER BY x.member_id
   LIMIT $cap
 }
 MATCH (x)-[q:KNOWS]-(o:Member {member_id: $other})
-WITH x, """
+WITH x, startNode(r) = s AS start_is_low, startNode(q) = o AS other_is_low, """
     + cypher_link_inputs("r", "a", "b", "start_since_ms")
     + """,
      """
     + cypher_link_inputs("q", "c", "d", "other_since_ms")
     + """
-RETURN collect([x.member_id, """
+RETURN collect([x.member_id, x.allows_introductions, x.connections_visible_to, """
     + cypher_weaker("a", "b")
     + """, start_since_ms, """
     + cypher_weaker("c", "d")
-    + """, other_since_ms]) AS mutuals
+    + """, other_since_ms,
+                CASE WHEN start_is_low THEN a ELSE b END,
+                CASE WHEN other_is_low THEN c ELSE d END]) AS mutuals
 """
 )
 
+# Each member's number of connections and privacy settings (null when unknown).
 DEGREES: LiteralString = """
 UNWIND $member_ids AS member_id
 OPTIONAL MATCH (m:Member {member_id: member_id})
-RETURN member_id, CASE WHEN m IS NULL THEN 0 ELSE COUNT { (m)-[:KNOWS]-() } END AS degree
+RETURN member_id, CASE WHEN m IS NULL THEN 0 ELSE COUNT { (m)-[:KNOWS]-() } END AS degree,
+       [m.connections_visible_to, m.allows_introductions, m.reachable_by] AS consent
 """

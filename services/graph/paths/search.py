@@ -1,10 +1,12 @@
 """Ranking introduction paths from the two neighbourhoods and the links between them.
 
-Pure functions over what the queries returned, so the rules (privacy, one path per
+Pure functions over what the queries returned, so the rules (consent, one path per
 first intermediary, the ranking) read in one place and are tested without a database.
+Strengths here are ranking weights (``privacy.rank_weight``): a path's score is a
+function of the bands it shows, so its place in the order reveals nothing finer.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -12,8 +14,10 @@ from dataclasses import dataclass
 class Neighbour:
     member_id: str
     element_id: str
-    allows_introductions: bool
-    strength: float  # of the link to the endpoint whose neighbourhood this is
+    may_introduce: bool  # privacy.may_introduce of the member's settings
+    # The ranking weight of the link to the endpoint whose neighbourhood this is: from
+    # the viewer's own rating on the source side, from the weaker side on the target's.
+    strength: float
     degree: int
 
 
@@ -46,12 +50,14 @@ def _product(links: Iterable[tuple[str, str, float]]) -> float:
 
 
 def _path(*links: tuple[str, str, float]) -> FoundPath:
-    return FoundPath(tuple(link[1] for link in links[:-1]), links, _product(links))
+    # Rounded, so two paths with the same bands tie exactly and fall to the next key
+    # (the weights have two decimals, so six keep every product exact).
+    return FoundPath(tuple(link[1] for link in links[:-1]), links, round(_product(links), 6))
 
 
 def can_introduce(neighbour: Neighbour, source: str, target: str) -> bool:
     """Whether ``neighbour`` may stand in the middle of a path from source to target."""
-    return neighbour.allows_introductions and neighbour.member_id not in (source, target)
+    return neighbour.may_introduce and neighbour.member_id not in (source, target)
 
 
 def rank_paths(
@@ -62,8 +68,8 @@ def rank_paths(
     middle: Iterable[MiddleLink],
     limit: int,
 ) -> list[FoundPath]:
-    """Paths of 2 and 3 hops through members who allow introductions, no member twice;
-    the best one per first intermediary; by score, then fewer hops, then ids."""
+    """Paths of 2 and 3 hops through members who consent, no member twice; the best one
+    per first intermediary; by score, then fewer hops, then ids."""
 
     def usable(neighbour: Neighbour) -> bool:
         return can_introduce(neighbour, source, target)
@@ -82,7 +88,13 @@ def rank_paths(
     for link in middle:
         x = near_source.get(link.source_side)
         y = near_target.get(link.target_side)
-        if x is not None and y is not None and usable(x) and usable(y) and x != y:
+        if (
+            x is not None
+            and y is not None
+            and usable(x)
+            and usable(y)
+            and x.member_id != y.member_id
+        ):
             offer(
                 _path(
                     (source, x.member_id, x.strength),
@@ -93,15 +105,24 @@ def rank_paths(
     return sorted(best.values(), key=lambda path: path.rank)[:limit]
 
 
-def separation(
+def consented_degree(
     direct: bool,
     near_source: Mapping[str, Neighbour],
     near_target: Mapping[str, Neighbour],
-    linked_in_middle: bool,
+    middle: Iterable[MiddleLink],
+    usable: Callable[[Neighbour], bool],
 ) -> int | None:
-    """The degree of separation up to 3, whoever allows introductions."""
+    """The fewest hops of a way through members who consent (``usable``), up to 3: the
+    degree the paths would show, so the two always agree."""
     if direct:
         return 1
-    if near_source.keys() & near_target.keys():
+    if any(usable(near) for m, near in near_source.items() if m in near_target):
         return 2
-    return 3 if linked_in_middle else None
+
+    def joins_a_way(link: MiddleLink) -> bool:
+        x, y = near_source.get(link.source_side), near_target.get(link.target_side)
+        if x is None or y is None or x.member_id == y.member_id:
+            return False
+        return usable(x) and usable(y)
+
+    return 3 if any(map(joins_a_way, middle)) else None

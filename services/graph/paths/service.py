@@ -10,6 +10,11 @@ answer (its score is at most the product of the two outer links, and must reach 
 limit-th best 2-hop path), strongest first, at most ``PAIR_CHECK_CAP`` pairs
 (``middle.py`` plans it). The work is bounded by those numbers, not by the size of the
 graph.
+
+Consent is applied inside the search (docs/privacy.md): the settings of intermediaries
+and target come from the projected member nodes, and the viewer is ``source`` (paths,
+degree) or ``member_id`` (mutuals). So the limit, the floor pruning and the degree count
+only ways the viewer may see, and paths and degree come from the same search.
 """
 
 import asyncio
@@ -17,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rapport_common.domain import privacy
+from rapport_common.domain.privacy import Consent
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import (
     band,
@@ -42,8 +49,8 @@ from services.graph.paths.search import (
     MiddleLink,
     Neighbour,
     can_introduce,
+    consented_degree,
     rank_paths,
-    separation,
 )
 
 # At most this many of an endpoint's connections (its strongest) enter a search.
@@ -66,15 +73,18 @@ class SameMember(Problem):
 
 @dataclass(frozen=True)
 class _Scoring:
-    """Strengths at one moment: the queries rank by them, Python scores the links."""
+    """Strengths at one moment: the queries rank by them, Python weighs the links."""
 
     settings: StrengthSettings
     at_ms: int
 
-    def strength(self, weaker_rating: int, since_ms: int) -> float:
-        return weaker_side_strength(
-            self.settings, weaker_rating, days_between(since_ms, self.at_ms)
-        )
+    def strength(self, rating: int, since_ms: int) -> float:
+        """``rating``'s effective value / 10: a link's strength from its weaker side, or
+        one member's own side of it."""
+        return weaker_side_strength(self.settings, rating, days_between(since_ms, self.at_ms))
+
+    def weight(self, rating: int, since_ms: int) -> float:
+        return privacy.rank_weight(self.strength(rating, since_ms))
 
     @property
     def parameters(self) -> dict[str, float]:
@@ -86,11 +96,15 @@ class _Search:
     near_source: dict[str, Neighbour]
     near_target: dict[str, Neighbour]
     direct: bool
+    target: Consent
 
 
 async def _neighbourhood(
-    graph: Graph, scoring: _Scoring, member_id: str, other_id: str
-) -> tuple[dict[str, Neighbour], bool]:
+    graph: Graph, scoring: _Scoring, member_id: str, other_id: str, own: bool
+) -> tuple[dict[str, Neighbour], bool, Consent]:
+    """One endpoint's neighbours, each link weighed by the endpoint's own rating when
+    ``own`` (the viewer's first link: re-rating it moves only the viewer's own band),
+    else by its weaker side."""
     rows = await graph.read(
         queries.NEIGHBOURHOOD,
         member_id=member_id,
@@ -99,25 +113,29 @@ async def _neighbourhood(
         **scoring.parameters,
     )
     if not rows:
-        return {}, False
-    neighbours = {
-        member: Neighbour(member, element, allows, scoring.strength(rating, since_ms), degree)
-        for member, element, allows, rating, since_ms, degree in rows[0]["neighbours"]
-    }
-    return neighbours, rows[0]["direct"]
+        return {}, False, Consent()
+    row = rows[0]
+    neighbours = {}
+    for member, element, allows, visible_to, weaker, own_rating, since_ms, degree in row[
+        "neighbours"
+    ]:
+        consents = privacy.may_introduce(Consent.from_graph(visible_to, allows, None))
+        weight = scoring.weight(own_rating if own else weaker, since_ms)
+        neighbours[member] = Neighbour(member, element, consents, weight, degree)
+    return neighbours, row["direct"], Consent.from_graph(*row["consent"])
 
 
 async def _search(graph: Graph, scoring: _Scoring, source: str, target: str) -> _Search:
     if source == target:
         raise SameMember("Source and target must be two different members.")
-    (near_source, direct), (near_target, _) = await asyncio.gather(
-        _neighbourhood(graph, scoring, source, target),
-        _neighbourhood(graph, scoring, target, source),
+    (near_source, direct, _), (near_target, _, target_consent) = await asyncio.gather(
+        _neighbourhood(graph, scoring, source, target, own=True),
+        _neighbourhood(graph, scoring, target, source, own=False),
     )
     # Neither endpoint can be a middle member of its own path.
     near_source.pop(target, None)
     near_target.pop(source, None)
-    return _Search(near_source, near_target, direct)
+    return _Search(near_source, near_target, direct, target_consent)
 
 
 async def _middle_links(
@@ -127,11 +145,14 @@ async def _middle_links(
     usable: Callable[[Neighbour], bool],
     floor: float,
 ) -> list[MiddleLink]:
-    """The links between the neighbourhoods, in one query planned by ``plan_middle``:
-    all of them but those between two unexpanded members whose path cannot reach
-    ``floor`` (or is beyond ``PAIR_CHECK_CAP``)."""
+    """The links between the usable members of the two neighbourhoods, in one query
+    planned by ``plan_middle``: all of them but those between two unexpanded members
+    whose path cannot reach ``floor`` (or is beyond ``PAIR_CHECK_CAP``). A link with an
+    end who does not consent can be on no way, so those members are not expanded."""
+    near_source = {k: n for k, n in search.near_source.items() if usable(n)}
+    near_target = {k: n for k, n in search.near_target.items() if usable(n)}
     bounds = Bounds(HUB_DEGREE, EXPANSION_BUDGET, PAIR_CHECK_CAP)
-    plan = plan_middle(search.near_source, search.near_target, usable, floor, bounds)
+    plan = plan_middle(near_source, near_target, usable, floor, bounds)
     if plan is None:
         return []
     rows = await graph.read(
@@ -143,15 +164,12 @@ async def _middle_links(
         pairs=plan.pairs,
         **scoring.parameters,
     )
-    members = {
-        n.element_id: n.member_id
-        for n in (*search.near_source.values(), *search.near_target.values())
-    }
+    members = {n.element_id: n.member_id for n in (*near_source.values(), *near_target.values())}
     links = []
     for a_side, b_side, rating, since_ms in rows[0]["links"] if rows else ():
         pair = (members[a_side], members[b_side])
         source_side, target_side = pair if plan.from_source else pair[::-1]
-        links.append(MiddleLink(source_side, target_side, scoring.strength(rating, since_ms)))
+        links.append(MiddleLink(source_side, target_side, scoring.weight(rating, since_ms)))
     return links
 
 
@@ -161,10 +179,40 @@ def _path_out(path: FoundPath) -> PathOut:
         hops=len(path.links),
         score=path.score,
         links=[
-            LinkOut.model_validate({"from": a, "to": b, "strength": s, "band": band(s)})
-            for a, b, s in path.links
+            LinkOut.model_validate({"from": a, "to": b, "band": band(weight)})
+            for a, b, weight in path.links
         ],
     )
+
+
+async def _ways(
+    graph: Graph, scoring: _Scoring, source: str, target: str, limit: int
+) -> tuple[int | None, list[FoundPath]]:
+    """The one search behind paths and degree: the degree of the ways ``source`` may
+    see to ``target``, and the best ``limit`` of them (``limit=0``: the degree alone,
+    which spares the middle step when a 2-hop way exists)."""
+    search = await _search(graph, scoring, source, target)
+    if search.direct:
+        return 1, []
+    reach = privacy.max_hops_to(search.target)
+    if reach < 2:
+        return None, []
+
+    def usable(neighbour: Neighbour) -> bool:
+        return can_introduce(neighbour, source, target)
+
+    near_source, near_target = search.near_source, search.near_target
+    two_hops = rank_paths(source, target, near_source, near_target, [], limit)
+    degree = consented_degree(False, near_source, near_target, [], usable)
+    if reach < 3 or (limit == 0 and degree is not None):
+        return degree, two_hops
+    # 2-hop paths set the score a 3-hop path through two unexpanded members must reach
+    # to matter (the limit-th best can only rise as paths are added). Without a 2-hop
+    # way the floor is 0 for any limit, so the degree is found from the same links.
+    floor = two_hops[-1].score if limit and len(two_hops) >= limit else 0.0
+    links = await _middle_links(graph, scoring, search, usable, floor)
+    paths = rank_paths(source, target, near_source, near_target, links, limit)
+    return consented_degree(False, near_source, near_target, links, usable), paths
 
 
 async def find_paths(
@@ -175,46 +223,32 @@ async def find_paths(
     limit: int,
     at: datetime,
 ) -> PathsOut:
-    scoring = _Scoring(settings, epoch_ms(at))
-    search = await _search(graph, scoring, source, target)
-    if search.direct:
-        return PathsOut(degree=1, paths=[])
-    # 2-hop paths first: they set the score a 3-hop path through two unexpanded members
-    # must reach to matter (the limit-th best can only rise as paths are added).
-    two_hops = rank_paths(source, target, search.near_source, search.near_target, [], limit)
-    floor = two_hops[-1].score if len(two_hops) >= limit else 0.0
-
-    links = await _middle_links(
-        graph, scoring, search, lambda n: can_introduce(n, source, target), floor
-    )
-    paths = rank_paths(source, target, search.near_source, search.near_target, links, limit)
-    degree = separation(False, search.near_source, search.near_target, bool(links))
+    degree, paths = await _ways(graph, _Scoring(settings, epoch_ms(at)), source, target, limit)
     return PathsOut(degree=degree, paths=[_path_out(path) for path in paths])
 
 
 async def find_degree(
     graph: Graph, settings: StrengthSettings, source: str, target: str, at: datetime
 ) -> DegreeOut:
-    scoring = _Scoring(settings, epoch_ms(at))
-    search = await _search(graph, scoring, source, target)
-    near_source, near_target = search.near_source, search.near_target
-    if search.direct or near_source.keys() & near_target.keys():
-        return DegreeOut(degree=separation(search.direct, near_source, near_target, False))
-    # Any link will do, whoever allows introductions.
-    linked = bool(await _middle_links(graph, scoring, search, lambda _: True, 0.0))
-    return DegreeOut(degree=separation(False, near_source, near_target, linked))
+    degree, _ = await _ways(graph, _Scoring(settings, epoch_ms(at)), source, target, 0)
+    return DegreeOut(degree=degree)
 
 
 async def find_mutuals(
     graph: Graph, settings: StrengthSettings, member_id: str, other_id: str, at: datetime
 ) -> MutualsOut:
+    """The members of the 2-hop ways ``member_id`` may see to ``other_id``."""
     if member_id == other_id:
         raise SameMember("Mutual connections need two different members.")
     scoring = _Scoring(settings, epoch_ms(at))
-    degrees = {
-        row["member_id"]: row["degree"]
-        for row in await graph.read(queries.DEGREES, member_ids=[member_id, other_id])
-    }
+    found = await graph.read(queries.DEGREES, member_ids=[member_id, other_id])
+    degrees = {row["member_id"]: row["degree"] for row in found}
+    target = next(
+        (Consent.from_graph(*row["consent"]) for row in found if row["member_id"] == other_id),
+        Consent(),
+    )
+    if privacy.max_hops_to(target) < 2:
+        return MutualsOut(mutuals=[])
     from_member = degrees.get(member_id, 0) <= degrees.get(other_id, 0)
     start, other = (member_id, other_id) if from_member else (other_id, member_id)
     rows = await graph.read(
@@ -224,21 +258,27 @@ async def find_mutuals(
         cap=MUTUALS_SCAN_CAP,
         **scoring.parameters,
     )
-    mutuals = []
-    for mutual_id, start_rating, start_since_ms, other_rating, other_since_ms in (
-        rows[0]["mutuals"] if rows else ()
-    ):
-        with_start = scoring.strength(start_rating, start_since_ms)
-        with_other = scoring.strength(other_rating, other_since_ms)
-        with_member, with_other_member = (
-            (with_start, with_other) if from_member else (with_other, with_start)
-        )
-        mutuals.append(
-            MutualOut(
-                member_id=mutual_id,
-                strength_with_member=with_member,
-                strength_with_other=with_other_member,
-            )
-        )
-    mutuals.sort(key=lambda m: (-m.strength_with_other, str(m.member_id)))
-    return MutualsOut(mutuals=mutuals)
+    ranked = []
+    for (
+        mutual_id,
+        allows,
+        visible_to,
+        start_rating,
+        start_since_ms,
+        other_rating,
+        other_since_ms,
+        start_own,
+        other_own,
+    ) in rows[0]["mutuals"] if rows else ():
+        if not privacy.may_introduce(Consent.from_graph(visible_to, allows, None)):
+            continue
+        if from_member:
+            mine = scoring.strength(start_own, start_since_ms)
+            with_other = scoring.strength(other_rating, other_since_ms)
+        else:
+            mine = scoring.strength(other_own, other_since_ms)
+            with_other = scoring.strength(start_rating, start_since_ms)
+        mutual = MutualOut(member_id=mutual_id, my_strength=mine, band_with_other=band(with_other))
+        ranked.append((-privacy.rank_weight(with_other), mutual_id, mutual))
+    ranked.sort(key=lambda row: row[:2])
+    return MutualsOut(mutuals=[mutual for _, _, mutual in ranked])
