@@ -1,9 +1,11 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from rapport_common.domain import privacy
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.members import Member
 from services.api.pagination import by_name
@@ -40,14 +42,46 @@ class ConnectionRepository:
         return interaction
 
     async def page_for(
-        self, member_id: uuid.UUID, limit: int, after: tuple[str, uuid.UUID] | None
+        self,
+        member_id: uuid.UUID,
+        limit: int,
+        after: tuple[str, uuid.UUID] | None,
+        viewer_id: uuid.UUID | None = None,
     ) -> Sequence[tuple[Connection, Member]]:
-        """A member's connections with the other member, by name then id."""
+        """A member's connections with the other member, by name then id. Shown to
+        ``viewer_id`` (someone else), only those whose own setting lets the viewer see
+        them too (docs/privacy.md, lists)."""
         other_id = Connection.member_high_id
         mine_low = and_(Connection.member_low_id == member_id, Member.id == other_id)
         mine_high = and_(
             Connection.member_high_id == member_id, Member.id == Connection.member_low_id
         )
         query = select(Connection, Member).join(Member, or_(mine_low, mine_high))
+        if viewer_id is not None and viewer_id != member_id:
+            query = query.where(_shows_to(viewer_id))
         query = by_name(query, Member.name, Member.id, limit, after)
         return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]
+
+
+def _shows_to(viewer_id: uuid.UUID) -> ColumnElement[bool]:
+    """Whether the listed ``Member``'s setting lets the viewer see their side of a link:
+    the viewer themselves, or a setting in ``privacy.list_audiences``."""
+    known = aliased(Connection)
+    viewer_knows_them = exists().where(
+        or_(
+            and_(known.member_low_id == viewer_id, known.member_high_id == Member.id),
+            and_(known.member_high_id == viewer_id, known.member_low_id == Member.id),
+        )
+    )
+    return or_(
+        Member.id == viewer_id,
+        Member.connections_visible_to.in_(
+            sorted(privacy.list_audiences(viewer_knows_member=False))
+        ),
+        and_(
+            Member.connections_visible_to.in_(
+                sorted(privacy.list_audiences(viewer_knows_member=True))
+            ),
+            viewer_knows_them,
+        ),
+    )

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from rapport_common.domain import privacy
+from rapport_common.domain.privacy import Consent
 from rapport_common.models.members import Member
 from rapport_common.web.problems import Forbidden, Problem
 from services.api.connections.repository import ConnectionRepository
@@ -31,13 +33,14 @@ async def get_member_sharing_connections(
 ) -> Member:
     """The member, if their own choice lets me see their connections: only them, their
     connections, or everyone signed in."""
+    consent = Consent.of(member)
+    if me.id == member.id or privacy.shows_in_lists(consent, viewer_knows_member=False):
+        return member
+    if privacy.shows_in_lists(consent, viewer_knows_member=True) and await ConnectionRepository(
+        session
+    ).are_connected(me.id, member.id):
+        return member
     visible_to = member.connections_visible_to
-    if me.id == member.id or visible_to == "everyone":
-        return member
-    if visible_to == "connections" and await ConnectionRepository(session).are_connected(
-        me.id, member.id
-    ):
-        return member
     audience = "their connections" if visible_to == "connections" else "no one"
     raise ConnectionsHidden(f"{member.name} shares their connections with {audience}.")
 

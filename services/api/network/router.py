@@ -67,12 +67,14 @@ async def degree(target: OtherMember, me: CurrentMember, graph: GraphDep) -> Deg
 )
 async def member_connections(
     member: MemberSharingConnections,
+    me: CurrentMember,
     connections: ConnectionsDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ContactOut]:
-    """Someone's connections, if their visibility setting lets me see them."""
-    rows = await connections.page_for(member.id, limit, after_name(cursor))
+    """Someone's connections, if their visibility setting lets me see them; each
+    connection shows only if that member's own setting lets me see it too."""
+    rows = await connections.page_for(member.id, limit, after_name(cursor), viewer_id=me.id)
     found = window(rows, limit, lambda row: (row[1].name, row[1].id))
     return found.page([ContactOut.from_member(other) for _, other in found.rows])
 
