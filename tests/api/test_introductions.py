@@ -118,3 +118,20 @@ async def test_an_intermediary_who_opted_out_cannot_be_asked(client: httpx.Async
     await client.patch("/v1/me", json={"allows_introductions": False}, headers=friend.headers)
     response = await _ask(client, me, friend, target)
     assert response.status_code == 422
+
+
+async def test_introduction_requests_answer_the_same_whether_or_not_the_intermediary_knows_a_hidden_target(  # noqa: E501
+    client: httpx.AsyncClient,
+) -> None:
+    me, friend, knows, unknown = await sign_in_all(client, "Me", "Friend", "Target", "Target")
+    await connect(client, me, friend)
+    await connect(client, friend, knows)
+    answers = []
+    for target in (knows, unknown):
+        await client.patch("/v1/me", json={"reachable_by": "nobody"}, headers=target.headers)
+        response = await _ask(client, me, friend, target)
+        body = response.json()
+        answers.append((response.status_code, body["type"], body["detail"]))
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 422

@@ -21,6 +21,28 @@ async def test_a_referrer_who_knows_neither_is_a_false_claim(client: httpx.Async
     assert await _referral_view(client, sent, bob.headers) == "false_claim"
 
 
+async def test_a_referrer_who_knows_only_the_invitee_is_asked_to_confirm(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    """Only the referrer-invitee link decides a false claim: the invitee, who sees the
+    status, is an end of it. The referrer-inviter link is the referrer's to answer for."""
+    ada, bob, alice = await sign_in_all(client, "Ada", "Bob", "Alice")
+    await connect(client, alice, bob)
+    sent = await invitation_id(client, ada, bob, referred_by_member_id=str(alice.member_id))
+    assert await _referral_view(client, sent, bob.headers) == "unverified"
+    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    assert "referral.requested" in types
+
+
+async def test_a_referrer_who_knows_only_the_inviter_is_a_false_claim(
+    client: httpx.AsyncClient,
+) -> None:
+    ada, bob, alice = await sign_in_all(client, "Ada", "Bob", "Alice")
+    await connect(client, alice, ada)
+    sent = await invitation_id(client, ada, bob, referred_by_member_id=str(alice.member_id))
+    assert await _referral_view(client, sent, bob.headers) == "false_claim"
+
+
 async def test_a_referrer_who_knows_both_is_asked_and_can_confirm(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:

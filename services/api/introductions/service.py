@@ -2,6 +2,8 @@
 words) or declines; T accepts, which creates my invitation to T with X as a confirmed
 referrer, or declines. Only the three of us see it."""
 
+from rapport_common.domain import privacy
+from rapport_common.domain.privacy import Consent
 from rapport_common.events import (
     IntroductionAcceptedV1,
     IntroductionDeclinedV1,
@@ -57,9 +59,11 @@ async def request(
     intermediary, target = members[data.intermediary_id], members[data.target_id]
     if not await ctx.connections.are_connected(me.id, intermediary.id):
         raise CannotIntroduce(f"Ask one of your connections; {intermediary.name} is not one.")
-    if not intermediary.allows_introductions or not await ctx.connections.are_connected(
-        intermediary.id, target.id
-    ):
+    # The same answer whether or not the intermediary knows a target the rule hides
+    # from me: their link is checked only when I may see a way through them.
+    if not privacy.may_see_way(
+        [Consent.of(intermediary)], Consent.of(target)
+    ) or not await ctx.connections.are_connected(intermediary.id, target.id):
         raise CannotIntroduce(f"{intermediary.name} cannot introduce you to {target.name}.")
     if await ctx.connections.are_connected(me.id, target.id):
         raise sending.AlreadyConnected(f"You and {target.name} are already connected.")

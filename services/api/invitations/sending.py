@@ -37,11 +37,14 @@ class ReinviteBlocked(Conflict):
 async def _check_referral(
     ctx: InvitationContext, inviter: Member, data: InvitationIn
 ) -> ReferralStatus:
-    """``unverified`` when the referrer knows both (they are then asked to confirm),
-    ``false_claim`` when they do not, ``none`` without a referrer.
+    """``false_claim`` when the referrer does not know the invitee, else ``unverified``
+    (the referrer is asked to confirm, and may deny); ``none`` without a referrer.
 
-    Checked against the connections in PostgreSQL, the system of record, so a
-    connection made a moment ago already counts."""
+    Only the referrer-invitee link decides, because the invitee sees the status and is
+    an end of that link; the referrer-inviter link is the referrer's to answer for. The
+    invitee's policy never acts on the check (``privacy.referral_fact``), so the sender
+    sees the same either way. Checked against the connections in PostgreSQL, the system
+    of record, so a connection made a moment ago already counts."""
     referrer_id = data.referred_by_member_id
     if referrer_id is None:
         return ReferralStatus.NONE
@@ -49,10 +52,8 @@ async def _check_referral(
         raise CannotInvite("The referrer must be someone other than you and the invitee.")
     if await ctx.members.get(referrer_id) is None:
         raise NotFound(f"There is no member {referrer_id} to name as referrer.")
-    knows_both = await ctx.connections.are_connected(
-        referrer_id, inviter.id
-    ) and await ctx.connections.are_connected(referrer_id, data.to_member_id)
-    return ReferralStatus.UNVERIFIED if knows_both else ReferralStatus.FALSE_CLAIM
+    knows_invitee = await ctx.connections.are_connected(referrer_id, data.to_member_id)
+    return ReferralStatus.UNVERIFIED if knows_invitee else ReferralStatus.FALSE_CLAIM
 
 
 async def _check_pair(ctx: InvitationContext, inviter: Member, invitee: Member) -> None:

@@ -5,6 +5,7 @@ Every transition records its outbox event in the request's transaction.
 
 from datetime import timedelta
 
+from rapport_common.domain import privacy
 from rapport_common.domain.invitations import event_ref
 from rapport_common.events import (
     ConnectionCreatedV1,
@@ -262,7 +263,7 @@ async def suggest(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
             and inviter.market_area.casefold() == invitee.market_area.casefold()
         ),
         mutual_strengths=mutuals,
-        referral_status=invitation.referral_status,
+        referral_status=privacy.referral_fact(invitation.referral_status),
         question_answered=invitation.answer is not None,
     )
     suggestion = evaluate(stored.policy, facts)

@@ -11,7 +11,8 @@ class InvitationFacts:
     how_we_met: str
     inviter_is_recruiter: bool
     same_market_area: bool
-    # My link strength with each mutual connection; None when the graph was unavailable.
+    # My own effective rating / 10 of each mutual connection; None when the graph was
+    # unavailable.
     mutual_strengths: list[float] | None
     referral_status: str
     question_answered: bool

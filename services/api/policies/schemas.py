@@ -18,15 +18,29 @@ class Conditions(Strict):
     how_we_met_in: list[HowWeMet] | None = Field(default=None, min_length=1, max_length=7)
     inviter_is_recruiter: bool | None = None
     same_market_area: bool | None = None
-    min_mutual_connections: int | None = Field(default=None, ge=0, le=1000)
+    min_mutual_connections: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="At least this many mutual connections with the inviter: members we "
+        "both know who allow introductions, counted only if the inviter lets ways to them "
+        "be seen (reachable_by everyone or second_degree)",
+    )
     min_mutual_strength: float | None = Field(
         default=None,
         ge=0,
         le=1,
-        description="Count only mutuals whose link strength with me is at least this",
+        description="Count only mutuals I rate at least this (my own effective rating / 10; "
+        "their rating of me never counts)",
     )
     referral_status_in: list[ReferralStatus] | None = Field(
-        default=None, min_length=1, max_length=5
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="The referral as my policy sees it: a claim reads as unverified until "
+        "the referrer answers (confirmed or denied), whether or not they know me, so the "
+        "sender learns nothing about the referrer's connections from what my policy does; "
+        "a false_claim shows on the invitation but never reaches the policy",
     )
     question_answered: bool | None = None
 
@@ -103,7 +117,7 @@ class EvaluateIn(Strict):
     mutual_strengths: list[float] = Field(
         default_factory=list,
         max_length=1000,
-        description="My link strength with each mutual connection (0-1)",
+        description="My own effective rating / 10 of each mutual connection (0-1)",
     )
     referral_status: ReferralStatus = "none"
     question_answered: bool = False
