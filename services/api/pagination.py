@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from rapport_common.web.inputs import in_calendar
 from rapport_common.web.problems import Problem
 
 T = TypeVar("T")
@@ -74,6 +75,10 @@ def _decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
         sort_key, row_id = json.loads(base64.urlsafe_b64decode(padded))
         if not isinstance(sort_key, str):
             raise TypeError("sort key")
+        # Text PostgreSQL cannot take (NUL, lone surrogates) was never a key of ours.
+        sort_key.encode()
+        if "\x00" in sort_key:
+            raise ValueError("NUL in the sort key")
         return sort_key, uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise _invalid_cursor() from exc
@@ -90,9 +95,13 @@ def after_time(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     sort_key, row_id = _decode_cursor(cursor)
     try:
-        return datetime.fromisoformat(sort_key), row_id
+        moment = datetime.fromisoformat(sort_key)
     except ValueError as exc:
         raise _invalid_cursor() from exc
+    # Ours carry a time zone and a date that stays one in UTC.
+    if moment.tzinfo is None or not in_calendar(moment):
+        raise _invalid_cursor()
+    return moment, row_id
 
 
 def newest_first(

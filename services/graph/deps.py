@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rapport_common.clock import Clock
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import as_utc
+from rapport_common.web.inputs import Instant
 from rapport_common.web.problems import Unauthorized
 from services.graph.database import Graph
 
@@ -58,7 +59,7 @@ async def get_clock(request: Request) -> Clock:
 async def get_at(
     clock: Annotated[Clock, Depends(get_clock)],
     at: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="The moment strengths are computed for (ISO 8601); default now, UTC."),
     ] = None,
 ) -> datetime:
