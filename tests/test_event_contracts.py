@@ -42,3 +42,36 @@ def test_every_error_in_the_openapi_spec_is_problem_json(settings: Settings) -> 
                 assert list(response.get("content", {})) == ["application/problem+json"], (
                     f"{method} {path} {status}"
                 )
+
+
+# Every number in the API's schemas, and why it reveals no other member's rating
+# (docs/privacy.md, "Numbers").
+MY_OWN_NUMBERS = {
+    ("ConnectionOut", "my_effective_rating"): "my own rating, faded",
+    ("RatedContactOut", "my_effective_rating"): "my own rating, faded",
+    ("WeedOutCandidate", "days_since_interaction"): "a date of my own link, not a rating",
+    ("Conditions", "min_mutual_strength"): "my policy's threshold, echoed",
+    ("EvaluateIn", "mutual_strengths"): "my input to try my policy on",
+    ("NudgeSettingsIn", "min_fade"): "my own nudge setting",
+    ("NudgeSettingsOut", "min_fade"): "my own nudge setting, echoed",
+}
+
+
+def _is_number(schema: object) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("type") == "number":
+        return True
+    nested = [*schema.get("anyOf", []), schema.get("items"), schema.get("additionalProperties")]
+    return any(_is_number(part) for part in nested)
+
+
+def test_no_response_schema_has_a_float_but_my_own(settings: Settings) -> None:
+    schemas = create_app(settings).openapi()["components"]["schemas"]
+    numbers = {
+        (name, field)
+        for name, schema in schemas.items()
+        for field, part in schema.get("properties", {}).items()
+        if _is_number(part)
+    }
+    assert numbers == set(MY_OWN_NUMBERS)
