@@ -56,23 +56,6 @@ REACHABLE_BY = (
     "mutual connection), or nobody (only your own connections know they are linked to "
     "you)."
 )
-FINDABLE_BY = (
-    "Who may find you in member search: everyone signed in, members within 3 degrees "
-    "(as far as the privacy rule lets them see a way to you), or nobody. Your profile "
-    "stays readable by its id."
-)
-FINDABLE_BY_EMAIL = (
-    "Whether someone who types your exact email address finds you, in search and when "
-    "inviting by email. Search never matches part of an address."
-)
-DECLINE_COOLDOWN_DAYS = (
-    "After you decline an invitation, how many days before the same sender may invite "
-    "you again (1-3650); null: never again."
-)
-RECOMMENDATIONS_VISIBLE_TO = (
-    "Who may read the recommendations you approved on your profile: everyone signed in, "
-    "your connections, or only you."
-)
 
 
 class MeOut(MemberProfileOut):
