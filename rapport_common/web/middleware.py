@@ -5,9 +5,11 @@ import re
 import time
 import uuid
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rapport_common.logging import request_id_var
+from rapport_common.web.problems import unexpected_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -15,7 +17,11 @@ logger = logging.getLogger("rapport.http")
 
 
 class RequestIdMiddleware:
-    """Pure ASGI middleware, so streaming responses and lifespan events pass untouched."""
+    """Pure ASGI middleware, so streaming responses and lifespan events pass untouched.
+
+    It also answers unexpected errors: Starlette's own last-resort handler sits outside
+    every middleware, where its 500 would carry no request id and its log line neither.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,17 +36,24 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"].append((REQUEST_ID_HEADER.encode(), request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if responded:
+                # Too late for a problem: the server closes the connection.
+                logger.exception("unhandled error after the response started")
+                raise
+            await unexpected_error_response(Request(scope))(scope, receive, send_with_id)
         finally:
             logger.info(
                 "request",

@@ -149,7 +149,11 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, slug, phrase, detail, request, exc.headers)
 
 
-async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+def unexpected_error_response(request: Request) -> JSONResponse:
+    """Log the exception being handled and answer a 500 problem that does not show it.
+
+    Called while the exception is handled, inside the request id's context, so the log
+    line carries the traceback and the id the client gets in ``X-Request-ID``."""
     logger.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(
         500,
@@ -159,6 +163,11 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         "find it.",
         request,
     )
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Only reached by an app without RequestIdMiddleware, which answers these itself.
+    return unexpected_error_response(request)
 
 
 def _document_problems_as_problem_json(app: FastAPI) -> None:
