@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.logging import configure_logging
 from rapport_common.settings import Settings, get_settings
+from rapport_common.web.body_limit import describe_limit, install_body_limit
 from rapport_common.web.health import Check, health_router
 from rapport_common.web.middleware import RequestIdMiddleware
 from rapport_common.web.problems import install_problem_handlers, problem_responses
@@ -36,6 +37,9 @@ Every error is RFC 9457 `application/problem+json` with a stable `type` per kind
 error and a `detail` to show a person. Creating POSTs accept `Idempotency-Key`.
 Lists page with `limit` (at most 100) and the opaque `next_cursor`.
 Every response carries `X-Request-ID` (yours, if you sent one).
+Request bodies over {body_limit} are refused with 413. One-line text fields (names,
+headlines, emails, rule names) refuse control characters and line breaks; notes,
+questions, answers and templates keep tab, LF and CR; NUL is refused everywhere.
 """
 
 
@@ -59,6 +63,7 @@ def _readiness_checks(request: Request) -> Mapping[str, tuple[str, Check]]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    body_limit = settings.api.max_body_bytes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Rapport API",
         version="1.0.0",
         summary="A professional network where every connection means something.",
-        description=API_DESCRIPTION,
+        description=API_DESCRIPTION.replace("{body_limit}", describe_limit(body_limit)),
         lifespan=lifespan,
         responses=problem_responses(
             (422, "The request is not valid; `errors` lists each field"),
@@ -92,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    # Inside CORS and request ids, so a 413 carries both.
+    install_body_limit(app, body_limit)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.api.cors_origins,
