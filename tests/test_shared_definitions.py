@@ -21,6 +21,7 @@ from rapport_common.events import (
 )
 from rapport_common.models.enums import (
     ConnectionVisibility,
+    FindableBy,
     IntroductionDecliner,
     IntroductionRole,
     IntroductionStatus,
@@ -67,6 +68,10 @@ def _literal_values(model: type[BaseModel], field: str) -> set[str]:
         (MeUpdateIn, "connections_visible_to", ConnectionVisibility),
         (MeOut, "reachable_by", Reachability),
         (MeUpdateIn, "reachable_by", Reachability),
+        (MeOut, "findable_by", FindableBy),
+        (MeUpdateIn, "findable_by", FindableBy),
+        (MeOut, "recommendations_visible_to", ConnectionVisibility),
+        (MeUpdateIn, "recommendations_visible_to", ConnectionVisibility),
         (MemberRegisteredV1, "connections_visible_to", ConnectionVisibility),
         (MemberRegisteredV1, "reachable_by", Reachability),
         (MemberUpdatedV1, "connections_visible_to", ConnectionVisibility),

@@ -2,6 +2,7 @@
 
 from rapport_common.db import Base
 from rapport_common.models.auth import RefreshToken
+from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.idempotency import IdempotencyKey
 from rapport_common.models.introductions import Introduction
@@ -9,12 +10,14 @@ from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification, NudgeSettings
 from rapport_common.models.policies import LinkingPolicy
+from rapport_common.models.search import SearchUsage
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.outbox import OutboxEvent
 
 metadata = Base.metadata
 
 __all__ = [
+    "Block",
     "Connection",
     "IdempotencyKey",
     "Interaction",
@@ -26,6 +29,7 @@ __all__ = [
     "NudgeSettings",
     "OutboxEvent",
     "RefreshToken",
+    "SearchUsage",
     "WebhookAttempt",
     "WebhookEndpoint",
     "WebhookMessage",

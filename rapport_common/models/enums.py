@@ -28,6 +28,14 @@ class Reachability(StrEnum):
     NOBODY = "nobody"
 
 
+class FindableBy(StrEnum):
+    """Who may find a member in search."""
+
+    EVERYONE = "everyone"
+    WITHIN_3_DEGREES = "within_3_degrees"
+    NOBODY = "nobody"
+
+
 class InvitationStatus(StrEnum):
     PENDING = "pending"
     DEFERRED = "deferred"

@@ -1,10 +1,20 @@
 import uuid
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
-from services.api.schemas import OpaqueText, SingleLine, Strict
+from services.api.schemas import MultiLine, OpaqueText, SingleLine, Strict
 
 Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Headline = Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -12,6 +22,40 @@ MarketArea = Annotated[
     SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
 ]
 Password = Annotated[OpaqueText, Field(min_length=10, max_length=256)]
+Company = Annotated[
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+]
+Title = Company
+Bio = Annotated[MultiLine, StringConstraints(strip_whitespace=True, max_length=500)]
+# A BCP 47 tag such as "en", "pt-BR" or "zh-Hant-TW".
+Locale = Annotated[
+    SingleLine, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+]
+
+_TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
+def _known_time_zone(name: str) -> str:
+    if name not in _TIME_ZONES:
+        raise PydanticCustomError(
+            "unknown_time_zone", "must be an IANA time zone such as Europe/Paris"
+        )
+    return name
+
+
+def _plain_web_link(url: HttpUrl) -> str:
+    # A link shown to other members: no credentials in it, nothing but the web.
+    if url.username or url.password:
+        raise PydanticCustomError("link_with_credentials", "must not contain a user or password")
+    text = str(url)
+    if len(text) > 300:
+        raise PydanticCustomError("link_too_long", "must be at most 300 characters")
+    return text
+
+
+TimeZone = Annotated[SingleLine, AfterValidator(_known_time_zone)]
+Link = Annotated[HttpUrl, AfterValidator(_plain_web_link)]
+Links = Annotated[list[Link], Field(max_length=3)]
 
 
 class RegisterIn(Strict):
@@ -20,6 +64,8 @@ class RegisterIn(Strict):
     name: Name
     headline: Headline | None = None
     market_area: MarketArea | None = None
+    company: Company | None = None
+    title: Title | None = None
 
 
 class RegisteredOut(BaseModel):
@@ -37,6 +83,12 @@ class MemberProfileOut(BaseModel):
     market_area: str | None
     is_recruiter: bool
     networking_stance: Literal["closed", "semi_open", "open"]
+    company: str | None
+    title: str | None
+    bio: str | None
+    links: list[str]
+    locale: str | None
+    time_zone: str | None
 
 
 # What each privacy setting hides (docs/privacy.md), shown on both the read and the write.
@@ -56,6 +108,23 @@ REACHABLE_BY = (
     "mutual connection), or nobody (only your own connections know they are linked to "
     "you)."
 )
+FINDABLE_BY = (
+    "Who may find you in member search: everyone signed in, members within 3 degrees "
+    "(as far as the privacy rule lets them see a way to you), or nobody. Your profile "
+    "stays readable by its id."
+)
+FINDABLE_BY_EMAIL = (
+    "Whether someone who types your exact email address finds you, in search and when "
+    "inviting by email. Search never matches part of an address."
+)
+DECLINE_COOLDOWN_DAYS = (
+    "After you decline an invitation, how many days before the same sender may invite "
+    "you again (1-3650); null: never again."
+)
+RECOMMENDATIONS_VISIBLE_TO = (
+    "Who may read the recommendations you approved on your profile: everyone signed in, "
+    "your connections, or only you."
+)
 
 
 class MeOut(MemberProfileOut):
@@ -67,6 +136,12 @@ class MeOut(MemberProfileOut):
     )
     allows_introductions: bool = Field(description=ALLOWS_INTRODUCTIONS)
     reachable_by: Literal["everyone", "second_degree", "nobody"] = Field(description=REACHABLE_BY)
+    findable_by: Literal["everyone", "within_3_degrees", "nobody"] = Field(description=FINDABLE_BY)
+    findable_by_email: bool = Field(description=FINDABLE_BY_EMAIL)
+    decline_cooldown_days: int | None = Field(description=DECLINE_COOLDOWN_DAYS)
+    recommendations_visible_to: Literal["only_me", "connections", "everyone"] = Field(
+        description=RECOMMENDATIONS_VISIBLE_TO
+    )
     created_at: datetime
 
 
@@ -84,4 +159,20 @@ class MeUpdateIn(Strict):
     allows_introductions: bool | None = Field(default=None, description=ALLOWS_INTRODUCTIONS)
     reachable_by: Literal["everyone", "second_degree", "nobody"] | None = Field(
         default=None, description=REACHABLE_BY
+    )
+    company: Company | None = None
+    title: Title | None = None
+    bio: Bio | None = None
+    links: Links | None = None
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+    findable_by: Literal["everyone", "within_3_degrees", "nobody"] | None = Field(
+        default=None, description=FINDABLE_BY
+    )
+    findable_by_email: bool | None = Field(default=None, description=FINDABLE_BY_EMAIL)
+    decline_cooldown_days: int | None = Field(
+        default=None, ge=1, le=3650, description=DECLINE_COOLDOWN_DAYS
+    )
+    recommendations_visible_to: Literal["only_me", "connections", "everyone"] | None = Field(
+        default=None, description=RECOMMENDATIONS_VISIBLE_TO
     )

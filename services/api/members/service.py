@@ -25,6 +25,8 @@ async def register(repository: MemberRepository, data: RegisterIn) -> Member:
         name=data.name,
         headline=data.headline,
         market_area=data.market_area,
+        company=data.company,
+        title=data.title,
     )
     try:
         member = await repository.add(candidate)
@@ -54,8 +56,12 @@ async def update_me(repository: MemberRepository, me: Member, changes: MeUpdateI
             "connections_visible_to",
             "allows_introductions",
             "reachable_by",
+            "links",
+            "findable_by",
+            "findable_by_email",
+            "recommendations_visible_to",
         }:
-            continue  # these cannot be cleared, only changed
+            continue  # these cannot be cleared, only changed; null cooldown means never
         setattr(me, field, value)
     await repository.session.flush()
     await record_event(
