@@ -8,8 +8,10 @@ from rapport_common.models.idempotency import IdempotencyKey
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
+from rapport_common.models.notes import ConnectionNote
 from rapport_common.models.notifications import Notification, NudgeSettings
 from rapport_common.models.policies import LinkingPolicy
+from rapport_common.models.recommendations import Recommendation
 from rapport_common.models.search import SearchUsage
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.outbox import OutboxEvent
@@ -19,6 +21,7 @@ metadata = Base.metadata
 __all__ = [
     "Block",
     "Connection",
+    "ConnectionNote",
     "IdempotencyKey",
     "Interaction",
     "Introduction",
@@ -28,6 +31,7 @@ __all__ = [
     "Notification",
     "NudgeSettings",
     "OutboxEvent",
+    "Recommendation",
     "RefreshToken",
     "SearchUsage",
     "WebhookAttempt",

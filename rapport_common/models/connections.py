@@ -57,7 +57,11 @@ class Interaction(Base):
     """A logged coffee, meal, call...; the latest one refreshes the pair's strength."""
 
     __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_pair", "member_low_id", "member_high_id"),)
+    __table_args__ = (
+        Index("ix_interactions_pair", "member_low_id", "member_high_id"),
+        # A member's own log, newest first (the interaction history).
+        Index("ix_interactions_logged_by_occurred", "logged_by", "occurred_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     member_low_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))

@@ -88,6 +88,23 @@ class IntroductionDecliner(StrEnum):
     TARGET = "target"
 
 
+class RecommendationStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    HIDDEN = "hidden"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+# Waiting for the subject, or approved (shown or hidden): one at most per author and
+# subject.
+LIVE_RECOMMENDATION_STATUSES = (
+    RecommendationStatus.REQUESTED,
+    RecommendationStatus.APPROVED,
+    RecommendationStatus.HIDDEN,
+)
+
+
 class WebhookMessageStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
