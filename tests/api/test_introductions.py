@@ -135,3 +135,75 @@ async def test_introduction_requests_answer_the_same_whether_or_not_the_intermed
 
     assert answers[0] == answers[1]
     assert answers[0][0] == 422
+
+
+async def _forwarded(
+    client: httpx.AsyncClient, me: SignedIn, friend: SignedIn, target: SignedIn
+) -> str:
+    intro = (await _ask(client, me, friend, target)).json()["introduction_id"]
+    forwarded = await client.post(
+        f"/v1/introductions/{intro}/forward", json={"note": "Meet!"}, headers=friend.headers
+    )
+    assert forwarded.status_code == 200, forwarded.text
+    return str(intro)
+
+
+async def test_an_accepted_introduction_connects_once_the_target_rates(
+    client: httpx.AsyncClient,
+) -> None:
+    me, friend, target, _ = await _network(client)
+    intro = await _forwarded(client, me, friend, target)
+    accepted = await client.post(f"/v1/introductions/{intro}/accept", headers=target.headers)
+    invitation = accepted.json()["invitation_id"]
+    view = (await client.get(f"/v1/invitations/{invitation}", headers=target.headers)).json()
+    assert view["status"] == "pending"
+    assert view["suggestion"] | {"rule": "introduction", "matched": True} == view["suggestion"]
+    assert view["suggestion"]["action"] == {"type": "accept"}
+    rated = await client.post(
+        f"/v1/invitations/{invitation}/accept", json={"rating": 7}, headers=target.headers
+    )
+    assert rated.status_code == 200, rated.text
+    mine = (await client.get(f"/v1/connections/{me.member_id}", headers=target.headers)).json()
+    assert mine["my_rating"] == 7
+
+
+async def test_accepting_an_introduction_with_a_rating_connects_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    me, friend, target, _ = await _network(client)
+    intro = await _forwarded(client, me, friend, target)
+    accepted = await client.post(
+        f"/v1/introductions/{intro}/accept", json={"rating": 9}, headers=target.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+    invitation = accepted.json()["invitation_id"]
+    view = (await client.get(f"/v1/invitations/{invitation}", headers=target.headers)).json()
+    assert view["status"] == "accepted"
+    mine = (await client.get(f"/v1/connections/{target.member_id}", headers=me.headers)).json()
+    assert (mine["how_we_met"], mine["my_rating"]) == ("never_met", None)
+    bad = await client.post(
+        f"/v1/introductions/{intro}/accept", json={"rating": 11}, headers=target.headers
+    )
+    assert bad.status_code == 422
+
+
+async def test_the_targets_policy_does_not_decline_an_introduction_they_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    me, friend, target, _ = await _network(client)
+    declines_everything = {
+        "rules": [],
+        "otherwise": {"type": "decline", "note_template": "No, thanks."},
+        "otherwise_automatic": True,
+    }
+    stored = await client.put(
+        "/v1/me/policy", json=declines_everything, headers={**target.headers, "If-Match": '"0"'}
+    )
+    assert stored.status_code == 200, stored.text
+    intro = await _forwarded(client, me, friend, target)
+    accepted = await client.post(f"/v1/introductions/{intro}/accept", headers=target.headers)
+    invitation = accepted.json()["invitation_id"]
+    view = (await client.get(f"/v1/invitations/{invitation}", headers=target.headers)).json()
+    assert view["status"] == "pending"
+    assert view["suggestion"]["rule"] == "introduction"
+    assert view["suggestion"]["reasons"] == ["you accepted the introduction from Friend"]

@@ -1,8 +1,13 @@
 """Linking policies: presets, optimistic concurrency, evaluation."""
 
-import httpx
+import uuid
+from typing import Any
 
-from tests.factories import sign_in
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_common.models.invitations import Invitation
+from tests.factories import invitation_id, sign_in, sign_in_all
 
 NEVER_AUTOMATIC = {"rules": [], "otherwise": {"type": "later", "days": 5}}
 
@@ -73,7 +78,7 @@ async def test_evaluate_is_a_dry_run_with_reasons(client: httpx.AsyncClient) -> 
         "/v1/me/policy/evaluate", json={"how_we_met": "never_met"}, headers=me.headers
     )
     assert stranger.json()["action"]["type"] == "decline"
-    assert stranger.json()["rule"] is None
+    assert (stranger.json()["rule"], stranger.json()["matched"]) == ("otherwise", False)
 
 
 async def test_mutual_connection_rule_counts_only_strong_enough_mutuals(
@@ -94,3 +99,42 @@ async def test_mutual_connection_rule_counts_only_strong_enough_mutuals(
 
     assert await suggestion([0.9, 0.6, 0.5]) == "accept"
     assert await suggestion([0.9, 0.6, 0.4]) == "later"
+
+
+async def test_a_fallback_suggestion_says_otherwise(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    me, inviter = await sign_in_all(client, "Me", "Ivo")
+    named_otherwise = {
+        "rules": [
+            {
+                "name": "otherwise",
+                "when": {"how_we_met_in": ["coffee"]},
+                "then": {"type": "later", "days": 3},
+            }
+        ],
+        "otherwise": {"type": "later", "days": 5},
+    }
+    await client.put(
+        "/v1/me/policy", json=named_otherwise, headers={**me.headers, "If-Match": '"0"'}
+    )
+
+    async def suggested(how_we_met: str) -> dict[str, Any]:
+        answer = await client.post(
+            "/v1/me/policy/evaluate", json={"how_we_met": how_we_met}, headers=me.headers
+        )
+        body: dict[str, Any] = answer.json()
+        return {key: body[key] for key in ("rule", "matched")}
+
+    assert await suggested("never_met") == {"rule": "otherwise", "matched": False}
+    assert await suggested("coffee") == {"rule": "otherwise", "matched": True}
+
+    # A suggestion stored before ``matched`` existed wrote the fallback as a null rule.
+    invitation = await invitation_id(client, inviter, me, how_we_met="never_met")
+    stored = await db_session.get(Invitation, uuid.UUID(invitation))
+    assert stored is not None and stored.suggestion is not None
+    legacy = {k: v for k, v in stored.suggestion.items() if k != "matched"}
+    stored.suggestion = legacy | {"rule": None}
+    await db_session.flush()
+    view = (await client.get(f"/v1/invitations/{invitation}", headers=me.headers)).json()
+    assert (view["suggestion"]["rule"], view["suggestion"]["matched"]) == ("otherwise", False)

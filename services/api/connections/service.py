@@ -1,16 +1,17 @@
-"""My connections: ratings, interactions, removal."""
+"""My connections: ratings, interactions, my notes and tags, removal."""
 
 from datetime import datetime, timedelta
 
 from rapport_common.events import ConnectionRatedV1, ConnectionRemovedV1, InteractionLoggedV1
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.members import Member
+from rapport_common.models.notes import ConnectionNote
 from rapport_common.outbox import record_event
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import days_since, effective_rating
 from rapport_common.web.problems import Problem
 from services.api.connections.repository import ConnectionRepository
-from services.api.connections.schemas import ConnectionOut, InteractionIn
+from services.api.connections.schemas import ConnectionOut, InteractionIn, NoteIn
 
 # Clocks disagree a little; an interaction a few minutes "in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -21,8 +22,14 @@ class InvalidInteraction(Problem):
 
 
 def view(
-    connection: Connection, me: Member, other: Member, strength: StrengthSettings, now: datetime
+    connection: Connection,
+    me: Member,
+    other: Member,
+    strength: StrengthSettings,
+    now: datetime,
+    note: ConnectionNote | None = None,
 ) -> ConnectionOut:
+    """``note`` is my own note on the connection, if I wrote one."""
     rating = connection.rating_by(me.id)
     since = connection.last_interaction_at or connection.connected_at
     return ConnectionOut.from_member(
@@ -36,6 +43,8 @@ def view(
             if rating is None
             else round(effective_rating(strength, rating, days_since(since, now)), 3)
         ),
+        my_note=note.note if note else None,
+        my_tags=list(note.tags) if note else [],
     )
 
 
@@ -56,11 +65,25 @@ async def remove(
 ) -> None:
     other_id = connection.other(me.id)
     await repository.delete(connection)
+    # Notes are about a connection; with it gone, neither side's has anything to describe.
+    await repository.delete_notes(me.id, other_id)
     await record_event(
         repository.session,
         "connection.removed",
         ConnectionRemovedV1(member_id=me.id, other_member_id=other_id, removed_at=now),
     )
+
+
+async def put_note(
+    repository: ConnectionRepository,
+    me: Member,
+    connection: Connection,
+    data: NoteIn,
+    now: datetime,
+) -> ConnectionNote:
+    """My note and tags on the connection, replacing what I wrote before. Private: no
+    event, since nobody else ever learns of it."""
+    return await repository.put_note(me.id, connection.other(me.id), data.note, data.tags, now)
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> None:

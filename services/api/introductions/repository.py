@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.enums import IntroductionDecliner, IntroductionStatus
 from rapport_common.models.introductions import Introduction
+from rapport_common.repositories.blocks import unblocked_with
 from services.api.pagination import newest_first
 
 
@@ -48,7 +49,11 @@ class IntroductionRepository:
                 Introduction.requester_id == member_id,
                 Introduction.intermediary_id == member_id,
                 offered_to_me,
-            )
+            ),
+            # None with a member I blocked or who blocked me (I never block myself).
+            unblocked_with(member_id, Introduction.requester_id),
+            unblocked_with(member_id, Introduction.intermediary_id),
+            unblocked_with(member_id, Introduction.target_id),
         )
         query = newest_first(query, Introduction.created_at, Introduction.id, limit, after)
         return (await self.session.execute(query)).scalars().all()

@@ -7,7 +7,12 @@ from services.api.deps import CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.introductions import service as introductions
 from services.api.introductions.deps import MyIntroduction, RepositoryDep
-from services.api.introductions.schemas import ForwardIn, IntroductionIn, IntroductionOut
+from services.api.introductions.schemas import (
+    AcceptIn,
+    ForwardIn,
+    IntroductionIn,
+    IntroductionOut,
+)
 from services.api.invitations.deps import ContextDep
 from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
 from services.api.schemas import ContactOut
@@ -119,8 +124,13 @@ async def decline_introduction(
 
 @router.post("/{introduction_id}/accept", response_model=IntroductionOut, responses=STEP)
 async def accept_introduction(
-    introduction: MyIntroduction, me: CurrentMember, ctx: ContextDep
+    introduction: MyIntroduction,
+    me: CurrentMember,
+    ctx: ContextDep,
+    data: AcceptIn | None = None,
 ) -> IntroductionOut:
-    """As the target: creates the requester's invitation, introduced by the intermediary."""
-    await introductions.accept(ctx, introduction, me)
+    """As the target: creates the requester's invitation, introduced by the intermediary,
+    which my policy does not second-guess. With my rating of the requester we are
+    connected at once; without it, I accept the invitation with a rating later."""
+    await introductions.accept(ctx, introduction, me, data.rating if data else None)
     return (await _render(ctx, [introduction], me))[0]

@@ -21,6 +21,15 @@ class ForwardIn(Strict):
     )
 
 
+class AcceptIn(Strict):
+    rating: int | None = Field(
+        default=None,
+        ge=1,
+        le=10,
+        description="My private 1-10 rating of the requester; given, we are connected at once",
+    )
+
+
 class IntroductionOut(BaseModel):
     introduction_id: uuid.UUID
     my_role: Literal["requester", "intermediary", "target"]

@@ -1,6 +1,11 @@
 """Introductions as a workflow: I ask X to introduce me to T; X forwards it (in their own
 words) or declines; T accepts, which creates my invitation to T with X as a confirmed
-referrer, or declines. Only the three of us see it."""
+referrer (and connects us at once if T rates me then), or declines. Only the three of us
+see it."""
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
 
 from rapport_common.domain import privacy
 from rapport_common.domain.privacy import Consent
@@ -8,20 +13,26 @@ from rapport_common.events import (
     IntroductionAcceptedV1,
     IntroductionDeclinedV1,
     IntroductionEventV1,
+    InvitationSentV1,
 )
 from rapport_common.models.enums import (
     IntroductionDecliner,
     IntroductionRole,
     IntroductionStatus,
+    InvitationStatus,
+    ReferralStatus,
 )
 from rapport_common.models.introductions import Introduction
+from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
+from rapport_common.repositories.blocks import BlockRepository
 from rapport_common.web.problems import Conflict, Forbidden, NotFound, Problem
 from services.api.introductions.repository import IntroductionRepository
 from services.api.introductions.schemas import IntroductionIn
-from services.api.invitations import sending
+from services.api.invitations import sending, transitions
 from services.api.invitations.context import InvitationContext
+from services.api.policies.schemas import AcceptAction, Suggestion
 
 
 class CannotIntroduce(Problem):
@@ -54,9 +65,19 @@ async def request(
     if len({me.id, data.intermediary_id, data.target_id}) < 3:
         raise CannotIntroduce("You, the intermediary and the target must be three people.")
     members = await ctx.members.get_many({data.intermediary_id, data.target_id})
-    if data.intermediary_id not in members or data.target_id not in members:
+    blocks = BlockRepository(ctx.session)
+    if (
+        data.intermediary_id not in members
+        or data.target_id not in members
+        # Someone who blocked me is, to me, no member at all: the same answer.
+        or await blocks.blocks(data.intermediary_id, me.id)
+        or await blocks.blocks(data.target_id, me.id)
+    ):
         raise NotFound("There is no such member.")
     intermediary, target = members[data.intermediary_id], members[data.target_id]
+    for other in (intermediary, target):
+        if await blocks.blocks(me.id, other.id):
+            raise CannotIntroduce(f"You blocked {other.name}; unblock them first.")
     if not await ctx.connections.are_connected(me.id, intermediary.id):
         raise CannotIntroduce(f"Ask one of your connections; {intermediary.name} is not one.")
     # The same answer whether or not the intermediary knows a target the rule hides
@@ -98,12 +119,27 @@ def _require(
         raise IntroductionClosed(f"This introduction is {introduction.status}.")
 
 
+async def _require_no_block(ctx: InvitationContext, introduction: Introduction) -> None:
+    """Once two of the three blocked each other the introduction cannot go on (a block
+    closes it; this covers a request racing the block)."""
+    blocks = BlockRepository(ctx.session)
+    pairs = (
+        (introduction.requester_id, introduction.intermediary_id),
+        (introduction.requester_id, introduction.target_id),
+        (introduction.intermediary_id, introduction.target_id),
+    )
+    for a, b in pairs:
+        if await blocks.between(a, b):
+            raise IntroductionClosed("This introduction can no longer go ahead.")
+
+
 async def forward(
     ctx: InvitationContext, introduction: Introduction, me: Member, note: str
 ) -> None:
     _require(
         introduction, me, IntroductionRole.INTERMEDIARY, IntroductionStatus.REQUESTED, "forward"
     )
+    await _require_no_block(ctx, introduction)
     introduction.status = IntroductionStatus.FORWARDED
     introduction.intermediary_note = note
     await record_event(
@@ -129,17 +165,20 @@ async def decline(ctx: InvitationContext, introduction: Introduction, me: Member
     )
 
 
-async def accept(ctx: InvitationContext, introduction: Introduction, me: Member) -> None:
-    """The target agrees: the requester's invitation is created, introduced and confirmed."""
+async def accept(
+    ctx: InvitationContext, introduction: Introduction, me: Member, rating: int | None
+) -> None:
+    """The target agrees: the requester's invitation is created, introduced and
+    confirmed; with the target's rating of the requester it is accepted at once."""
     _require(introduction, me, IntroductionRole.TARGET, IntroductionStatus.FORWARDED, "accept")
+    await _require_no_block(ctx, introduction)
     members = await ctx.members.get_many({introduction.requester_id, introduction.intermediary_id})
-    invitation = await sending.send_introduced(
+    invitation = await _create_introduced(
         ctx,
         members[introduction.requester_id],
         me,
         members[introduction.intermediary_id],
-        introduction.note,
-        introduction.id,
+        introduction,
     )
     introduction.status = IntroductionStatus.ACCEPTED
     introduction.invitation_id = invitation.id
@@ -148,3 +187,63 @@ async def accept(ctx: InvitationContext, introduction: Introduction, me: Member)
         "introduction.accepted",
         IntroductionAcceptedV1(**_event(introduction), invitation_id=invitation.id),
     )
+    if rating is not None:
+        await transitions.accept(ctx, invitation, rating, None)
+
+
+async def _create_introduced(
+    ctx: InvitationContext,
+    requester: Member,
+    target: Member,
+    intermediary: Member,
+    introduction: Introduction,
+) -> Invitation:
+    """The invitation the target asked for by accepting: the intermediary's word stands
+    as a confirmed referral, no sending limit applies, and the target's policy is not
+    asked, since the target has already said yes."""
+    state = await ctx.invitations.pair_state(requester.id, target.id)
+    if state.connected:
+        raise sending.AlreadyConnected(f"You and {requester.name} are already connected.")
+    if state.open_invitation_id is not None:
+        raise sending.InvitationExists(
+            f"An invitation between you and {requester.name} is already open; answer it.",
+            invitation_id=str(state.open_invitation_id),
+        )
+    suggestion = Suggestion(
+        action=AcceptAction(),
+        rule="introduction",
+        matched=True,
+        automatic=False,
+        reasons=[f"you accepted the introduction from {intermediary.name}"],
+    )
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        inviter_id=requester.id,
+        invitee_id=target.id,
+        note=introduction.note,
+        how_we_met="never_met",
+        referrer_id=intermediary.id,
+        referral_status=ReferralStatus.CONFIRMED,
+        introduction_id=introduction.id,
+        status=InvitationStatus.PENDING,
+        created_at=ctx.now,
+        suggestion=suggestion.model_dump(mode="json"),
+    )
+    try:
+        await ctx.invitations.add(invitation)
+    except IntegrityError as exc:  # the two invited each other at the same moment
+        raise sending.InvitationExists(
+            f"An invitation between you and {requester.name} is open."
+        ) from exc
+    await record_event(
+        ctx.session,
+        "invitation.sent",
+        InvitationSentV1(
+            invitation_id=invitation.id,
+            inviter_id=requester.id,
+            invitee_id=target.id,
+            how_we_met=invitation.how_we_met,
+            referrer_id=intermediary.id,
+        ),
+    )
+    return invitation

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from rapport_common.events import HOW_WE_MET_PHRASES
-from services.api.policies.schemas import Conditions, PolicyIn, Suggestion
+from services.api.policies.schemas import FALLBACK_RULE, Conditions, PolicyIn, Suggestion
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,14 @@ def evaluate(policy: PolicyIn, facts: InvitationFacts) -> Suggestion:
             return Suggestion(
                 action=rule.then,
                 rule=rule.name,
+                matched=True,
                 automatic=rule.automatic,
                 reasons=reasons or ["the rule has no conditions"],
             )
     return Suggestion(
         action=policy.otherwise,
-        rule=None,
+        rule=FALLBACK_RULE,
+        matched=False,
         automatic=policy.otherwise_automatic,
         reasons=["no rule matched", HOW_WE_MET_PHRASES[facts.how_we_met]],
     )

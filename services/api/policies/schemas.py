@@ -1,8 +1,8 @@
 """A linking policy: ordered rules that turn an incoming invitation into a suggestion."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from rapport_common.events import HowWeMet
 from rapport_common.web.inputs import validating_stored
@@ -101,11 +101,32 @@ class PolicyOut(PolicyIn):
     version: int
 
 
+# What ``Suggestion.rule`` says when no rule matched and ``otherwise`` applied.
+FALLBACK_RULE = "otherwise"
+
+
 class Suggestion(BaseModel):
     action: Action
-    rule: str | None = Field(description="The matching rule's name; null for `otherwise`")
+    rule: str = Field(
+        description="The matching rule's name; `otherwise` when no rule matched (see "
+        "`matched`), `introduction` for an introduction I accepted"
+    )
+    matched: bool = Field(
+        description="false: no rule matched and `otherwise` applied (then `rule` is "
+        "`otherwise`); tells that apart from a rule of mine named `otherwise`"
+    )
     automatic: bool
     reasons: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fallback_stored_as_null(cls, data: Any) -> Any:
+        # Suggestions stored before ``matched`` existed wrote the fallback as a null rule.
+        if isinstance(data, dict) and "matched" not in data:
+            data = {**data, "matched": data.get("rule") is not None}
+            if data.get("rule") is None:
+                data["rule"] = FALLBACK_RULE
+        return data
 
 
 class EvaluateIn(Strict):
