@@ -165,6 +165,22 @@ class IntroductionAcceptedV1(IntroductionEventV1):
     invitation_id: UUID
 
 
+class RecommendationEventV1(BaseModel):
+    """Common to every ``recommendation.*`` event; the text stays in PostgreSQL."""
+
+    recommendation_id: UUID
+    author_id: UUID
+    subject_id: UUID
+
+
+class BlockEventV1(BaseModel):
+    """``blocker_id`` blocked (or unblocked) ``blocked_id``. No consumer: the blocked
+    member is never told."""
+
+    blocker_id: UUID
+    blocked_id: UUID
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("invitation.sent", 1): InvitationSentV1,
     ("invitation.accepted", 1): InvitationAcceptedV1,
@@ -189,6 +205,15 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("connection.rated", 1): ConnectionRatedV1,
     ("connection.removed", 1): ConnectionRemovedV1,
     ("interaction.logged", 1): InteractionLoggedV1,
+    ("introduction.closed", 1): IntroductionDeclinedV1,
+    ("recommendation.requested", 1): RecommendationEventV1,
+    ("recommendation.approved", 1): RecommendationEventV1,
+    ("recommendation.declined", 1): RecommendationEventV1,
+    ("recommendation.hidden", 1): RecommendationEventV1,
+    ("recommendation.shown", 1): RecommendationEventV1,
+    ("recommendation.withdrawn", 1): RecommendationEventV1,
+    ("block.created", 1): BlockEventV1,
+    ("block.removed", 1): BlockEventV1,
 }
 
 

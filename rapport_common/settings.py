@@ -160,6 +160,14 @@ class StrengthSettings(BaseModel):
     unrated_rating: int = 5
 
 
+class RecommendationSettings(BaseModel):
+    """What a recommendation needs (docs/privacy.md, "Recommendations"): a connection at
+    least this old, rated at least this by the author, and a meeting in person."""
+
+    min_days: int = 90
+    min_rating: int = 7
+
+
 class WorkerSettings(BaseModel):
     job_timeout_seconds: float = 60.0
     max_tries: int = 8
@@ -193,6 +201,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     worker: WorkerSettings = WorkerSettings()
     strength: StrengthSettings = StrengthSettings()
+    recommendations: RecommendationSettings = RecommendationSettings()
     invitations: InvitationSettings = InvitationSettings()
     webhooks: WebhookSettings = WebhookSettings()
     notifications: NotificationSettings = NotificationSettings()

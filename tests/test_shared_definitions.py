@@ -28,6 +28,7 @@ from rapport_common.models.enums import (
     InvitationStatus,
     NetworkingStance,
     Reachability,
+    RecommendationStatus,
     ReferralStatus,
     ReportReason,
     WebhookMessageStatus,
@@ -38,6 +39,7 @@ from services.api.introductions.schemas import IntroductionOut
 from services.api.invitations.schemas import InvitationOut, ReferralOut, ReportIn
 from services.api.members.schemas import MeOut, MeUpdateIn
 from services.api.notifications.schemas import NudgeSettingsIn
+from services.api.recommendations.schemas import RecommendationOut
 from services.api.webhooks.schemas import MessageOut
 from services.graph.projection.apply import PROJECTORS
 
@@ -62,6 +64,7 @@ def _literal_values(model: type[BaseModel], field: str) -> set[str]:
         (IntroductionOut, "declined_by", IntroductionDecliner),
         (IntroductionDeclinedV1, "declined_by", IntroductionDecliner),
         (MessageOut, "status", WebhookMessageStatus),
+        (RecommendationOut, "status", RecommendationStatus),
         (MeOut, "networking_stance", NetworkingStance),
         (MeOut, "connections_visible_to", ConnectionVisibility),
         (MeUpdateIn, "networking_stance", NetworkingStance),

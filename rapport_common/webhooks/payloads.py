@@ -23,6 +23,8 @@ WebhookEventType = Literal[
     "introduction.forwarded",
     "introduction.declined",
     "introduction.accepted",
+    "recommendation.requested",
+    "recommendation.approved",
 ]
 
 
@@ -86,6 +88,15 @@ class IntroductionAcceptedData(IntroductionData):
     invitation_id: uuid.UUID = Field(description="The requester's invitation it created")
 
 
+class RecommendationData(BaseModel):
+    """A recommendation between me and another member; its text is in the API."""
+
+    recommendation_id: uuid.UUID
+    member_id: uuid.UUID = Field(
+        description="The other member: the author of one written of me, the subject of mine"
+    )
+
+
 WEBHOOK_DATA: dict[str, type[BaseModel]] = {
     "invitation.received": InvitationReceivedData,
     "invitation.accepted": InvitationAcceptedData,
@@ -96,6 +107,8 @@ WEBHOOK_DATA: dict[str, type[BaseModel]] = {
     "introduction.forwarded": IntroductionData,
     "introduction.declined": IntroductionDeclinedData,
     "introduction.accepted": IntroductionAcceptedData,
+    "recommendation.requested": RecommendationData,
+    "recommendation.approved": RecommendationData,
 }
 
 WEBHOOK_DESCRIPTIONS: dict[str, str] = {
@@ -108,6 +121,9 @@ WEBHOOK_DESCRIPTIONS: dict[str, str] = {
     "introduction.forwarded": "Sent to all three once the intermediary forwards it.",
     "introduction.declined": "Sent to those who knew of it: the target only if it was forwarded.",
     "introduction.accepted": "Sent to all three when the target accepts.",
+    "recommendation.requested": "Sent to the subject when a recommendation of them is written "
+    "or edited, to approve.",
+    "recommendation.approved": "Sent to the author when the subject approves their recommendation.",
 }
 
 

@@ -20,6 +20,7 @@ from rapport_common.web.middleware import RequestIdMiddleware
 from rapport_common.web.problems import install_problem_handlers, problem_responses
 from rapport_common.web.startup import report_unreachable
 from services.api.auth.router import router as auth_router
+from services.api.blocks.router import router as blocks_router
 from services.api.connections.router import router as connections_router
 from services.api.introductions.router import router as introductions_router
 from services.api.invitations.router import router as invitations_router
@@ -27,6 +28,7 @@ from services.api.members.router import router as members_router
 from services.api.network.router import router as network_router
 from services.api.notifications.router import router as notifications_router
 from services.api.policies.router import router as policies_router
+from services.api.recommendations.router import router as recommendations_router
 from services.api.webhooks.openapi import document_webhooks
 from services.api.webhooks.router import router as webhooks_router
 
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policies_router)
     app.include_router(invitations_router)
     app.include_router(connections_router)
+    app.include_router(blocks_router)
+    app.include_router(recommendations_router)
     app.include_router(network_router)
     app.include_router(introductions_router)
     app.include_router(notifications_router)

@@ -11,6 +11,7 @@ from typing import Any
 from rapport_common.domain import privacy
 from rapport_common.domain.privacy import Consent
 from rapport_common.models.members import Member
+from rapport_common.repositories.blocks import BlockRepository
 from rapport_common.repositories.members import MemberRepository
 from services.api.graph_client import GraphClient
 from services.api.network.schemas import (
@@ -46,12 +47,14 @@ async def paths(
     body = await graph.paths(me.id, target.id, limit, now)
     ids = {uuid.UUID(i) for path in body["paths"] for i in path["intermediaries"]}
     known = await members.get_many(ids)
+    # Members I blocked or who blocked me are never a way (blocks stay in PostgreSQL).
+    blocked = await BlockRepository(members.session).related_to(me.id)
     reach = privacy.max_hops_to(Consent.of(target))
     found: list[PathOut] = []
     for path in body["paths"]:
         intermediaries = [uuid.UUID(i) for i in path["intermediaries"]]
-        if any(i not in known for i in intermediaries):
-            continue  # deleted meanwhile; the graph catches up through the outbox
+        if any(i not in known or i in blocked for i in intermediaries):
+            continue  # deleted meanwhile (the graph catches up through the outbox), or blocked
         if path["hops"] > reach or not all(
             privacy.may_introduce(Consent.of(known[i])) for i in intermediaries
         ):
@@ -80,10 +83,11 @@ async def mutuals(
         return MutualsOut(mutuals=[])
     rows = await graph.mutuals(me.id, target.id, now)
     known = await members.get_many({uuid.UUID(row["member_id"]) for row in rows})
+    blocked = await BlockRepository(members.session).related_to(me.id)
     shown = [
         (known[uuid.UUID(row["member_id"])], row["band_with_other"])
         for row in rows
-        if uuid.UUID(row["member_id"]) in known
+        if uuid.UUID(row["member_id"]) in known and uuid.UUID(row["member_id"]) not in blocked
     ]
     return MutualsOut(
         mutuals=[

@@ -12,11 +12,14 @@ from rapport_common.events import (
     EventEnvelope,
     IntroductionEventV1,
     InvitationEventV1,
+    RecommendationEventV1,
     parse_payload,
 )
+from rapport_common.models.enums import RecommendationStatus
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
+from rapport_common.models.recommendations import Recommendation
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from services.notifier.clock import clock_of
@@ -126,11 +129,39 @@ async def _introduction(
     return []
 
 
+async def _recommendation(
+    session: AsyncSession, envelope: EventEnvelope, event: RecommendationEventV1
+) -> list[Draft]:
+    """The subject is asked to approve; the author hears of the approval. Nothing else
+    (a decline, a hide, a withdrawal) is told, and nothing once it has moved on."""
+    recommendation = await session.get(Recommendation, event.recommendation_id)
+    members = await _names(session, event.author_id, event.subject_id)
+    if recommendation is None or len(members) < 2:
+        return []
+    facts = {
+        "author": members[event.author_id].name,
+        "subject": members[event.subject_id].name,
+        "body": recommendation.body,
+    }
+    ids = {"recommendation_id": recommendation.id}
+    status = recommendation.status
+    if envelope.type == "recommendation.requested" and status == RecommendationStatus.REQUESTED:
+        return [_draft(envelope, "recommendation_requested", event.subject_id, facts, **ids)]
+    if envelope.type == "recommendation.approved" and status in (
+        RecommendationStatus.APPROVED,
+        RecommendationStatus.HIDDEN,
+    ):
+        return [_draft(envelope, "recommendation_approved", event.author_id, facts, **ids)]
+    return []
+
+
 def _builder_for(event_type: str) -> Builder | None:
     if event_type.startswith(("invitation.", "referral.")):
         return _invitation
     if event_type.startswith("introduction."):
         return _introduction
+    if event_type.startswith("recommendation."):
+        return _recommendation
     return None
 
 

@@ -63,6 +63,15 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "$target accepted the introduction from $intermediary; an invitation has been "
         "created for $requester.",
     ),
+    "recommendation_requested": (
+        "$author wrote a recommendation of you",
+        "$author recommends you:\n\n$body\n\nNothing shows on your profile until you "
+        "approve it; you can also decline it.",
+    ),
+    "recommendation_approved": (
+        "$subject approved your recommendation",
+        "$subject approved your recommendation; it now shows on their profile.",
+    ),
     "nudge": (
         "Reconnect with $other?",
         "You rated $other a $rating, but you have not met for $days days and the "

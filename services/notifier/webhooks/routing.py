@@ -19,6 +19,7 @@ from rapport_common.events import (
     InvitationDeclinedV1,
     InvitationEventV1,
     InvitationSentV1,
+    RecommendationEventV1,
     parse_payload,
 )
 from rapport_common.webhooks.payloads import (
@@ -31,7 +32,12 @@ from rapport_common.webhooks.payloads import (
     InvitationAcceptedData,
     InvitationDeclinedData,
     InvitationReceivedData,
+    RecommendationData,
 )
+
+# Outbox events that tell no one: an introduction closed by a block (the blocked member
+# is never told).
+QUIET_EVENTS = frozenset({"introduction.closed"})
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,20 @@ def _introduction(event_type: str, event: IntroductionEventV1) -> list[Route]:
     return routes
 
 
+def _recommendation(event_type: str, event: RecommendationEventV1) -> list[Route]:
+    if event_type == "recommendation.requested":
+        to, other = event.subject_id, event.author_id
+    elif event_type == "recommendation.approved":
+        to, other = event.author_id, event.subject_id
+    else:
+        return []  # declined, hidden, shown, withdrawn: not sent
+    data = RecommendationData(recommendation_id=event.recommendation_id, member_id=other)
+    return [Route(to, event_type, data)]
+
+
 def route(envelope: EventEnvelope) -> list[Route]:
     """The webhook deliveries an outbox event calls for; none for most events."""
-    if envelope.version != 1:
+    if envelope.version != 1 or envelope.type in QUIET_EVENTS:
         return []  # a new version gets its own mapping when it is introduced
     if envelope.type in ("invitation.sent", "invitation.accepted", "invitation.declined"):
         event = parse_payload(envelope)
@@ -132,6 +149,10 @@ def route(envelope: EventEnvelope) -> list[Route]:
         event = parse_payload(envelope)
         assert isinstance(event, IntroductionEventV1)
         return _introduction(envelope.type, event)
+    if envelope.type.startswith("recommendation."):
+        recommendation = parse_payload(envelope)
+        assert isinstance(recommendation, RecommendationEventV1)
+        return _recommendation(envelope.type, recommendation)
     if envelope.type == "connection.created":
         created = parse_payload(envelope)
         assert isinstance(created, ConnectionCreatedV1)
