@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.outbox import OutboxEvent
+from rapport_common.settings import Settings
+from services.api.main import create_app
 from tests.conftest import SteppingClock
 from tests.factories import SignedIn, invitation_id, sign_in, sign_in_all
 
@@ -302,3 +304,26 @@ async def test_my_recommendations_list_what_i_wrote_and_received(
     assert await listed(author, "received") == []
     assert await listed(subject, "received") == [recommendation]
     assert await listed(subject, "written") == []
+
+
+DOCUMENTED_ERRORS = {
+    ("/v1/members/{member_id}/recommendations", "post"): {"401", "404", "409", "422"},
+    ("/v1/members/{member_id}/recommendations", "get"): {"401", "403", "404", "422"},
+    ("/v1/recommendations", "get"): {"401", "422"},
+    ("/v1/recommendations/{recommendation_id}", "get"): {"401", "404", "422"},
+    ("/v1/recommendations/{recommendation_id}", "patch"): {"401", "403", "404", "409", "422"},
+    ("/v1/recommendations/{recommendation_id}/approve", "post"): {"403", "404", "409"},
+    ("/v1/blocks", "get"): {"401", "422"},
+    ("/v1/blocks/{member_id}", "post"): {"401", "404", "422"},
+    ("/v1/blocks/{member_id}", "delete"): {"401", "404", "422"},
+    ("/v1/connections/{member_id}/note", "put"): {"401", "404", "422"},
+    ("/v1/connections/{member_id}/interactions", "get"): {"401", "404", "422"},
+    ("/v1/introductions/{introduction_id}/accept", "post"): {"403", "404", "409", "422"},
+}
+
+
+def test_new_endpoints_are_documented_with_their_errors(settings: Settings) -> None:
+    paths = create_app(settings).openapi()["paths"]
+    for (path, method), errors in DOCUMENTED_ERRORS.items():
+        documented = set(paths[path][method]["responses"])
+        assert errors <= documented, (path, method, errors - documented)
