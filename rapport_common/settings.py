@@ -132,6 +132,13 @@ class InvitationSettings(BaseModel):
     throttled_weekly_limit: int = 5
 
 
+class SearchSettings(BaseModel):
+    # Per member per UTC day, against scraping (docs/search.md).
+    daily_limit: int = 200
+    # The most matches one query ranks and pages through.
+    max_results: int = 500
+
+
 class WebhookSettings(BaseModel):
     # Loopback receivers are for local development and tests; refused in production.
     allow_loopback: bool = False
@@ -203,6 +210,7 @@ class Settings(BaseSettings):
     strength: StrengthSettings = StrengthSettings()
     recommendations: RecommendationSettings = RecommendationSettings()
     invitations: InvitationSettings = InvitationSettings()
+    search: SearchSettings = SearchSettings()
     webhooks: WebhookSettings = WebhookSettings()
     notifications: NotificationSettings = NotificationSettings()
 

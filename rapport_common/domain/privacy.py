@@ -68,6 +68,19 @@ def max_hops_to(target: Consent) -> int:
     return _MAX_HOPS[target.reachable_by]
 
 
+def introducing_visibilities() -> frozenset[Visibility]:
+    """The ``connections_visible_to`` values under which a member may stand between two
+    others (with ``allows_introductions``) and under which a way to them may be seen at
+    all: for a query that filters stored settings, as ``may_introduce`` decides."""
+    return frozenset(v for v in Visibility if v != Visibility.ONLY_ME)
+
+
+def reach_settings(hops: int) -> frozenset[Reachability]:
+    """The ``reachable_by`` values that let a way of ``hops`` hops to a member be seen (for
+    a member whose connections are not only_me), as ``max_hops_to`` decides."""
+    return frozenset(r for r in Reachability if _MAX_HOPS[r] >= hops)
+
+
 def may_see_way(intermediaries: Sequence[Consent], target: Consent) -> bool:
     return len(intermediaries) + 1 <= max_hops_to(target) and all(
         map(may_introduce, intermediaries)

@@ -10,11 +10,13 @@ from pydantic import (
     EmailStr,
     Field,
     HttpUrl,
+    PlainSerializer,
     StringConstraints,
 )
 from pydantic_core import PydanticCustomError
 
-from services.api.schemas import MultiLine, OpaqueText, SingleLine, Strict
+from services.api.policies.schemas import PolicyIn
+from services.api.schemas import ContactOut, MultiLine, OpaqueText, SingleLine, Strict
 
 Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Headline = Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -43,18 +45,17 @@ def _known_time_zone(name: str) -> str:
     return name
 
 
-def _plain_web_link(url: HttpUrl) -> str:
+def _plain_web_link(url: HttpUrl) -> HttpUrl:
     # A link shown to other members: no credentials in it, nothing but the web.
     if url.username or url.password:
         raise PydanticCustomError("link_with_credentials", "must not contain a user or password")
-    text = str(url)
-    if len(text) > 300:
+    if len(str(url)) > 300:
         raise PydanticCustomError("link_too_long", "must be at most 300 characters")
-    return text
+    return url
 
 
 TimeZone = Annotated[SingleLine, AfterValidator(_known_time_zone)]
-Link = Annotated[HttpUrl, AfterValidator(_plain_web_link)]
+Link = Annotated[HttpUrl, AfterValidator(_plain_web_link), PlainSerializer(str, return_type=str)]
 Links = Annotated[list[Link], Field(max_length=3)]
 
 
@@ -127,6 +128,18 @@ RECOMMENDATIONS_VISIBLE_TO = (
 )
 
 
+class PresetOfferOut(BaseModel):
+    """The linking-policy preset matching a new networking stance."""
+
+    preset: str
+    description: str
+    policy: PolicyIn
+    policy_version: int = Field(
+        description="The version of your current policy: send it as If-Match (quoted) "
+        "with the PUT, so a change made meanwhile is not overwritten."
+    )
+
+
 class MeOut(MemberProfileOut):
     """My own profile, with my settings."""
 
@@ -143,6 +156,24 @@ class MeOut(MemberProfileOut):
         description=RECOMMENDATIONS_VISIBLE_TO
     )
     created_at: datetime
+    preset_offer: PresetOfferOut | None = Field(
+        default=None,
+        description="Only in the answer to a PATCH that changed `networking_stance`, when "
+        "the policy preset matching the new stance is not the one you use: that preset, "
+        "to apply by PUT to /v1/me/policy. Nothing changes until you do.",
+    )
+
+
+class SearchHitOut(ContactOut):
+    """A member found by search."""
+
+    company: str | None
+    title: str | None
+    market_area: str | None
+    degree: int | None = Field(
+        description="How many hops away they are, as GET /v1/members/{member_id}/degree "
+        "says: 1, 2 or 3, null when no way you may see exists."
+    )
 
 
 class MeUpdateIn(Strict):
