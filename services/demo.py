@@ -21,6 +21,17 @@ DEMO_MEMBERS = (
     ("tim@demo.rapport.example", "Tim Berners-Lee", "Engineer", "london"),
     ("rachel@demo.rapport.example", "Rachel Recruiter", "Technical recruiter", "london"),
 )
+# (company, title) by first name, set through PATCH /v1/me, so search finds them.
+DEMO_PROFILES = {
+    "ada": ("Analytical Engines", "Analyst"),
+    "grace": ("US Navy", "Rear Admiral"),
+    "alan": ("Bletchley Park", "Researcher"),
+    "katherine": ("NASA", "Mathematician"),
+    "linus": ("Caltech", "Professor of chemistry"),
+    "rita": ("CNR", "Neurologist"),
+    "tim": ("CERN", "Software engineer"),
+    "rachel": ("Talent Partners", "Technical recruiter"),
+}
 
 
 # (inviter, invitee, inviter's rating, invitee's rating, how they met), by first name.
@@ -96,24 +107,32 @@ async def _invite(
     return invitation_id
 
 
-async def load_demo(base_url: str) -> int:
-    """Members, their connections (through invitations, like real ones) and two open
-    invitations for Ada. Returns how many members were new."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        created = await _register(client)
-        members = await _sign_in(client)
-        await client.patch("/v1/me", json={"is_recruiter": True}, headers=members["rachel"][1])
-        for inviter, invitee, inviter_rates, invitee_rates, how in DEMO_CONNECTIONS:
-            invitation = await _invite(client, members, inviter, invitee, how, inviter_rates)
-            if invitation is not None:
-                await client.post(
-                    f"/v1/invitations/{invitation}/accept",
-                    json={"rating": invitee_rates},
-                    headers=members[invitee][1],
-                )
-        for inviter, invitee, how in DEMO_OPEN_INVITATIONS:
-            await _invite(client, members, inviter, invitee, how, None)
+async def load_demo_through(client: httpx.AsyncClient) -> int:
+    """Members with their profiles, their connections (through invitations, like real
+    ones) and two open invitations for Ada. Returns how many members were new."""
+    created = await _register(client)
+    members = await _sign_in(client)
+    await client.patch("/v1/me", json={"is_recruiter": True}, headers=members["rachel"][1])
+    for first_name, (company, title) in DEMO_PROFILES.items():
+        await client.patch(
+            "/v1/me", json={"company": company, "title": title}, headers=members[first_name][1]
+        )
+    for inviter, invitee, inviter_rates, invitee_rates, how in DEMO_CONNECTIONS:
+        invitation = await _invite(client, members, inviter, invitee, how, inviter_rates)
+        if invitation is not None:
+            await client.post(
+                f"/v1/invitations/{invitation}/accept",
+                json={"rating": invitee_rates},
+                headers=members[invitee][1],
+            )
+    for inviter, invitee, how in DEMO_OPEN_INVITATIONS:
+        await _invite(client, members, inviter, invitee, how, None)
     return created
+
+
+async def load_demo(base_url: str) -> int:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        return await load_demo_through(client)
 
 
 def main() -> None:

@@ -244,6 +244,7 @@ banner() {
     logs          $LOGS
   Sign in as a demo member: POST /v1/auth/token with username=ada@demo.rapport.example
   and password=demo-password-1 (or use "Authorize" in the API docs).
+  Find someone: GET /v1/members?q=grace, then POST /v1/invitations to_member_id=...
 
 MSG
 }
