@@ -142,6 +142,14 @@ class InvitationAcceptedV1(InvitationEventV1):
     automatic: bool = False
 
 
+class EmailInvitationSentV1(BaseModel):
+    """A member invited an email address. Carries no address and nothing that says
+    whether it belongs to a member; the notifier reads the row to send a join email."""
+
+    email_invitation_id: UUID
+    inviter_id: UUID
+
+
 class ReferralEventV1(InvitationEventV1):
     """``referral.requested`` asks the referrer to confirm; the others are outcomes."""
 
@@ -191,6 +199,8 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("invitation.withdrawn", 1): InvitationEventV1,
     ("invitation.reported", 1): InvitationReportedV1,
     ("invitation.expired", 1): InvitationEventV1,
+    ("invitation.declined_quietly", 1): InvitationEventV1,
+    ("email_invitation.sent", 1): EmailInvitationSentV1,
     ("referral.requested", 1): ReferralEventV1,
     ("referral.confirmed", 1): ReferralEventV1,
     ("referral.denied", 1): ReferralEventV1,

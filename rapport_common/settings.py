@@ -12,8 +12,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  # noqa: S105
 DEVELOPMENT_GRAPH_SERVICE_TOKEN = "development-only-graph-token-never-use-in-production"  # noqa: S105
+DEVELOPMENT_ADDRESS_KEY = "development-only-address-key-never-use-in-production"
+DEVELOPMENT_LINK_KEY = "development-only-link-key-never-use-in-production"
 PLACEHOLDER_SECRETS = frozenset(
-    {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_GRAPH_SERVICE_TOKEN, "change-me", "rapport", "secret", ""}
+    {
+        DEVELOPMENT_JWT_SECRET,
+        DEVELOPMENT_GRAPH_SERVICE_TOKEN,
+        DEVELOPMENT_ADDRESS_KEY,
+        DEVELOPMENT_LINK_KEY,
+        "change-me",
+        "rapport",
+        "secret",
+        "",
+    }
 )
 # How far a rating must fade before a nudge, for a member who has not chosen: the
 # notifier's setting, the stored preference and the API's form all start from it.
@@ -150,6 +161,24 @@ class WebhookSettings(BaseModel):
     rotation_grace_hours: float = 24.0
 
 
+class EmailInvitationSettings(BaseModel):
+    """Invitations by email address (docs/privacy.md, "Email addresses")."""
+
+    # Keys the hash every address is stored and looked up by (the do-not-contact list
+    # among them). Never rotate it: the stored hashes would stop matching.
+    address_key: SecretStr = SecretStr(DEVELOPMENT_ADDRESS_KEY)
+    # Signs the join and stop links; rotating it breaks the links already sent.
+    link_key: SecretStr = SecretStr(DEVELOPMENT_LINK_KEY)
+    # A join link works this long; the invitation counts as open in the sender's limits
+    # until then.
+    link_days: int = 30
+    # One address gets at most one join email in this many days, from all senders.
+    per_address_days: int = 30
+    # ``{public}`` is api.public_url; a front end may put its own pages here.
+    join_url: str = "{public}/v1/join/{token}"
+    stop_url: str = "{public}/v1/do-not-contact/{token}"
+
+
 class NotificationSettings(BaseModel):
     # Where the links in emails point (the member's notification settings page).
     settings_url: str = "http://127.0.0.1:8000/docs#/notifications"
@@ -212,6 +241,7 @@ class Settings(BaseSettings):
     invitations: InvitationSettings = InvitationSettings()
     search: SearchSettings = SearchSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    email_invitations: EmailInvitationSettings = EmailInvitationSettings()
     notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")
@@ -227,6 +257,12 @@ class Settings(BaseSettings):
         service_token = self.graph.service_token.get_secret_value()
         if service_token in PLACEHOLDER_SECRETS or len(service_token) < 32:
             weak.append("RAPPORT_GRAPH__SERVICE_TOKEN")
+        for name, key in (
+            ("ADDRESS_KEY", self.email_invitations.address_key),
+            ("LINK_KEY", self.email_invitations.link_key),
+        ):
+            if key.get_secret_value() in PLACEHOLDER_SECRETS or len(key.get_secret_value()) < 32:
+                weak.append(f"RAPPORT_EMAIL_INVITATIONS__{name}")
         if weak:
             raise ValueError(f"placeholder secrets are refused in production: {', '.join(weak)}")
         if self.webhooks.allow_loopback:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.settings import (
     AuthSettings,
+    EmailInvitationSettings,
     GraphServiceSettings,
     PostgresSettings,
     Settings,
@@ -125,6 +126,9 @@ def _production(graph: GraphServiceSettings) -> Settings:
         auth=AuthSettings(jwt_secret=SecretStr("j" * 40)),
         postgres=PostgresSettings(password=SecretStr("a-real-database-password")),
         webhooks=WebhookSettings(allow_loopback=False),
+        email_invitations=EmailInvitationSettings(
+            address_key=SecretStr("k" * 40), link_key=SecretStr("l" * 40)
+        ),
         graph=graph,
     )
 

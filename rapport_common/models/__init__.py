@@ -4,6 +4,7 @@ from rapport_common.db import Base
 from rapport_common.models.auth import RefreshToken
 from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection, Interaction
+from rapport_common.models.email_invitations import DoNotContact, EmailInvitation
 from rapport_common.models.idempotency import IdempotencyKey
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.invitations import Invitation
@@ -22,6 +23,8 @@ __all__ = [
     "Block",
     "Connection",
     "ConnectionNote",
+    "DoNotContact",
+    "EmailInvitation",
     "IdempotencyKey",
     "Interaction",
     "Introduction",

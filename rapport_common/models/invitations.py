@@ -51,6 +51,11 @@ class Invitation(Base):
         checked(ReferralStatus, "referral_status"), default=ReferralStatus.NONE
     )
     introduction_id: Mapped[uuid.UUID | None]
+    # Sent to an email address that turned out to be this invitee's: until accepted it
+    # does not exist for the inviter (docs/privacy.md, "Email addresses").
+    email_invitation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("email_invitations.id", ondelete="SET NULL")
+    )
     suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     question: Mapped[str | None] = mapped_column(Text)
     question_expires_at: Mapped[datetime | None]
@@ -62,6 +67,11 @@ class Invitation(Base):
     )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
     closed_at: Mapped[datetime | None]
+
+    @property
+    def is_masked(self) -> bool:
+        """Hidden from its inviter: sent by email and not (yet) accepted."""
+        return self.email_invitation_id is not None and self.status != InvitationStatus.ACCEPTED
 
     @property
     def is_open(self) -> bool:

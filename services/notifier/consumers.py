@@ -21,6 +21,7 @@ from services.notifier.errors import TransientError
 from services.notifier.graph_projection import project_to_graph
 from services.notifier.notifications import crons
 from services.notifier.notifications.consumer import notify
+from services.notifier.notifications.join_emails import send_join_email
 from services.notifier.webhooks.consumer import fan_out
 from services.notifier.webhooks.jobs import SWEEP_CRON, deliver_webhook
 
@@ -32,6 +33,7 @@ CONSUMERS: dict[str, Consumer] = {
     "graph": project_to_graph,
     "notifications": notify,
     "webhooks": fan_out,
+    "join_emails": send_join_email,
 }
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]

@@ -12,8 +12,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.clock import Clock
+from rapport_common.domain.email_links import address_hash
+from rapport_common.models.email_invitations import EmailInvitation
 from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification
+from rapport_common.repositories.do_not_contact import DoNotContactRepository
 from rapport_common.settings import Settings
 from services.notifier.errors import TransientError
 from services.notifier.notifications.mailer import (
@@ -28,6 +31,7 @@ logger = logging.getLogger(__name__)
 # After this many failed attempts an email is given up, and the reason kept.
 MAX_EMAIL_ATTEMPTS = 10
 ERROR_LENGTH = 500
+DO_NOT_CONTACT = "the address asked for no email from Rapport"
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,12 @@ async def deliver(
     One email never holds up the others: one that cannot be sent is given up with the
     reason (``email_failed_at``, ``email_error``), one refused for now is counted and left
     for a retry (``Delivered.refused``). Only a server that cannot be reached stops the
-    loop, with ``TransientError``.
+    loop, with ``TransientError``. An address on the do-not-contact list is never
+    emailed: the notification stays in the feed and its email is given up.
     """
     delivered = Delivered()
+    do_not_contact = DoNotContactRepository(session)
+    address_key = settings.email_invitations.address_key.get_secret_value()
     for notification_id in notification_ids:
         row = (
             await session.execute(
@@ -119,6 +126,11 @@ async def deliver(
         if row is None:
             continue
         notification, email_address = row
+        if await do_not_contact.contains(address_hash(address_key, email_address)):
+            give_up(notification, DO_NOT_CONTACT, clock())
+            delivered.given_up += 1
+            await session.commit()
+            continue
         notification.email_attempts += 1
         try:
             email = build_email(
@@ -130,13 +142,13 @@ async def deliver(
             )
             await mailer.send(email)
         except Undeliverable as exc:
-            _give_up(notification, str(exc), clock())
+            give_up(notification, str(exc), clock())
             delivered.given_up += 1
         except RefusedForNow as exc:
             delivered.refused = delivered.refused or exc
-            delivered.given_up += _count_failure(notification, exc, clock())
+            delivered.given_up += count_failure(notification, exc, clock())
         except TransientError as exc:
-            _count_failure(notification, exc, clock())
+            count_failure(notification, exc, clock())
             await session.commit()  # the attempt is counted; a retry sends it later
             raise
         else:
@@ -146,19 +158,27 @@ async def deliver(
     return delivered
 
 
-def _count_failure(notification: Notification, exc: Exception, now: datetime) -> bool:
+# What carries an email the notifier sends: the same attempt and failure columns on each.
+EmailRecord = Notification | EmailInvitation
+
+
+def count_failure(record: EmailRecord, exc: Exception, now: datetime) -> bool:
     """Keep the reason; give the email up (and say so) after its last attempt."""
-    if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
-        _give_up(notification, f"{MAX_EMAIL_ATTEMPTS} attempts failed, the last: {exc}", now)
+    if record.email_attempts >= MAX_EMAIL_ATTEMPTS:
+        give_up(record, f"{MAX_EMAIL_ATTEMPTS} attempts failed, the last: {exc}", now)
         return True
-    notification.email_error = str(exc)[:ERROR_LENGTH]
+    record.email_error = str(exc)[:ERROR_LENGTH]
     return False
 
 
-def _give_up(notification: Notification, reason: str, now: datetime) -> None:
+def give_up(record: EmailRecord, reason: str, now: datetime) -> None:
     logger.warning(
-        "notification email given up",
-        extra={"notification_id": str(notification.id), "reason": reason[:ERROR_LENGTH]},
+        "email given up",
+        extra={
+            "table": record.__tablename__,
+            "row_id": str(record.id),
+            "reason": reason[:ERROR_LENGTH],
+        },
     )
-    notification.email_failed_at = now
-    notification.email_error = reason[:ERROR_LENGTH]
+    record.email_failed_at = now
+    record.email_error = reason[:ERROR_LENGTH]
