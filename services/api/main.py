@@ -21,7 +21,9 @@ from rapport_common.web.problems import install_problem_handlers, problem_respon
 from rapport_common.web.startup import report_unreachable
 from services.api.auth.router import router as auth_router
 from services.api.blocks.router import router as blocks_router
+from services.api.cards.router import router as cards_router
 from services.api.connections.router import router as connections_router
+from services.api.email_invitations.router import router as email_invitations_router
 from services.api.introductions.router import router as introductions_router
 from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_router)
     app.include_router(policies_router)
     app.include_router(invitations_router)
+    app.include_router(cards_router)
+    app.include_router(email_invitations_router)
     app.include_router(connections_router)
     app.include_router(blocks_router)
     app.include_router(recommendations_router)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from rapport_common.repositories.members import MemberRepository
@@ -12,7 +12,9 @@ from services.api.auth.repository import RefreshTokenRepository, SignInFailureRe
 from services.api.auth.schemas import RefreshIn, TokenOut
 from services.api.clock import Now
 from services.api.deps import SessionDep, SettingsDep
+from services.api.email_invitations import service as email_invitations
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
+from services.api.invitations.deps import ContextDep
 from services.api.members import service as members
 from services.api.members.schemas import RegisteredOut, RegisterIn
 from services.api.schemas import OpaqueText, SingleLine
@@ -28,16 +30,37 @@ class InvalidCredentials(Unauthorized):
     "/register",
     status_code=201,
     response_model=RegisteredOut,
-    responses=problem_responses((409, "The email is already registered")),
+    responses=problem_responses(
+        (404, "The join token is not one of ours, or its sender withdrew it"),
+        (409, "The email is already registered, or the join token was used"),
+        (410, "The join token has expired"),
+        (422, "Invalid fields, or a join token sent to another address"),
+    ),
 )
 async def register(
     data: RegisterIn,
     request: Request,
     session: SessionDep,
+    ctx: ContextDep,
     idempotency_key: IdempotencyKeyHeader = None,
+    join_token: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="From a join link: the address must be the one it was sent to",
+        ),
+    ] = None,
 ) -> Response:
+    """Every invitation by email still open to this address is waiting for the new
+    member (the latest from each sender), suggested on by their policy."""
+
     async def create() -> RegisteredOut:
+        if join_token is not None:
+            await email_invitations.check_join_token(
+                session, ctx.settings, join_token, data.email, ctx.now
+            )
         member = await members.register(MemberRepository(session), data)
+        await email_invitations.claim_for(ctx, member)
         return RegisteredOut(member_id=member.id)
 
     request_hash = fingerprint("POST", request.url.path, data)

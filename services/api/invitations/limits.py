@@ -43,7 +43,7 @@ async def take_quota(
     so concurrent sends by one member are counted one after the other."""
     await repository.lock_inviter(inviter)
     record = await repository.sending_record(
-        inviter, now - WEEK, now - timedelta(days=settings.throttle_window_days)
+        inviter, now - WEEK, now - timedelta(days=settings.throttle_window_days), now
     )
     throttled = record.decided >= settings.throttle_min_decided and (
         record.negative / record.decided >= settings.throttle_negative_share

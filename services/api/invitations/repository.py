@@ -5,8 +5,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from rapport_common.models.connections import Connection
+from rapport_common.models.email_invitations import EmailInvitation
 from rapport_common.models.enums import OPEN_INVITATION_STATUSES, InvitationStatus, ReferralStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
@@ -22,6 +24,12 @@ class PairState:
     open_invitation_id: uuid.UUID | None
     open_invitation_inviter_id: uuid.UUID | None
     last_withdrawn_at: datetime | None
+    # The open invitation was sent by email: its inviter does not know it exists.
+    open_invitation_masked: bool = False
+    # This inviter's last invitation to this invitee declined (or reported) by hand, and
+    # the last one sent by email and declined quietly.
+    last_declined_at: datetime | None = None
+    last_masked_declined_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -50,32 +58,55 @@ class InvitationRepository:
 
     async def pair_state(self, inviter: uuid.UUID, invitee: uuid.UUID) -> PairState:
         """In one round trip: are they connected, is an invitation open between them
-        (either way), and when did this inviter last withdraw one to this invitee."""
+        (either way), and when did this inviter last withdraw one to this invitee, or
+        have one declined. Closing an invitation sent by email is quiet, so it never
+        counts as a withdrawal, and its declines are kept apart."""
         low, high = Connection.pair(inviter, invitee)
         either_way = or_(
             and_(Invitation.inviter_id == inviter, Invitation.invitee_id == invitee),
             and_(Invitation.inviter_id == invitee, Invitation.invitee_id == inviter),
         )
         open_invitation = (
-            select(Invitation.id, Invitation.inviter_id)
+            select(
+                Invitation.id,
+                Invitation.inviter_id,
+                Invitation.email_invitation_id.is_not(None).label("masked"),
+            )
             .where(Invitation.status.in_(OPEN_INVITATION_STATUSES), either_way)
             .limit(1)
+            .subquery()
+        )
+        mine = (Invitation.inviter_id == inviter) & (Invitation.invitee_id == invitee)
+        by_id = Invitation.email_invitation_id.is_(None)
+        declined = Invitation.status == InvitationStatus.DECLINED
+        closed = (
+            select(
+                func.max(Invitation.closed_at)
+                .filter(by_id, Invitation.status == InvitationStatus.WITHDRAWN)
+                .label("withdrawn_at"),
+                func.max(Invitation.closed_at).filter(by_id, declined).label("declined_at"),
+                func.max(Invitation.closed_at).filter(~by_id, declined).label("quiet_at"),
+            )
+            .where(
+                mine,
+                Invitation.status.in_((InvitationStatus.WITHDRAWN, InvitationStatus.DECLINED)),
+            )
             .subquery()
         )
         query = select(
             exists().where(Connection.member_low_id == low, Connection.member_high_id == high),
             select(open_invitation.c.id).scalar_subquery(),
             select(open_invitation.c.inviter_id).scalar_subquery(),
-            select(func.max(Invitation.closed_at))
-            .where(
-                Invitation.inviter_id == inviter,
-                Invitation.invitee_id == invitee,
-                Invitation.status == InvitationStatus.WITHDRAWN,
-            )
-            .scalar_subquery(),
+            select(open_invitation.c.masked).scalar_subquery(),
+            closed.c.withdrawn_at,
+            closed.c.declined_at,
+            closed.c.quiet_at,
         )
-        connected, open_id, open_inviter, withdrawn_at = (await self.session.execute(query)).one()
-        return PairState(connected, open_id, open_inviter, withdrawn_at)
+        row = (await self.session.execute(query)).one()
+        connected, open_id, open_inviter, masked, withdrawn_at, declined_at, quiet_at = row
+        return PairState(
+            connected, open_id, open_inviter, withdrawn_at, bool(masked), declined_at, quiet_at
+        )
 
     async def lock_inviter(self, inviter: uuid.UUID) -> None:
         """Serialize one member's sends, so two at once cannot both pass a limit.
@@ -87,35 +118,68 @@ class InvitationRepository:
         await self.session.execute(query)
 
     async def sent_since(self, inviter: uuid.UUID, since: datetime) -> Sequence[datetime]:
-        """Creation times of the inviter's invitations since ``since``, oldest first."""
-        query = (
-            select(Invitation.created_at)
-            .where(Invitation.inviter_id == inviter, Invitation.created_at > since)
-            .order_by(Invitation.created_at)
+        """Creation times of the inviter's invitations since ``since``, by id or by
+        email, oldest first."""
+        by_id = select(Invitation.created_at).where(
+            Invitation.inviter_id == inviter,
+            Invitation.created_at > since,
+            Invitation.email_invitation_id.is_(None),
         )
+        by_email = select(EmailInvitation.created_at).where(
+            EmailInvitation.inviter_id == inviter, EmailInvitation.created_at > since
+        )
+        query = by_id.union_all(by_email).order_by("created_at")
         return (await self.session.execute(query)).scalars().all()
 
     async def sending_record(
-        self, inviter: uuid.UUID, week_since: datetime, window_since: datetime
+        self, inviter: uuid.UUID, week_since: datetime, window_since: datetime, now: datetime
     ) -> SendingRecord:
-        """Everything the sending limits need, in one pass over the inviter's invitations:
-        sent this week (and the oldest of those), open now, and among those closed since
-        ``window_since`` how many were decided and how many went badly (declined,
-        reported, or with a denied or false referral claim)."""
+        """Everything the sending limits need, in one query over the inviter's
+        invitations: sent this week (and the oldest of those), open now, and among those
+        closed since ``window_since`` how many were decided and how many went badly
+        (declined, reported, or with a denied or false referral claim).
+
+        An invitation by email counts once, by its ``email_invitations`` row, whoever
+        the address belongs to: sent when typed, open until it expires, is withdrawn or
+        its invitation is accepted. The invitation it may have become for a member is
+        left out of every count, so the inviter's limits read the same either way."""
         decided = Invitation.status.in_(DECIDED) & (Invitation.closed_at > window_since)
         negative = decided & (
             (Invitation.status == InvitationStatus.DECLINED)
             | Invitation.referral_status.in_(NEGATIVE_REFERRALS)
         )
         this_week = Invitation.created_at > week_since
+        mine_by_email = EmailInvitation.inviter_id == inviter
+        emailed_this_week = mine_by_email & (EmailInvitation.created_at > week_since)
+        became = aliased(Invitation)
+        accepted = (
+            select(became.id)
+            .where(
+                became.id == EmailInvitation.invitation_id,
+                became.status == InvitationStatus.ACCEPTED,
+            )
+            .correlate(EmailInvitation)
+            .exists()
+        )
         query = select(
             func.count().filter(this_week),
             func.min(Invitation.created_at).filter(this_week),
             func.count().filter(Invitation.status.in_(OPEN_INVITATION_STATUSES)),
             func.count().filter(decided),
             func.count().filter(negative),
+            select(func.count()).where(emailed_this_week).scalar_subquery(),
+            select(func.min(EmailInvitation.created_at)).where(emailed_this_week).scalar_subquery(),
+            select(func.count())
+            .where(
+                mine_by_email,
+                EmailInvitation.withdrawn_at.is_(None),
+                EmailInvitation.expires_at > now,
+                ~accepted,
+            )
+            .scalar_subquery(),
         ).where(
             Invitation.inviter_id == inviter,
+            Invitation.email_invitation_id.is_(None),
             # Older, closed invitations cannot count towards any limit.
             or_(
                 Invitation.created_at > min(week_since, window_since),
@@ -123,12 +187,24 @@ class InvitationRepository:
                 Invitation.closed_at > window_since,
             ),
         )
-        row = (await self.session.execute(query)).one()
-        return SendingRecord(*row)
+        sent, oldest, open_, decided_, negative_, emailed, oldest_emailed, open_emailed = (
+            await self.session.execute(query)
+        ).one()
+        oldests = [moment for moment in (oldest, oldest_emailed) if moment is not None]
+        return SendingRecord(
+            sent + emailed, min(oldests, default=None), open_ + open_emailed, decided_, negative_
+        )
 
     def box_query(self, member_id: uuid.UUID, box: str, now: datetime) -> Select[Invitation]:
         if box == "sent":
-            return select(Invitation).where(Invitation.inviter_id == member_id)
+            # One sent by email shows once accepted: until then it is not the sender's to see.
+            return select(Invitation).where(
+                Invitation.inviter_id == member_id,
+                or_(
+                    Invitation.email_invitation_id.is_(None),
+                    Invitation.status == InvitationStatus.ACCEPTED,
+                ),
+            )
         deferred = Invitation.status == InvitationStatus.DEFERRED
         deferred_until_later = and_(deferred, Invitation.later_until > now)
         if box == "later":

@@ -1,19 +1,23 @@
+import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
 from services.api.deps import CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.invitations import sending, transitions
+from services.api.invitations import email, sending, transitions
 from services.api.invitations.deps import ContextDep, MyInvitation, ReferredInvitation
 from services.api.invitations.schemas import (
     AcceptIn,
     AnswerIn,
     AskIn,
     DeclineIn,
+    EmailInvitationCreatedOut,
+    EmailInvitationOut,
     InvitationCreatedOut,
     InvitationIn,
     InvitationOut,
@@ -46,11 +50,15 @@ async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> Invitati
 @router.post(
     "",
     status_code=201,
-    response_model=InvitationCreatedOut,
+    response_model=InvitationCreatedOut | EmailInvitationCreatedOut,
     responses=problem_responses(
-        (404, "No such member"),
-        (409, "Already connected, an invitation is open, or re-invite blocked"),
-        (422, "Invalid invitation"),
+        (404, "No such member (by id)"),
+        (
+            409,
+            "By id: already connected, an invitation is open, re-invite blocked after a "
+            "withdrawal, or declined recently (`blocked_until`, null: never)",
+        ),
+        (422, "Invalid invitation; by id, a member you blocked"),
         (429, "A sending limit is reached; see Retry-After and RateLimit"),
     ),
 )
@@ -64,10 +72,18 @@ async def send_invitation(
 ) -> Response:
     """Invite a member, with a note and how you met. Their policy is applied at once:
     the returned status shows whether it was accepted, declined, deferred or a question
-    was asked automatically."""
+    was asked automatically.
+
+    With `to_email` the answer is always `{email_invitation_id, status: "sent"}`, whoever
+    the address belongs to; it counts in your limits like any invitation. Follow it with
+    `GET /v1/invitations/by-email`."""
     quota_headers: dict[str, str] = {}
 
-    async def create() -> InvitationCreatedOut:
+    async def create() -> BaseModel:
+        if data.to_email is not None:
+            sent, quota = await email.send_by_email(ctx, me, data)
+            quota_headers.update(quota.headers())
+            return EmailInvitationCreatedOut(email_invitation_id=sent.id, status="sent")
         invitation, quota = await sending.send(ctx, me, data)
         quota_headers.update(quota.headers())
         return InvitationCreatedOut(invitation_id=invitation.id, status=invitation.status)
@@ -92,6 +108,33 @@ async def list_invitations(
     rows = await ctx.invitations.page(query, limit, after_time(cursor))
     found = window(rows, limit, lambda invitation: (invitation.created_at, invitation.id))
     return found.page(await render_many(ctx.members, found.rows, me))
+
+
+# Before "/{invitation_id}", which would take "by-email" for an id.
+@router.get("/by-email", response_model=Page[EmailInvitationOut])
+async def list_email_invitations(
+    me: CurrentMember, ctx: ContextDep, limit: LimitQuery = 20, cursor: CursorQuery = None
+) -> Page[EmailInvitationOut]:
+    """My invitations by email, newest first. Each reads the same whoever the address
+    belongs to: `sent` until it expires, `accepted` once accepted; a decline is not
+    shown."""
+    return await email.page_for(ctx, me, limit, after_time(cursor))
+
+
+@router.post(
+    "/by-email/{email_invitation_id}/withdraw",
+    response_model=EmailInvitationOut,
+    responses=problem_responses(
+        (404, "No such invitation by email among mine"),
+        (409, "Already accepted, expired or withdrawn"),
+    ),
+)
+async def withdraw_email_invitation(
+    email_invitation_id: uuid.UUID, me: CurrentMember, ctx: ContextDep
+) -> EmailInvitationOut:
+    """Take back an invitation by email: its join link stops working, and whoever the
+    address belongs to is not told."""
+    return await email.withdraw(ctx, me, email_invitation_id)
 
 
 @router.get("/{invitation_id}", response_model=InvitationOut, responses=NOT_FOUND)

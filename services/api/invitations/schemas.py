@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from rapport_common.events import HowWeMet
 from services.api.policies.schemas import ReferralStatus, Suggestion
@@ -15,16 +15,59 @@ Status = Literal[
 
 
 class InvitationIn(Strict):
-    to_member_id: uuid.UUID
+    """Give exactly one of ``to_member_id`` and ``to_email``."""
+
+    to_member_id: uuid.UUID | None = None
+    to_email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        description="Invite by address instead: a member found by that exact address (who "
+        "allows it) gets an ordinary invitation, anyone else one email with a link to join. "
+        "You are never told which; the answer is the same. Not with "
+        "referred_by_member_id or my_rating.",
+    )
     note: MultiLine = Field(min_length=1, max_length=NOTE_MAX_LENGTH)
     how_we_met: HowWeMet
     referred_by_member_id: uuid.UUID | None = None
     my_rating: int | None = Field(default=None, ge=1, le=10, description="Rate them at once")
 
+    @model_validator(mode="after")
+    def _one_recipient(self) -> "InvitationIn":
+        if (self.to_member_id is None) == (self.to_email is None):
+            raise ValueError("give exactly one of to_member_id and to_email")
+        if self.to_email is not None and (
+            self.referred_by_member_id is not None or self.my_rating is not None
+        ):
+            # Either would be checked against a member the sender must not learn of.
+            raise ValueError("an invitation by email takes no referred_by_member_id or my_rating")
+        return self
+
 
 class InvitationCreatedOut(BaseModel):
     invitation_id: uuid.UUID
     status: Status
+
+
+EmailInvitationStatus = Literal["sent", "accepted", "expired", "withdrawn"]
+EMAIL_STATUS = (
+    "sent until it expires; accepted once the invitation it became (for a member, or "
+    "for whoever registers with the address) was accepted; a decline is never shown"
+)
+
+
+class EmailInvitationCreatedOut(BaseModel):
+    """The answer to an invitation by email, the same whoever the address belongs to."""
+
+    email_invitation_id: uuid.UUID
+    status: Literal["sent"]
+
+
+class EmailInvitationOut(BaseModel):
+    email_invitation_id: uuid.UUID
+    email: str | None = Field(description="As you typed it (normalised)")
+    created_at: datetime
+    expires_at: datetime
+    status: EmailInvitationStatus = Field(description=EMAIL_STATUS)
 
 
 class AcceptIn(Strict):

@@ -1,7 +1,7 @@
 """Sending an invitation: the checks, the referral claim, and the invitee's policy."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -10,8 +10,10 @@ from rapport_common.models.enums import InvitationStatus, ReferralStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.outbox import record_event
+from rapport_common.repositories.blocks import BlockRepository
 from rapport_common.web.problems import Conflict, NotFound, Problem
-from services.api.invitations import transitions
+from services.api.invitations import availability, transitions
+from services.api.invitations.availability import Availability
 from services.api.invitations.context import InvitationContext
 from services.api.invitations.limits import Quota, take_quota
 from services.api.invitations.schemas import InvitationIn
@@ -45,48 +47,80 @@ async def _check_referral(
     invitee's policy never acts on the check (``privacy.referral_fact``), so the sender
     sees the same either way. Checked against the connections in PostgreSQL, the system
     of record, so a connection made a moment ago already counts."""
-    referrer_id = data.referred_by_member_id
-    if referrer_id is None:
+    referrer_id, invitee_id = data.referred_by_member_id, data.to_member_id
+    if referrer_id is None or invitee_id is None:  # by email, no referral is checked
         return ReferralStatus.NONE
-    if referrer_id in (inviter.id, data.to_member_id):
+    if referrer_id in (inviter.id, invitee_id):
         raise CannotInvite("The referrer must be someone other than you and the invitee.")
-    if await ctx.members.get(referrer_id) is None:
+    referrer = await ctx.members.get(referrer_id)
+    if referrer is None or await BlockRepository(ctx.session).blocks(referrer_id, inviter.id):
         raise NotFound(f"There is no member {referrer_id} to name as referrer.")
-    knows_invitee = await ctx.connections.are_connected(referrer_id, data.to_member_id)
+    knows_invitee = await ctx.connections.are_connected(referrer_id, invitee_id)
     return ReferralStatus.UNVERIFIED if knows_invitee else ReferralStatus.FALSE_CLAIM
 
 
-async def _check_pair(ctx: InvitationContext, inviter: Member, invitee: Member) -> None:
-    state = await ctx.invitations.pair_state(inviter.id, invitee.id)
-    if state.connected:
-        raise AlreadyConnected(f"You and {invitee.name} are already connected.")
-    if state.open_invitation_id is not None:
-        mine = state.open_invitation_inviter_id == inviter.id
-        raise InvitationExists(
-            f"You already invited {invitee.name}; wait for their answer."
-            if mine
-            else f"{invitee.name} already invited you; accept or decline their invitation.",
-            invitation_id=str(state.open_invitation_id),
-        )
-    withdrawn_at = state.last_withdrawn_at
-    block = timedelta(days=ctx.settings.invitations.reinvite_block_days)
-    if withdrawn_at is not None and withdrawn_at + block > ctx.now:
-        until = withdrawn_at + block
-        raise ReinviteBlocked(
-            f"You withdrew an invitation to {invitee.name}; you can invite them again from "
-            f"{until:%Y-%m-%d %H:%M} UTC.",
-            headers={"Retry-After": str(int((until - ctx.now).total_seconds()) + 1)},
-            blocked_until=until.isoformat(),
-        )
+class DeclinedRecently(Conflict):
+    slug, title = "declined-recently", "They declined your last invitation"
+
+
+class YouBlockedMember(Problem):
+    status, slug, title = 422, "you-blocked-member", "You blocked this member"
+
+
+def refuse_unless_possible(ctx: InvitationContext, invitee: Member, found: Availability) -> None:
+    """Raise the problem that says why an invitation to ``invitee`` is not possible."""
+    match found.state:
+        case "connected":
+            raise AlreadyConnected(f"You and {invitee.name} are already connected.")
+        case "sent" | "received":
+            raise InvitationExists(
+                f"You already invited {invitee.name}; wait for their answer."
+                if found.state == "sent"
+                else f"{invitee.name} already invited you; accept or decline their invitation.",
+                invitation_id=str(found.invitation_id),
+            )
+        case "withdrawn_recently":
+            assert found.possible_from is not None
+            until = found.possible_from
+            raise ReinviteBlocked(
+                f"You withdrew an invitation to {invitee.name}; you can invite them again "
+                f"from {until:%Y-%m-%d %H:%M} UTC.",
+                headers={"Retry-After": _seconds_until(ctx, until)},
+                blocked_until=until.isoformat(),
+            )
+        case "declined_recently":
+            if found.possible_from is None:
+                raise DeclinedRecently(
+                    f"{invitee.name} declined your last invitation and chose not to be "
+                    "invited again by the same member.",
+                    blocked_until=None,
+                )
+            raise DeclinedRecently(
+                f"{invitee.name} declined your last invitation; you can invite them again "
+                f"from {found.possible_from:%Y-%m-%d %H:%M} UTC.",
+                headers={"Retry-After": _seconds_until(ctx, found.possible_from)},
+                blocked_until=found.possible_from.isoformat(),
+            )
+        case "blocked_by_me":
+            raise YouBlockedMember(
+                f"You blocked {invitee.name}; unblock them first to invite them."
+            )
+
+
+def _seconds_until(ctx: InvitationContext, until: datetime) -> str:
+    return str(int((until - ctx.now).total_seconds()) + 1)
 
 
 async def send(
     ctx: InvitationContext, inviter: Member, data: InvitationIn
 ) -> tuple[Invitation, Quota]:
+    assert data.to_member_id is not None
     if data.to_member_id == inviter.id:
         raise CannotInvite("You cannot invite yourself.")
     invitee = await ctx.members.get(data.to_member_id)
-    if invitee is None:
+    blocks = BlockRepository(ctx.session)
+    # A member who blocked me answers as one who does not exist, before anything else.
+    if invitee is None or await blocks.blocks(invitee.id, inviter.id):
         raise NotFound(f"There is no member {data.to_member_id}.")
     referral_status = await _check_referral(ctx, inviter, data)
     quota = await take_quota(ctx.invitations, ctx.settings.invitations, inviter.id, ctx.now)
@@ -99,7 +133,7 @@ async def send(
         referrer_id=data.referred_by_member_id,
         referral_status=referral_status,
     )
-    suggestion = await _create(ctx, inviter, invitee, invitation)
+    suggestion = await create(ctx, inviter, invitee, invitation)
     if referral_status != ReferralStatus.NONE:
         # An unverified claim asks the referrer; the others are already an outcome.
         outcome = "requested" if referral_status == ReferralStatus.UNVERIFIED else referral_status
@@ -108,35 +142,20 @@ async def send(
     return invitation, quota
 
 
-async def send_introduced(
-    ctx: InvitationContext,
-    requester: Member,
-    target: Member,
-    intermediary: Member,
-    note: str,
-    introduction_id: uuid.UUID,
-) -> Invitation:
-    """The invitation a target asks for by accepting an introduction: the intermediary's
-    word stands as a confirmed referral, and no sending limit applies."""
-    invitation = Invitation(
-        inviter_id=requester.id,
-        invitee_id=target.id,
-        note=note,
-        how_we_met="never_met",
-        referrer_id=intermediary.id,
-        referral_status=ReferralStatus.CONFIRMED,
-        introduction_id=introduction_id,
-    )
-    suggestion = await _create(ctx, requester, target, invitation)
-    await transitions.act_if_automatic(ctx, invitation, suggestion)
-    return invitation
-
-
-async def _create(
+async def create(
     ctx: InvitationContext, inviter: Member, invitee: Member, invitation: Invitation
 ) -> Suggestion:
-    """Store the invitation, with its suggestion already on it (one INSERT, no UPDATE)."""
-    await _check_pair(ctx, inviter, invitee)
+    """Store the invitation, with its suggestion already on it (one INSERT, no UPDATE).
+
+    An invitation by id first closes, quietly, the inviter's invitation by email still
+    open to the same member: the sender cannot see it, and it would be in the way."""
+    found = await availability.invitation_state(ctx, inviter, invitee)
+    refuse_unless_possible(ctx, invitee, found)
+    if found.masked_invitation_id is not None and invitation.email_invitation_id is None:
+        masked = await ctx.invitations.get(found.masked_invitation_id, for_update=True)
+        assert masked is not None
+        await transitions.close_quietly(ctx, masked)
+        await ctx.session.flush()  # out of the open-pair index before the new one goes in
     invitation.id = uuid.uuid4()
     invitation.status = InvitationStatus.PENDING
     invitation.created_at = ctx.now

@@ -51,6 +51,10 @@ class NotYourMove(Forbidden):
     slug, title = "not-your-move", "The other member's move"
 
 
+class InvitationByEmail(Conflict):
+    slug, title = "invitation-by-email", "Not possible for an invitation sent by email"
+
+
 def require_role(invitation: Invitation, member: Member, role: str, action: str) -> None:
     if invitation.role_of(member.id) != role:
         raise NotYourMove(f"Only the {role} can {action} this invitation.")
@@ -117,7 +121,17 @@ def _decline_template(policy: PolicyIn, suggestion: Suggestion | None) -> str:
 async def decline(
     ctx: InvitationContext, invitation: Invitation, note: str | None, automatic: bool = False
 ) -> None:
-    """Close it and send the inviter a note: the invitee's own, or their policy's template."""
+    """Close it and send the inviter a note: the invitee's own, or their policy's template.
+
+    One sent by email is declined quietly: the sender is never told (nor shown that the
+    address was a member's), so no note goes out and none is rendered."""
+    if invitation.email_invitation_id is not None:
+        _close(ctx, invitation, InvitationStatus.DECLINED)
+        invitation.decline_note = note
+        await record_event(
+            ctx.session, "invitation.declined_quietly", InvitationEventV1(**event_ref(invitation))
+        )
+        return
     if note is None:
         stored = await policies.get_policy(ctx.policies, invitation.invitee_id)
         suggestion = (
@@ -158,6 +172,11 @@ async def defer(
 async def ask(
     ctx: InvitationContext, invitation: Invitation, question: str, automatic: bool = False
 ) -> None:
+    if invitation.email_invitation_id is not None:
+        raise InvitationByEmail(
+            "This invitation was sent to your email address; its sender cannot see it until "
+            "you accept, so they cannot answer a question. Accept, decline or report it."
+        )
     if invitation.status == InvitationStatus.AWAITING_ANSWER:
         raise InvalidTransition("A question is already waiting for the inviter's answer.")
     invitation.status = InvitationStatus.AWAITING_ANSWER
@@ -194,6 +213,13 @@ async def withdraw(ctx: InvitationContext, invitation: Invitation) -> None:
     await record_event(
         ctx.session, "invitation.withdrawn", InvitationEventV1(**event_ref(invitation))
     )
+
+
+async def close_quietly(ctx: InvitationContext, invitation: Invitation) -> None:
+    """Withdraw an invitation sent by email, which its sender never saw: it starts no
+    re-invite block (``pair_state`` leaves it out), and nobody is told."""
+    assert invitation.email_invitation_id is not None
+    await withdraw(ctx, invitation)
 
 
 async def report(ctx: InvitationContext, invitation: Invitation, reason: str) -> None:
@@ -274,8 +300,14 @@ async def suggest(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
 async def act_if_automatic(
     ctx: InvitationContext, invitation: Invitation, suggestion: Suggestion
 ) -> None:
-    """Carry out the suggestion when the member made its rule automatic."""
-    if not suggestion.automatic or invitation.status != InvitationStatus.PENDING:
+    """Carry out the suggestion when the member made its rule automatic; never for an
+    invitation sent by email, whose sender would learn from the outcome (a decline's
+    note, an accept) that the address they typed is a member's."""
+    if (
+        not suggestion.automatic
+        or invitation.status != InvitationStatus.PENDING
+        or invitation.email_invitation_id is not None
+    ):
         return
     action = suggestion.action
     if isinstance(action, AcceptAction):

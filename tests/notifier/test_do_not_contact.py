@@ -1,0 +1,94 @@
+"""The do-not-contact list holds for every email the notifier sends: each kind of
+notification, and the join email. The notification stays in the feed."""
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_common.domain import email_links
+from rapport_common.models.email_invitations import EmailInvitation
+from rapport_common.models.notifications import Notification
+from rapport_common.outbox import OutboxEvent
+from rapport_common.settings import Settings
+from services.notifier.notifications.join_emails import send_join_email
+from services.notifier.notifications.messages import TEMPLATES
+from services.notifier.notifications.store import DO_NOT_CONTACT, Draft, deliver, store
+from tests.api.test_email_invitations import invite_by_email, new_address
+from tests.factories import sign_in
+from tests.notifier.conftest import Mailbox
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def _stop(client: httpx.AsyncClient, settings: Settings, address: str) -> None:
+    """Click the stop link this address would get."""
+    keys = settings.email_invitations
+    hashed = email_links.address_hash(keys.address_key.get_secret_value(), address)
+    token = email_links.sign(keys.link_key.get_secret_value(), "stop", hashed, None)
+    assert (await client.post(f"/v1/do-not-contact/{token}")).status_code == 204
+
+
+async def _notify(
+    db: Sessions, settings: Settings, ctx: dict[str, Any], member_id: uuid.UUID, kind: str
+) -> Notification:
+    draft = Draft(member_id=member_id, kind=kind, dedupe_key=f"test:{uuid.uuid4()}", facts={})
+    async with db() as session:
+        ids = await store(session, settings, [draft], ctx["clock"]())
+        await session.commit()
+        await deliver(session, settings, ctx["mailer"], ids, ctx["clock"])
+    async with db() as session:
+        notification = await session.get(Notification, ids[0])
+    assert notification is not None
+    return notification
+
+
+@pytest.mark.parametrize("kind", [*sorted(TEMPLATES), "join"])
+async def test_the_do_not_contact_list_is_respected_by_every_email_kind(
+    kind: str,
+    committed_client: httpx.AsyncClient,
+    committed_db: Sessions,
+    worker_ctx: dict[str, Any],
+    settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    if kind == "join":
+        ada = await sign_in(committed_client, "Ada")
+        address = new_address()
+        sent = (await invite_by_email(committed_client, ada, address)).json()
+        await _stop(committed_client, settings, address)  # after the send, before the email
+        async with committed_db() as session:
+            [event] = (
+                await session.execute(
+                    select(OutboxEvent).where(OutboxEvent.type == "email_invitation.sent")
+                )
+            ).scalars()
+            await send_join_email(worker_ctx, event.envelope(), session)
+            row = await session.get(EmailInvitation, uuid.UUID(sent["email_invitation_id"]))
+        assert row is not None and row.join_email
+        failed_at, error = row.email_failed_at, row.email_error
+    else:
+        member = await sign_in(committed_client, "Bob")
+        address = member.email
+        await _stop(committed_client, settings, address)
+        notification = await _notify(committed_db, settings, worker_ctx, member.member_id, kind)
+        failed_at, error = notification.email_failed_at, notification.email_error
+    assert mailbox.messages_to(address) == []
+    assert failed_at is not None and error == DO_NOT_CONTACT
+
+
+async def test_an_address_not_on_the_list_gets_its_email(
+    committed_client: httpx.AsyncClient,
+    committed_db: Sessions,
+    worker_ctx: dict[str, Any],
+    settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    listed, other = await sign_in(committed_client, "Bob"), await sign_in(committed_client, "Cy")
+    await _stop(committed_client, settings, listed.email)
+    sent = await _notify(committed_db, settings, worker_ctx, other.member_id, "invitation_back")
+    assert sent.emailed_at is not None
+    assert len(mailbox.messages_to(other.email)) == 1
