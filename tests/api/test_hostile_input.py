@@ -303,3 +303,22 @@ async def test_introduction_notes_refuse_nul_and_controls(client: httpx.AsyncCli
     await refuses_on_several_lines(
         client, "POST", forward, lambda v: {"note": v}, "note", friend.headers
     )
+
+
+async def test_an_idempotency_key_with_nul_or_a_line_break_is_refused_and_nothing_is_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    ada, bob = await sign_in_all(client, "Ada", "Bob")
+    invitation = {"to_member_id": str(bob.member_id), "how_we_met": "coffee"}
+
+    for name in ("NUL", "LF"):
+        key = f"key{ONE_LINE_REFUSED[name]}1"
+        # The in-process transport hands the raw bytes on, as a lenient proxy might.
+        headers = [(k.encode(), v.encode()) for k, v in ada.headers.items()]
+        headers.append((b"Idempotency-Key", key.encode("latin-1")))
+        response = await client.post("/v1/invitations", json=invitation, headers=headers)
+
+        assert response.status_code == 422, (name, response.text)
+        assert "idempotency-key" in response.text.lower()
+    sent = await client.get("/v1/invitations", params={"box": "sent"}, headers=ada.headers)
+    assert sent.json()["items"] == []

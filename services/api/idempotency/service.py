@@ -16,11 +16,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.web.inputs import SingleLine
 from rapport_common.web.problems import Problem
 from services.api.idempotency.repository import IdempotencyRepository
 
 IdempotencyKeyHeader = Annotated[
-    str | None,
+    # One line of printable text: a real HTTP server refuses control characters in a
+    # header, an in-process transport does not, and the key is stored.
+    SingleLine | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
