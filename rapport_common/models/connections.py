@@ -20,7 +20,13 @@ class Connection(Base):
         CheckConstraint("member_low_id < member_high_id", name="ordered_pair"),
         CheckConstraint("low_rating BETWEEN 1 AND 10", name="low_rating_range"),
         CheckConstraint("high_rating BETWEEN 1 AND 10", name="high_rating_range"),
-        Index("ix_connections_member_high_id", "member_high_id"),
+        # Covering, so a member's connections on the high side are read from the index
+        # alone, as the primary key serves the low side (member search's closeness).
+        Index(
+            "ix_connections_member_high_id",
+            "member_high_id",
+            postgresql_include=["member_low_id"],
+        ),
     )
 
     member_low_id: Mapped[uuid.UUID] = mapped_column(

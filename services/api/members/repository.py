@@ -4,7 +4,12 @@
 Closeness follows the privacy rule (rapport_common/domain/privacy.py) through the sets
 of stored settings it gives, so this SQL never restates the rule: a member is 2nd degree
 through a connection of mine who may introduce, if their settings let a 2-hop way to
-them be seen, and 3rd degree likewise through two such members."""
+them be seen, and 3rd degree likewise through two such members.
+
+It is computed with sets, once per query: my connections who may introduce (``via1``),
+their connections (``second``), those of them who may introduce (``via2``); then each
+candidate's own connections are looked up in those sets. A correlated test per
+candidate made PostgreSQL hash the connections of every member of ``second`` instead."""
 
 import uuid
 from collections.abc import Sequence
@@ -20,7 +25,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     literal,
     literal_column,
@@ -28,9 +32,10 @@ from sqlalchemy import (
     or_,
     select,
     union,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 
 from rapport_common.domain import privacy
 from rapport_common.models.connections import Connection
@@ -65,27 +70,20 @@ class Hit:
 SearchKey = tuple[Decimal, int, uuid.UUID]
 
 
-def _may_introduce(member: type[Member]) -> ColumnElement[bool]:
-    return and_(
-        member.allows_introductions,
-        member.connections_visible_to.in_(sorted(privacy.introducing_visibilities())),
-    )
+def _introducing_visibility() -> list[str]:
+    return sorted(privacy.introducing_visibilities())
 
 
-def _reachable_in(member: type[Member], hops: int) -> ColumnElement[bool]:
-    return and_(
-        member.connections_visible_to.in_(sorted(privacy.introducing_visibilities())),
-        member.reachable_by.in_(sorted(privacy.reach_settings(hops))),
-    )
-
-
-def _linked(a: MemberId, b: MemberId) -> ColumnElement[bool]:
-    """A connection between the two, whichever is the lower id."""
-    link = aliased(Connection)
-    return or_(
-        exists().where(link.member_low_id == a, link.member_high_id == b),
-        exists().where(link.member_low_id == b, link.member_high_id == a),
-    )
+def _neighbours(ids: CTE, name: str) -> CTE:
+    """(member of ``ids``, one of their connections), for every connection."""
+    return union_all(
+        select(ids.c.id.label("member"), Connection.member_high_id.label("other")).join(
+            Connection, Connection.member_low_id == ids.c.id
+        ),
+        select(ids.c.id, Connection.member_low_id).join(
+            Connection, Connection.member_high_id == ids.c.id
+        ),
+    ).cte(name)
 
 
 class MemberSearchRepository:
@@ -102,35 +100,12 @@ class MemberSearchRepository:
     ) -> Sequence[Hit]:
         """One page (``limit + 1`` hits) of the ``max_results`` best matches the viewer
         may find, by relevance rounded to two places, then closeness, then member id."""
-        first = self._first(viewer_id)
-        via1 = self._introducing(viewer_id, select(first.c.id), "via1")
-        second = union(
-            select(Connection.member_high_id.label("id")).join(
-                via1, Connection.member_low_id == via1.c.id
-            ),
-            select(Connection.member_low_id.label("id")).join(
-                via1, Connection.member_high_id == via1.c.id
-            ),
-        ).cte("second")
-        candidates = self._candidates(viewer_id, query, max_results)
-        found = aliased(Member, candidates)
-        degree = case(
-            (found.id.in_(select(first.c.id)), 1),
-            (and_(_reachable_in(found, 2), self._next_to(found.id, via1)), 2),
-            (and_(_reachable_in(found, 3), self._two_away(viewer_id, found.id, second)), 3),
-            else_=null(),
-        )
-        placed = (
-            select(
-                found,
-                func.round(cast(candidates.c.relevance, Numeric), 2).label("relevance"),
-                cast(degree, Integer).label("degree"),
-            )
-        ).subquery("placed")
-        hit = aliased(Member, placed)
+        placed = self._placed(viewer_id, query, max_results)
         closeness = func.coalesce(placed.c.degree, STRANGER)
-        page = select(hit, placed.c.relevance, placed.c.degree).where(
-            or_(hit.findable_by == FindableBy.EVERYONE, placed.c.degree.is_not(None))
+        page = (
+            select(Member, placed.c.relevance, placed.c.degree)
+            .join(placed, Member.id == placed.c.id)
+            .where(or_(placed.c.findable_by == FindableBy.EVERYONE, placed.c.degree.is_not(None)))
         )
         if after is not None:
             relevance, degree_key, member_id = after
@@ -141,17 +116,18 @@ class MemberSearchRepository:
                     and_(
                         placed.c.relevance == relevance,
                         closeness == degree_key,
-                        hit.id > member_id,
+                        placed.c.id > member_id,
                     ),
                 )
             )
-        page = page.order_by(placed.c.relevance.desc(), closeness, hit.id).limit(limit + 1)
+        page = page.order_by(placed.c.relevance.desc(), closeness, placed.c.id).limit(limit + 1)
         rows = await self.session.execute(page)
         return [Hit(row[0], row[1], row[2]) for row in rows.all()]
 
-    @staticmethod
-    def _first(viewer_id: uuid.UUID) -> CTE:
-        return union(
+    def _placed(self, viewer_id: uuid.UUID, query: SearchQuery, max_results: int) -> CTE:
+        """Each candidate with its rounded relevance and its degree (null: no way the
+        viewer may see), computed once."""
+        first = union(
             select(Connection.member_high_id.label("id")).where(
                 Connection.member_low_id == viewer_id
             ),
@@ -159,47 +135,54 @@ class MemberSearchRepository:
                 Connection.member_high_id == viewer_id
             ),
         ).cte("first")
+        via1 = self._introducing(viewer_id, select(first.c.id), "via1")
+        second = select(_neighbours(via1, "via1_links").c.other.label("id")).cte("second")
+        via2 = self._introducing(viewer_id, select(second.c.id), "via2")
+        candidates = self._candidates(viewer_id, query, max_results)
+        links = _neighbours(candidates, "candidate_links")
+        ways = (
+            select(
+                links.c.member.label("id"),
+                func.bool_or(links.c.other.in_(select(via1.c.id))).label("near"),
+                func.bool_or(links.c.other.in_(select(via2.c.id))).label("far"),
+            )
+            .group_by(links.c.member)
+            .cte("ways")
+        )
+        reach = candidates.c.reachable_by
+        may_see = candidates.c.connections_visible_to.in_(_introducing_visibility())
+        degree = case(
+            (candidates.c.id.in_(select(first.c.id)), 1),
+            (and_(may_see, reach.in_(sorted(privacy.reach_settings(2))), ways.c.near), 2),
+            (and_(may_see, reach.in_(sorted(privacy.reach_settings(3))), ways.c.far), 3),
+            else_=null(),
+        )
+        return (
+            select(
+                candidates.c.id,
+                candidates.c.findable_by,
+                func.round(cast(candidates.c.relevance, Numeric), 2).label("relevance"),
+                cast(degree, Integer).label("degree"),
+            )
+            .outerjoin(ways, ways.c.id == candidates.c.id)
+            .cte("placed")
+            .prefix_with("MATERIALIZED")
+        )
 
     @staticmethod
     def _introducing(viewer_id: uuid.UUID, ids: Select[tuple[uuid.UUID]], name: str) -> CTE:
-        """Those of ``ids`` who may stand between the viewer and someone else."""
+        """Those of ``ids`` (never the viewer) who may stand between the viewer and
+        someone else."""
         return (
             select(Member.id)
-            .where(Member.id.in_(ids), _may_introduce(Member), unblocked_with(viewer_id, Member.id))
-            .cte(name)
-        )
-
-    @staticmethod
-    def _next_to(member_id: MemberId, via: CTE) -> ColumnElement[bool]:
-        link = aliased(Connection)
-        return or_(
-            exists().where(
-                link.member_low_id == member_id, link.member_high_id.in_(select(via.c.id))
-            ),
-            exists().where(
-                link.member_high_id == member_id, link.member_low_id.in_(select(via.c.id))
-            ),
-        )
-
-    @staticmethod
-    def _two_away(viewer_id: uuid.UUID, member_id: MemberId, second: CTE) -> ColumnElement[bool]:
-        """A connection of the member's who may introduce and is a connection of one of
-        my introducing connections."""
-        link, middle = aliased(Connection), aliased(Member)
-
-        def through(near: MemberId, far: MemberId) -> ColumnElement[bool]:
-            return exists().where(
-                near == member_id,
-                middle.id == far,
-                middle.id != viewer_id,
-                middle.id.in_(select(second.c.id)),
-                _may_introduce(middle),
-                unblocked_with(viewer_id, middle.id),
+            .where(
+                Member.id.in_(ids),
+                Member.id != viewer_id,
+                Member.allows_introductions,
+                Member.connections_visible_to.in_(_introducing_visibility()),
+                unblocked_with(viewer_id, Member.id),
             )
-
-        return or_(
-            through(link.member_low_id, link.member_high_id),
-            through(link.member_high_id, link.member_low_id),
+            .cte(name)
         )
 
     @staticmethod
@@ -220,7 +203,13 @@ class MemberSearchRepository:
                 scores.append(func.ts_rank_cd(Member.search_vector, words))
             matches, relevance = or_(*matched), func.greatest(*scores)
         return (
-            select(Member, relevance.label("relevance"))
+            select(
+                Member.id,
+                Member.findable_by,
+                Member.connections_visible_to,
+                Member.reachable_by,
+                relevance.label("relevance"),
+            )
             .where(
                 matches,
                 Member.id != viewer_id,
