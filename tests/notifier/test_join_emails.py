@@ -3,10 +3,14 @@ catcher, with a signed, expiring, single-use link to join and a link to stop the
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from uuid import uuid4
 
 import httpx
 
+from rapport_common.events import EventEnvelope
+from services.notifier.webhooks import routing
 from tests.api.test_email_invitations import invite_by_email, new_address, register_with_token
 from tests.conftest import SteppingClock
 from tests.factories import sign_in
@@ -109,3 +113,24 @@ async def test_the_stop_link_stops_every_later_email_even_after_joining(
     feed = (await committed_client.get("/v1/notifications", headers=dana.headers)).json()
     assert [n["kind"] for n in feed["items"]] == ["invitation_received"] * 2
     assert len(mailbox.messages_to(address)) == 1
+
+
+def test_neither_new_event_becomes_a_partner_webhook() -> None:
+    payloads = {
+        "email_invitation.sent": {"email_invitation_id": str(uuid4()), "inviter_id": str(uuid4())},
+        "invitation.declined_quietly": {
+            "invitation_id": str(uuid4()),
+            "inviter_id": str(uuid4()),
+            "invitee_id": str(uuid4()),
+        },
+    }
+    for event_type, payload in payloads.items():
+        envelope = EventEnvelope(
+            event_id=uuid4(),
+            sequence=1,
+            type=event_type,
+            version=1,
+            occurred_at=datetime(2026, 12, 2, tzinfo=UTC),
+            payload=payload,
+        )
+        assert routing.route(envelope) == []
