@@ -2,11 +2,14 @@
 # Installs what Rapport needs on a fresh Debian machine, and nothing twice:
 #   - Debian packages: PostgreSQL 15, Redis 7, a JDK 17 and Maven (for Neo4j);
 #   - the Python virtualenv (.venv) from uv.lock, exactly as locked;
-#   - Neo4j Community's jars, resolved by Maven into ~/.m2 and target/lib.
+#   - Neo4j Community's jars, resolved by Maven into ~/.m2 and target/lib;
+#   - kustomize, built with Go, for `make lint`'s check of deploy/kubernetes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 UV_VERSION=0.13.8
+# The newest kustomize whose go.mod this machine's Go (1.26) accepts.
+KUSTOMIZE_VERSION=v5.8.2
 say() { printf '[install] %s\n' "$*"; }
 
 as_root() {
@@ -64,7 +67,24 @@ install_neo4j() {
     mvn -q -B -f deploy/local/neo4j/pom.xml package -DskipTests
 }
 
+install_kustomize() {
+    # From the Kustomize project's own module, checked against Go's checksum database:
+    # Debian's kubectl (1.20) is years behind, and PyPI has only third-party repackagings.
+    local kustomize=.local/tools/bin/kustomize go
+    if [ -x "$kustomize" ] && [ "$("$kustomize" version 2>/dev/null)" = "$KUSTOMIZE_VERSION" ]; then
+        return 0
+    fi
+    go=$(command -v go || echo /usr/local/go/bin/go)
+    if [ ! -x "$go" ]; then
+        say "Go 1.26 or newer is needed to build kustomize (make lint renders deploy/kubernetes)"
+        exit 1
+    fi
+    say "building kustomize $KUSTOMIZE_VERSION into .local/tools/bin (a minute, once)"
+    GOBIN="$PWD/.local/tools/bin" "$go" install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+}
+
 install_system_packages
 install_python
 install_neo4j
+install_kustomize
 say "everything is installed"
