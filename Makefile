@@ -38,11 +38,13 @@ bench: install
 	 if [ "$(KEEP_STACK)" != 1 ]; then RAPPORT_STACK=bench bash $(STACK) down && rm -rf .local/bench/neo4j; fi; \
 	 exit $$status
 
-lint: install  ## ruff, ruff format --check, mypy --strict, import contracts
+lint: install  ## ruff, ruff format --check, mypy --strict, import contracts, deploy files
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
 	$(VENV)/lint-imports --no-cache
+	$(VENV)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@bash deploy/kubernetes/validate.sh
 
 clean: down
 	rm -rf .local .venv deploy/local/neo4j/target
