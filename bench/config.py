@@ -70,12 +70,22 @@ DECLINES = 10_000
 DECLINE_RATE = 200.0  # offered per second
 NOTE_DEADLINE_SECONDS = 30.0  # after the last decline, how long notes may still arrive
 
+# Measurement 6. The query sequence is long enough that no step repeats another's.
+SEARCH_SEARCHERS = 200
+SEARCH_QUERIES = 20_000
+SEARCH_WARMUP = 300  # at concurrency 16, never measured
+SEARCH_LATENCY_REQUESTS = 1_000  # at concurrency 1
+SEARCH_WINDOW_SECONDS = 20.0  # at concurrency 16
+SEARCH_CONCURRENCY = 16
+SEARCH_HUB_REQUESTS = 200  # at concurrency 1, from the 10 members with most connections
+
 # Settings of the processes under test, raised so that the bench measures throughput
 # rather than the anti-spam limits (README: "Stop invitation spam").
 SERVICE_ENV = {
     "RAPPORT_INVITATIONS__WEEKLY_LIMIT": "100000000",
     "RAPPORT_INVITATIONS__PENDING_CAP": "100000000",
     "RAPPORT_INVITATIONS__THROTTLE_MIN_DECIDED": "100000000",
+    "RAPPORT_SEARCH__DAILY_LIMIT": "100000000",
     "RAPPORT_AUTH__ACCESS_TOKEN_MINUTES": "600",
     "RAPPORT_GRAPH__URL": f"http://127.0.0.1:{GRAPH_PORT}",
     "RAPPORT_GRAPH__PORT": str(GRAPH_PORT),

@@ -59,6 +59,7 @@ def _peak(name: str) -> Callable[[Results], float | None]:
 
 
 P1, P16 = ("paths", "concurrency_1"), ("paths", "concurrency_16")
+S1, S16 = ("search", "concurrency_1"), ("search", "concurrency_16")
 LINES = [
     Line("1 paths", "service p50, c=1", lambda r: _dig(r, *P1, "service", "p50_ms"), "ms",
          "<= 15", lambda v: v <= 15),
@@ -110,6 +111,15 @@ LINES = [
     Line("5 memory", "graph peak RSS (all its processes)", _peak("graph"), "MiB"),
     Line("5 memory", "notifier peak RSS (all its processes)", _peak("notifier"), "MiB"),
     Line("5 memory", "neo4j peak RSS", _peak("neo4j"), "MiB"),
+    Line("6 search", "p50, c=1", lambda r: _dig(r, *S1, "p50_ms"), "ms"),
+    Line("6 search", "p99, c=1", lambda r: _dig(r, *S1, "p99_ms"), "ms", "<= 100",
+         lambda v: v <= 100),
+    Line("6 search", "p50, c=16", lambda r: _dig(r, *S16, "p50_ms"), "ms"),
+    Line("6 search", "p99, c=16", lambda r: _dig(r, *S16, "p99_ms"), "ms", "<= 400",
+         lambda v: v <= 400),
+    Line("6 search", "throughput, c=16", lambda r: _dig(r, *S16, "per_second"), "/s"),
+    Line("6 search", "hub searchers p99, c=1",
+         lambda r: _dig(r, "search", "hubs_concurrency_1", "p99_ms"), "ms"),
 ]  # fmt: skip
 
 

@@ -1,10 +1,11 @@
-"""One bench run: the data, the five measurements in order, the result file and table.
+"""One bench run: the data, the six measurements in order, the result file and table.
 
     RAPPORT_STACK=bench bash deploy/local/stack.sh exec .venv/bin/python -m bench --scale 10k
 
 Expects the bench stack's stores (``stack.sh up --infra``); starts and stops every
 service itself. Order: import (4), paths (1), then with the API up: the notifier (3),
-the API against the bare endpoint (2); peak memory (5) is read as each process stops.
+the API against the bare endpoint (2), member search (6); peak memory (5) is read as
+each process stops.
 """
 
 import argparse
@@ -26,6 +27,7 @@ from bench.m_api import ApiBench
 from bench.m_import import counts, measure_import
 from bench.m_notifier import NotifierBench
 from bench.m_paths import PathsBench
+from bench.m_search import SearchBench
 from bench.machine import CpuMeter, machine, versions
 from bench.members import Member, register
 from bench.network import load
@@ -34,7 +36,7 @@ from bench.report import table
 from rapport_common.settings import Settings, get_settings
 from services.graph.database import Graph, create_driver
 
-STEPS = ("import", "paths", "notifier", "api")
+STEPS = ("import", "paths", "notifier", "api", "search")
 
 
 def say(message: str) -> None:
@@ -47,6 +49,7 @@ class Bench:
         self.processes = Processes()
         self.results: dict[str, Any] = {"scale": scale.name, "seed": SEED, "noise": {}}
         self.memory: dict[str, Any] = {}
+        self.data = DATA
 
     async def measured(self, name: str, work: Any) -> Any:
         """Await ``work`` with the CPU meter running; keeps what else used the machine."""
@@ -63,6 +66,7 @@ class Bench:
         self.results["versions"] = versions() | await stores.server_versions(settings)
         say(f"data: {scale.members:,} members, about {scale.connections:,} connections")
         data, manifest = await asyncio.to_thread(dataset, scale, SEED, DATA)
+        self.data = data
         self.results["sizes"] = asdict(manifest) | {"files": str(data)}
         await stores.reset(settings)
         driver = create_driver(settings.neo4j)
@@ -71,7 +75,7 @@ class Bench:
             components = await graph.read("CALL dbms.components() YIELD versions RETURN versions")
             self.results["versions"]["neo4j_server"] = components[0]["versions"][0]
             if "import" in self.only:
-                say("4/5 bulk import into Neo4j")
+                say("4/6 bulk import into Neo4j")
                 imported = await self.measured("import", measure_import(graph, data))
                 self.results["import"] = imported
                 say(f"   {imported['connections_per_second']:,} connections/s")
@@ -79,7 +83,7 @@ class Bench:
                 raise SystemExit("without the import, Neo4j must already hold this network")
             if "paths" in self.only:
                 await self.paths(data, driver)
-            if self.only & {"notifier", "api"}:
+            if self.only & {"notifier", "api", "search"}:
                 await self.services()
         finally:
             await self.processes.stop_all()
@@ -93,10 +97,10 @@ class Bench:
         return self.results
 
     async def paths(self, data: Path, driver: Any) -> None:
-        say("1/5 introduction paths: reading the generated network back")
+        say("1/6 introduction paths: reading the generated network back")
         network = await asyncio.to_thread(load, data / "members.csv", data / "connections.csv")
         gc.freeze()  # millions of long-lived objects: keep the collector off them
-        say("1/5 introduction paths: graph service against the reference queries")
+        say("1/6 introduction paths: graph service against the reference queries")
         await self.graph_service()
         bench = PathsBench(self.scale, network, driver)
         self.results["paths"] = await self.measured("paths", bench.measure())
@@ -144,7 +148,7 @@ class Bench:
         if "notifier" in self.only:
             await self.notifier(members, capture)
         if "api" in self.only:
-            say(f"2/5 public API: invitation mix at concurrency {config.API_CONCURRENCY}")
+            say(f"2/6 public API: invitation mix at concurrency {config.API_CONCURRENCY}")
             await self.processes.start(
                 "reference",
                 self.processes.uvicorn(
@@ -153,11 +157,21 @@ class Bench:
                 http_ready(f"http://127.0.0.1:{config.REFERENCE_PORT}/readyz"),
             )
             self.results["api"] = await self.measured("api", ApiBench(members).measure())
+        if "search" in self.only:
+            await self.search()
         for name in ("api", "graph", "reference", "smtp"):
             await self.stop(name)
 
+    async def search(self) -> None:
+        say("6/6 member search: the network into PostgreSQL (not timed)")
+        bench = SearchBench(self.settings, self.data)
+        preparation = await bench.prepare()
+        say(f"6/6 member search: {preparation['members']:,} members, c=1 and c=16")
+        measured = await self.measured("search", bench.measure())
+        self.results["search"] = measured | {"preparation": preparation}
+
     async def notifier(self, members: list[Member], capture: Path) -> None:
-        say(f"3/5 notifier: {config.DECLINES:,} declines at {config.DECLINE_RATE:.0f}/s")
+        say(f"3/6 notifier: {config.DECLINES:,} declines at {config.DECLINE_RATE:.0f}/s")
         notifier = NotifierBench(self.settings, members, capture)
         preparation = await notifier.prepare()
 

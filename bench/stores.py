@@ -3,6 +3,8 @@ needs: a clean start, setting aside preparation work, and reading what the notif
 Only the bench stack's own data (``.local/bench``) is ever touched."""
 
 import uuid
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -88,6 +90,69 @@ async def decline_notes(settings: Settings) -> dict[str, str]:
             "FROM notifications WHERE kind = 'invitation_declined'"
         )
         return {row["id"]: row["invitation_id"] for row in rows}
+    finally:
+        await connection.close()
+
+
+# The columns the bench writes for a search member; the others take their defaults.
+SEARCH_MEMBER_COLUMNS = (
+    "id", "email", "password_hash", "name", "headline", "market_area", "company", "title",
+    "is_recruiter", "allows_introductions", "networking_stance", "connections_visible_to",
+    "reachable_by", "findable_by",
+)  # fmt: skip
+# The generator's connections as ordered pairs (Connection.pair: the lower id first, its
+# side's rating with it); PostgreSQL orders uuids as Python does.
+INSERT_PAIRS = """
+INSERT INTO connections (member_low_id, member_high_id, low_rating, high_rating, how_we_met,
+                         connected_at, last_interaction_at)
+SELECT least(a, b), greatest(a, b),
+       CASE WHEN a < b THEN a_rating ELSE b_rating END,
+       CASE WHEN a < b THEN b_rating ELSE a_rating END,
+       how_we_met, connected_at, last_interaction_at
+FROM bench_pairs
+"""
+
+
+async def load_search_network(
+    settings: Settings, members: Sequence[tuple[Any, ...]], connections_csv: Path
+) -> int:
+    """The generated network into PostgreSQL, for the search measurement: ``members`` as
+    rows of ``SEARCH_MEMBER_COLUMNS``, the connections from the generator's file, then
+    VACUUM (ANALYZE). Returns how many connections were loaded."""
+    connection = await _connect(settings)
+    try:
+        await connection.execute("SET TimeZone = 'UTC'")
+        await connection.copy_records_to_table(
+            "members", records=members, columns=SEARCH_MEMBER_COLUMNS
+        )
+        await connection.execute(
+            "CREATE TEMP TABLE bench_pairs (a uuid, b uuid, a_rating smallint, "
+            "b_rating smallint, how_we_met text, connected_at timestamptz, "
+            "last_interaction_at timestamptz)"
+        )
+        await connection.copy_to_table(
+            "bench_pairs", source=connections_csv, format="csv", header=True
+        )
+        status = await connection.execute(INSERT_PAIRS)
+        # VACUUM too: a bulk load leaves the visibility map unset, so index-only scans
+        # would still read the heap until autovacuum came by.
+        await connection.execute("VACUUM (ANALYZE) members")
+        await connection.execute("VACUUM (ANALYZE) connections")
+        return int(status.split()[-1])
+    finally:
+        await connection.close()
+
+
+async def degrees(settings: Settings) -> dict[str, int]:
+    """Each connected member's number of connections."""
+    connection = await _connect(settings)
+    try:
+        rows = await connection.fetch(
+            "SELECT id::text AS id, count(*) AS degree FROM ("
+            "SELECT member_low_id AS id FROM connections UNION ALL "
+            "SELECT member_high_id FROM connections) ends GROUP BY id"
+        )
+        return {row["id"]: row["degree"] for row in rows}
     finally:
         await connection.close()
 
