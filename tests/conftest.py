@@ -49,7 +49,8 @@ def settings() -> Settings:
     )
 
 
-async def _recreate_database(settings: Settings) -> None:
+async def recreate_database(settings: Settings, name: str, *, create: bool = True) -> None:
+    """Drop the database ``name`` (whoever is connected) and, with ``create``, make it anew."""
     pg = settings.postgres
     connection = await asyncpg.connect(
         host=pg.host,
@@ -59,8 +60,9 @@ async def _recreate_database(settings: Settings) -> None:
         database="postgres",
     )
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{TEST_DATABASE}"')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
 
@@ -75,7 +77,7 @@ def _migrate(settings: Settings) -> None:
 @pytest.fixture(scope="session")
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """One database for the run, built by the migrations themselves."""
-    await _recreate_database(settings)
+    await recreate_database(settings, TEST_DATABASE)
     await asyncio.to_thread(_migrate, settings)
     engine = create_engine(settings.postgres)
     yield engine

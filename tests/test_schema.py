@@ -4,7 +4,6 @@ statuses, and the latest migration goes down and up again."""
 import asyncio
 import re
 
-import asyncpg
 import httpx
 import pytest
 from alembic import command
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport_common.models import metadata
 from rapport_common.settings import Settings
+from tests.conftest import recreate_database
 from tests.factories import invitation_id, sign_in_all
 
 SCRATCH_DATABASE = "rapport_test_migrations"
@@ -64,23 +64,6 @@ async def test_a_status_outside_its_enum_is_refused(
             )
 
 
-async def _recreate(settings: Settings, name: str, *, create: bool) -> None:
-    pg = settings.postgres
-    connection = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-        database="postgres",
-    )
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
 def _migrate(settings: Settings, *steps: tuple[str, str]) -> None:
     config = Config("alembic.ini")
     config.attributes["url"] = settings.postgres.url(SCRATCH_DATABASE)
@@ -90,10 +73,10 @@ def _migrate(settings: Settings, *steps: tuple[str, str]) -> None:
 
 
 async def test_the_latest_migration_goes_down_and_up_again(settings: Settings) -> None:
-    await _recreate(settings, SCRATCH_DATABASE, create=True)
+    await recreate_database(settings, SCRATCH_DATABASE, create=True)
     try:
         await asyncio.to_thread(
             _migrate, settings, ("upgrade", "head"), ("downgrade", "-1"), ("upgrade", "head")
         )
     finally:
-        await _recreate(settings, SCRATCH_DATABASE, create=False)
+        await recreate_database(settings, SCRATCH_DATABASE, create=False)

@@ -5,15 +5,12 @@ see it."""
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
-
 from rapport_common.domain import privacy
 from rapport_common.domain.privacy import Consent
 from rapport_common.events import (
     IntroductionAcceptedV1,
     IntroductionDeclinedV1,
     IntroductionEventV1,
-    InvitationSentV1,
 )
 from rapport_common.models.enums import (
     IntroductionDecliner,
@@ -229,21 +226,5 @@ async def _create_introduced(
         created_at=ctx.now,
         suggestion=suggestion.model_dump(mode="json"),
     )
-    try:
-        await ctx.invitations.add(invitation)
-    except IntegrityError as exc:  # the two invited each other at the same moment
-        raise sending.InvitationExists(
-            f"An invitation between you and {requester.name} is open."
-        ) from exc
-    await record_event(
-        ctx.session,
-        "invitation.sent",
-        InvitationSentV1(
-            invitation_id=invitation.id,
-            inviter_id=requester.id,
-            invitee_id=target.id,
-            how_we_met=invitation.how_we_met,
-            referrer_id=intermediary.id,
-        ),
-    )
+    await sending.add_and_announce(ctx, invitation, requester)
     return invitation

@@ -160,20 +160,26 @@ async def create(
     invitation.status = InvitationStatus.PENDING
     invitation.created_at = ctx.now
     suggestion = await transitions.suggest(ctx, invitation)
+    await add_and_announce(ctx, invitation, invitee)
+    return suggestion
+
+
+async def add_and_announce(ctx: InvitationContext, invitation: Invitation, other: Member) -> None:
+    """Store a new invitation and record ``invitation.sent``; 409 if the pair already has
+    an open one (``other`` is the member named in that answer)."""
     try:
         # No savepoint: on a conflict the whole request fails anyway, with a 409.
         await ctx.invitations.add(invitation)
-    except IntegrityError as exc:  # the invitee sent theirs at the same moment
-        raise InvitationExists(f"An invitation between you and {invitee.name} is open.") from exc
+    except IntegrityError as exc:  # the other side sent theirs at the same moment
+        raise InvitationExists(f"An invitation between you and {other.name} is open.") from exc
     await record_event(
         ctx.session,
         "invitation.sent",
         InvitationSentV1(
             invitation_id=invitation.id,
-            inviter_id=inviter.id,
-            invitee_id=invitee.id,
+            inviter_id=invitation.inviter_id,
+            invitee_id=invitation.invitee_id,
             how_we_met=invitation.how_we_met,
             referrer_id=invitation.referrer_id,
         ),
     )
-    return suggestion
