@@ -1,7 +1,7 @@
 """Every table of the system of record, so Alembic sees the whole schema."""
 
 from rapport_common.db import Base
-from rapport_common.models.auth import RefreshToken
+from rapport_common.models.auth import RefreshToken, SignInFailure
 from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.email_invitations import DoNotContact, EmailInvitation
@@ -37,6 +37,7 @@ __all__ = [
     "Recommendation",
     "RefreshToken",
     "SearchUsage",
+    "SignInFailure",
     "WebhookAttempt",
     "WebhookEndpoint",
     "WebhookMessage",
