@@ -32,7 +32,8 @@ async def _snapshot(
     client: httpx.AsyncClient, viewer: SignedIn, members: list[SignedIn]
 ) -> dict[str, Answer]:
     """Every read that returns member data, as the viewer."""
-    urls = ["/v1/connections?limit=100", "/v1/me/network/health"]
+    # Every member is named "Member <i>", so one search finds them all.
+    urls = ["/v1/connections?limit=100", "/v1/me/network/health", "/v1/members?q=Member&limit=50"]
     for member in members:
         if member.member_id == viewer.member_id:
             continue
@@ -43,6 +44,8 @@ async def _snapshot(
             f"{about}/paths?limit=100",
             f"{about}/mutuals",
             f"{about}/degree",
+            f"{about}/card",
+            f"{about}/recommendations",
         ]
     return {url: await _get(client, url, viewer) for url in urls}
 
