@@ -8,6 +8,7 @@ tables afterwards; Neo4j is wiped and Redis flushed before the tests that use th
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -17,12 +18,13 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport_common.clock import Clock, system_clock
 from rapport_common.clock import SteppingClock as SteppingClock
 from rapport_common.db import create_engine, create_sessionmaker
+from rapport_common.models.members import Member
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from services.api.deps import get_session
@@ -32,6 +34,7 @@ from services.graph.main import create_app as create_graph_app
 from services.notifier.queue import JobQueue
 from services.notifier.relay import relay_pending
 from services.notifier.worker import build_worker
+from tests.factories import ApiClient
 
 TEST_DATABASE = "rapport_test"
 
@@ -175,11 +178,20 @@ async def client(api_app: FastAPI, db_session: AsyncSession) -> AsyncIterator[ht
             await db_session.rollback()
             raise
 
+    async def mark_email_verified(member_id: uuid.UUID) -> None:
+        await db_session.execute(_verified(member_id))
+        await db_session.commit()
+
     api_app.dependency_overrides[get_session] = session_override
     transport = httpx.ASGITransport(app=api_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+    async with ApiClient(transport=transport, base_url="http://api") as http:
+        http.mark_email_verified = mark_email_verified
         yield http
     api_app.dependency_overrides.clear()
+
+
+def _verified(member_id: uuid.UUID) -> Any:
+    return update(Member).where(Member.id == member_id).values(email_verified_at=func.now())
 
 
 @pytest.fixture
@@ -187,8 +199,15 @@ async def committed_client(
     api_app: FastAPI, committed_db: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API in-process with its own, really committing, transactions."""
+
+    async def mark_email_verified(member_id: uuid.UUID) -> None:
+        async with committed_db() as session:
+            await session.execute(_verified(member_id))
+            await session.commit()
+
     transport = httpx.ASGITransport(app=api_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+    async with ApiClient(transport=transport, base_url="http://api") as http:
+        http.mark_email_verified = mark_email_verified
         yield http
 
 

@@ -1,11 +1,22 @@
 """Builders that go through the public API, the way a client would."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 
 PASSWORD = "correct-horse-battery"
+
+EmailVerifier = Callable[[uuid.UUID], Awaitable[None]]
+
+
+class ApiClient(httpx.AsyncClient):
+    """The test fixtures' API client. ``mark_email_verified`` records a member's email as
+    verified in the client's own database transaction, for tests about something else;
+    the verification flow itself is tested by following the emailed link."""
+
+    mark_email_verified: EmailVerifier | None = None
 
 
 @dataclass
@@ -16,19 +27,25 @@ class SignedIn:
 
 
 async def register(
-    client: httpx.AsyncClient, name: str = "Ada Lovelace", **fields: str
+    client: httpx.AsyncClient, name: str = "Ada Lovelace", *, verified: bool = True, **fields: str
 ) -> uuid.UUID:
+    """A new member, with a verified email unless ``verified=False``."""
     email = fields.pop("email", f"{uuid.uuid4().hex[:12]}@example.com")
     response = await client.post(
         "/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name, **fields}
     )
     assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["member_id"])
+    member_id = uuid.UUID(response.json()["member_id"])
+    if verified and isinstance(client, ApiClient) and client.mark_email_verified is not None:
+        await client.mark_email_verified(member_id)
+    return member_id
 
 
-async def sign_in(client: httpx.AsyncClient, name: str = "Ada Lovelace", **fields: str) -> SignedIn:
+async def sign_in(
+    client: httpx.AsyncClient, name: str = "Ada Lovelace", *, verified: bool = True, **fields: str
+) -> SignedIn:
     email = fields.pop("email", f"{uuid.uuid4().hex[:12]}@example.com")
-    member_id = await register(client, name, email=email, **fields)
+    member_id = await register(client, name, verified=verified, email=email, **fields)
     response = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]

@@ -63,6 +63,11 @@ class Member(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(120))
+    # What messages call the member ("Hi Ada"); NULL: the first word of ``name``.
+    given_name: Mapped[str | None] = mapped_column(String(60))
+    # NULL until the member follows the link in the verification email; until then
+    # they may read but not reach out (invitations, introductions, webhooks).
+    email_verified_at: Mapped[datetime | None]
     headline: Mapped[str | None] = mapped_column(String(200))
     market_area: Mapped[str | None] = mapped_column(String(80))
     is_recruiter: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -105,4 +110,6 @@ class Member(Base):
 
     @property
     def first_name(self) -> str:
+        if self.given_name:
+            return self.given_name
         return self.name.split()[0] if self.name.split() else self.name

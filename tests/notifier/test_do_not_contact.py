@@ -14,8 +14,8 @@ from rapport_common.models.email_invitations import EmailInvitation
 from rapport_common.models.notifications import Notification
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
+from services.notifier.notifications import catalogue
 from services.notifier.notifications.join_emails import send_join_email
-from services.notifier.notifications.messages import TEMPLATES
 from services.notifier.notifications.store import DO_NOT_CONTACT, Draft, deliver, store
 from tests.api.test_email_invitations import invite_by_email, new_address
 from tests.factories import sign_in
@@ -46,7 +46,7 @@ async def _notify(
     return notification
 
 
-@pytest.mark.parametrize("kind", [*sorted(TEMPLATES), "join"])
+@pytest.mark.parametrize("kind", [*sorted(catalogue.kinds()), "join"])
 async def test_the_do_not_contact_list_is_respected_by_every_email_kind(
     kind: str,
     committed_client: httpx.AsyncClient,

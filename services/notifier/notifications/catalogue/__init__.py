@@ -1,0 +1,61 @@
+"""The message catalogue: every text a notification says, per language, in one place.
+
+Each language is a TOML file in this folder named by its BCP 47 tag (``en.toml``,
+``pt-BR.toml``...); a file dropped here is picked up without a code change. English is
+complete; another language may lack kinds, which then read in English. A member's
+locale is matched exactly, then by its language alone (``pt-BR`` → ``pt``), then English.
+"""
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DEFAULT_LOCALE = "en"
+FOLDER = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One kind of message in one language: ``string.Template`` sources."""
+
+    subject: str
+    body: str
+
+
+@cache
+def load(folder: Path = FOLDER) -> dict[str, dict[str, Texts]]:
+    """Every catalogue in ``folder``, by locale tag; read once per process."""
+    catalogues: dict[str, dict[str, Texts]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as file:
+            entries = tomllib.load(file)
+        catalogues[path.stem] = {
+            kind: Texts(subject=entry["subject"], body=entry["body"])
+            for kind, entry in entries.items()
+        }
+    return catalogues
+
+
+def kinds(folder: Path = FOLDER) -> frozenset[str]:
+    """Every kind of message, as the default catalogue names them."""
+    return frozenset(load(folder)[DEFAULT_LOCALE])
+
+
+def texts(kind: str, locale: str | None = None, folder: Path = FOLDER) -> Texts:
+    """``kind``'s texts in ``locale`` or the nearest language we have; ``KeyError`` for a
+    kind the default catalogue does not know."""
+    catalogues = load(folder)
+    for candidate in _candidates(locale):
+        found = catalogues.get(candidate, {}).get(kind)
+        if found is not None:
+            return found
+    return catalogues[DEFAULT_LOCALE][kind]
+
+
+def _candidates(locale: str | None) -> list[str]:
+    if not locale:
+        return []
+    language = locale.split("-")[0]
+    # Tags are matched as written first, then case-insensitively by their language.
+    return [locale, language, language.lower()]
