@@ -5,6 +5,7 @@ from rapport_common.models.auth import RefreshToken, SignInFailure
 from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.email_invitations import DoNotContact, EmailInvitation
+from rapport_common.models.exports import DataExport
 from rapport_common.models.idempotency import IdempotencyKey
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.invitations import Invitation
@@ -23,6 +24,7 @@ __all__ = [
     "Block",
     "Connection",
     "ConnectionNote",
+    "DataExport",
     "DoNotContact",
     "EmailInvitation",
     "IdempotencyKey",

@@ -111,6 +111,15 @@ class WebhookMessageStatus(StrEnum):
     FAILED = "failed"
 
 
+class ExportStatus(StrEnum):
+    """A data export: being built, downloadable, or past its download window (content
+    deleted)."""
+
+    PENDING = "pending"
+    READY = "ready"
+    EXPIRED = "expired"
+
+
 def checked(values: type[StrEnum], column: str, length: int = 20) -> Enum:
     """A VARCHAR column limited to ``values`` by a CHECK constraint named after the column
     (``ck_<table>_<column>``). Not a native PostgreSQL enum, so every closed set is
