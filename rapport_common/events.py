@@ -189,6 +189,14 @@ class BlockEventV1(BaseModel):
     blocked_id: UUID
 
 
+class ExportRequestedV1(BaseModel):
+    """A member asked for a copy of their data; the notifier builds it. Ids only: the
+    archive is read from PostgreSQL when the event is handled."""
+
+    export_id: UUID
+    member_id: UUID
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("invitation.sent", 1): InvitationSentV1,
     ("invitation.accepted", 1): InvitationAcceptedV1,
@@ -224,6 +232,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("recommendation.withdrawn", 1): RecommendationEventV1,
     ("block.created", 1): BlockEventV1,
     ("block.removed", 1): BlockEventV1,
+    ("export.requested", 1): ExportRequestedV1,
 }
 
 

@@ -187,6 +187,17 @@ class NotificationSettings(BaseModel):
     nudge_default_fade: float = DEFAULT_NUDGE_FADE
 
 
+class ExportSettings(BaseModel):
+    """A member's copy of their data (docs/privacy.md, "Export")."""
+
+    # Requests per member in any 24 hours; a request while one is being built returns it.
+    daily_limit: int = 3
+    # The archive can be downloaded this long after it is ready, then it is deleted.
+    link_days: int = 7
+    # ``{public}`` is api.public_url; the token is signed with email_invitations.link_key.
+    download_url: str = "{public}/v1/me/exports/{export_id}/download?token={token}"
+
+
 class StrengthSettings(BaseModel):
     """The strength model (README, "Strength"): ratings fade with a half-life."""
 
@@ -243,6 +254,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     email_invitations: EmailInvitationSettings = EmailInvitationSettings()
     notifications: NotificationSettings = NotificationSettings()
+    exports: ExportSettings = ExportSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> "Settings":
