@@ -11,7 +11,11 @@ from rapport_common.models.introductions import Introduction
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.notes import ConnectionNote
-from rapport_common.models.notifications import Notification, NudgeSettings
+from rapport_common.models.notifications import (
+    Notification,
+    NotificationPreference,
+    NudgeSettings,
+)
 from rapport_common.models.policies import LinkingPolicy
 from rapport_common.models.recommendations import Recommendation
 from rapport_common.models.search import SearchUsage
@@ -34,6 +38,7 @@ __all__ = [
     "LinkingPolicy",
     "Member",
     "Notification",
+    "NotificationPreference",
     "NudgeSettings",
     "OutboxEvent",
     "Recommendation",

@@ -120,6 +120,15 @@ class ExportStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class EmailDelivery(StrEnum):
+    """How a kind of notification reaches a member by email: each on its own at once,
+    gathered in the daily digest, or not at all."""
+
+    INSTANT = "instant"
+    DIGEST = "digest"
+    OFF = "off"
+
+
 def checked(values: type[StrEnum], column: str, length: int = 20) -> Enum:
     """A VARCHAR column limited to ``values`` by a CHECK constraint named after the column
     (``ck_<table>_<column>``). Not a native PostgreSQL enum, so every closed set is
