@@ -1,6 +1,7 @@
 """Every table of the system of record, so Alembic sees the whole schema."""
 
 from rapport_common.db import Base
+from rapport_common.models.accounts import AccountRequest, AccountToken
 from rapport_common.models.auth import RefreshToken, SignInFailure
 from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection, Interaction
@@ -25,6 +26,8 @@ from rapport_common.outbox import OutboxEvent
 metadata = Base.metadata
 
 __all__ = [
+    "AccountRequest",
+    "AccountToken",
     "Block",
     "Connection",
     "ConnectionNote",

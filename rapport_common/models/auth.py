@@ -23,6 +23,9 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=system_clock)
+    # What signed in, from its User-Agent (one line, bounded), carried to every token of
+    # the family: the sessions list shows it.
+    device: Mapped[str | None] = mapped_column(String(200))
 
 
 class SignInFailure(Base):
