@@ -197,6 +197,25 @@ class ExportRequestedV1(BaseModel):
     member_id: UUID
 
 
+class AccountEmailRequestedV1(BaseModel):
+    """An account email is due: the notifier makes its link's token (only its hash is
+    stored) and sends it. Ids only: the address and the token stay out of the outbox."""
+
+    account_token_id: UUID
+    member_id: UUID
+
+
+# Every account email's event; the notifier's ``account_emails`` consumer sends them.
+ACCOUNT_EMAIL_EVENT_TYPES = frozenset(
+    {
+        "account.email_verification_requested",
+        "account.password_reset_requested",
+        "account.email_change_requested",
+        "account.email_changed",
+    }
+)
+
+
 EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("invitation.sent", 1): InvitationSentV1,
     ("invitation.accepted", 1): InvitationAcceptedV1,

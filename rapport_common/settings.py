@@ -7,7 +7,7 @@ The same variable names drive the local stack (``deploy/stack.env``) and
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  # noqa: S105
@@ -94,7 +94,9 @@ class GraphServiceSettings(BaseModel):
 
 
 class NotifierSettings(BaseModel):
-    # The worker's health endpoints (/livez, /readyz) listen here.
+    # The worker's health endpoints (/livez, /readyz, /metrics) listen here. Loopback by
+    # default; a container sets 0.0.0.0 so probes and Prometheus can reach them.
+    bind: str = "127.0.0.1"
     port: int = 8002
 
 
@@ -179,9 +181,37 @@ class EmailInvitationSettings(BaseModel):
     stop_url: str = "{public}/v1/do-not-contact/{token}"
 
 
+class AccountSettings(BaseModel):
+    """Account emails (README, "Your account"): where their links point, how long they
+    work, and how often they may be asked for."""
+
+    # The links open pages under ``<link_base>/account/...``; None: api.public_url. A
+    # front end serving its own pages at those paths puts its address here.
+    link_base: str | None = None
+    verification_hours: int = 48
+    reset_minutes: int = 30
+    email_change_hours: int = 24
+    # How long the old address may undo an email change.
+    undo_days: int = 7
+    # Verification emails one member may ask to be sent again per window.
+    resends_per_window: int = 3
+    # Reset emails asked for one address, and from one client address, per window.
+    resets_per_address: int = 3
+    resets_per_client: int = 20
+    request_window_minutes: int = 60
+
+
 class NotificationSettings(BaseModel):
-    # Where the links in emails point (the member's notification settings page).
-    settings_url: str = "http://127.0.0.1:8000/docs#/notifications"
+    # The links in every email, ``{public}`` being api.public_url and ``{token}`` a signed
+    # token naming the member and the kind of message (docs/notifications.md). The
+    # unsubscribe link (List-Unsubscribe, RFC 8058) takes the one-click POST; the
+    # settings link is the footer's, by default the API's own small page for that kind;
+    # a web app may put its preferences page here instead.
+    unsubscribe_url: str = "{public}/v1/email-preferences/{token}"
+    settings_url: str = "{public}/v1/email-preferences/{token}"
+    # The daily digest goes at the first run of its cron at or after this hour, in the
+    # member's time zone.
+    digest_hour: int = Field(default=8, ge=0, le=23)
     nudge_cooldown_days: int = 30
     nudge_min_rating: int = 7
     nudge_default_fade: float = DEFAULT_NUDGE_FADE
@@ -254,6 +284,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     email_invitations: EmailInvitationSettings = EmailInvitationSettings()
     notifications: NotificationSettings = NotificationSettings()
+    accounts: AccountSettings = AccountSettings()
     exports: ExportSettings = ExportSettings()
 
     @model_validator(mode="after")
