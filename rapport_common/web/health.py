@@ -1,11 +1,13 @@
-"""`/livez`: the process runs. `/readyz`: each dependency answers, or is named as down."""
+"""`/livez`: the process runs. `/readyz`: each dependency answers, or is named as down.
+`/metrics`: the service's Prometheus metrics (rapport_common/metrics.py)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from rapport_common.metrics import exposition
 from rapport_common.web.problems import problem_response, problem_responses
 
 Check = Callable[[], Awaitable[None]]
@@ -22,9 +24,25 @@ async def _run_check(check: Check) -> str | None:
     return None
 
 
-def health_router(checks: Callable[[Request], Mapping[str, tuple[str, Check]]]) -> APIRouter:
-    """``checks(request)`` maps a dependency name to (its address, an async probe)."""
+def health_router(
+    checks: Callable[[Request], Mapping[str, tuple[str, Check]]],
+    before_scrape: Callable[[], Awaitable[None]] | None = None,
+) -> APIRouter:
+    """``checks(request)`` maps a dependency name to (its address, an async probe);
+    ``before_scrape`` updates the gauges read from a store just before ``/metrics``."""
     router = APIRouter(tags=["health"])
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics, in the text exposition format",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def metrics() -> Response:
+        if before_scrape is not None:
+            await before_scrape()
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
 
     @router.get("/livez", summary="The process is running")
     async def livez() -> dict[str, str]:

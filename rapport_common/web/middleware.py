@@ -1,4 +1,5 @@
-"""Request ids: taken from ``X-Request-ID`` or made here, logged, echoed and passed on."""
+"""Request ids: taken from ``X-Request-ID`` or made here, logged, echoed and passed on;
+and each request counted and timed for ``/metrics``."""
 
 import logging
 import re
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rapport_common.logging import request_id_var
+from rapport_common.metrics import observe_request
 from rapport_common.web.problems import unexpected_error_response
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -23,8 +25,9 @@ class RequestIdMiddleware:
     every middleware, where its 500 would carry no request id and its log line neither.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, service: str = "unnamed") -> None:
         self.app = app
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,13 +58,15 @@ class RequestIdMiddleware:
                 raise
             await unexpected_error_response(Request(scope))(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            observe_request(self.service, scope, status, elapsed)
             logger.info(
                 "request",
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             request_id_var.reset(token)

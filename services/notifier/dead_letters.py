@@ -33,16 +33,20 @@ async def outbox_health(session: AsyncSession) -> dict[str, Any]:
             )
         )
     ).one()
-    unfinished = await session.scalar(
-        select(func.count()).where(
-            OutboxEvent.completed_at.is_(None), OutboxEvent.dead_at.is_(None)
+    unfinished, oldest_unfinished = (
+        await session.execute(
+            select(func.count(), func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.completed_at.is_(None), OutboxEvent.dead_at.is_(None)
+            )
         )
-    )
+    ).one()
     oldest_dead_at: datetime | None = oldest
+    oldest_unfinished_at: datetime | None = oldest_unfinished
     return {
         "dead_events": dead,
         "oldest_dead_at": oldest_dead_at.isoformat() if oldest_dead_at else None,
         "unfinished_events": unfinished or 0,
+        "oldest_unfinished_at": oldest_unfinished_at.isoformat() if oldest_unfinished_at else None,
     }
 
 

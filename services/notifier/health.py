@@ -1,10 +1,11 @@
 """The worker's own /livez and /readyz, served from inside the worker process so that
-"ready" means this process reaches its stores, and /outbox, how many events are
-dead-lettered or still on their way."""
+"ready" means this process reaches its stores; /outbox, how many events are
+dead-lettered or still on their way; and /metrics, with the outbox's backlog."""
 
 import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import aiosmtplib
@@ -12,9 +13,11 @@ import uvicorn
 from fastapi import FastAPI, Request
 from sqlalchemy import text
 
+from rapport_common.metrics import OUTBOX_DEAD, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
 from rapport_common.settings import Settings
 from rapport_common.web.health import Check, health_router
 from rapport_common.web.problems import install_problem_handlers
+from services.notifier.clock import now_of
 from services.notifier.dead_letters import outbox_health
 
 
@@ -50,9 +53,18 @@ def create_health_app(ctx: dict[str, Any]) -> FastAPI:
             "smtp": (f"{settings.smtp.host}:{settings.smtp.port}", smtp),
         }
 
+    async def outbox_gauges() -> None:
+        async with ctx["sessionmaker"]() as session:
+            health = await outbox_health(session)
+        OUTBOX_PENDING.set(health["unfinished_events"])
+        OUTBOX_DEAD.set(health["dead_events"])
+        oldest = health["oldest_unfinished_at"]
+        age = (now_of(ctx) - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0
+        OUTBOX_OLDEST_AGE.set(max(age, 0.0))
+
     app = FastAPI(title="Rapport notifier", docs_url=None, redoc_url=None, openapi_url=None)
     install_problem_handlers(app)
-    app.include_router(health_router(checks))
+    app.include_router(health_router(checks, before_scrape=outbox_gauges))
 
     @app.get("/outbox", tags=["health"], summary="Dead-lettered and unfinished outbox events")
     async def outbox() -> dict[str, Any]:
@@ -67,7 +79,7 @@ async def serve_health(ctx: dict[str, Any]) -> asyncio.Task[None]:
     settings: Settings = ctx["settings"]
     config = uvicorn.Config(
         create_health_app(ctx),
-        host="127.0.0.1",
+        host=settings.notifier.bind,
         port=settings.notifier.port,
         log_config=None,
         access_log=False,

@@ -10,6 +10,7 @@ from arq.cron import cron
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport_common.metrics import WEBHOOK_DELIVERIES
 from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
@@ -71,6 +72,7 @@ async def deliver_webhook(ctx: dict[str, Any], message_id: str) -> str:
                 endpoint.url, headers, message.body, settings.webhooks, now
             )
             result = await _record(deliveries, settings, message, endpoint, outcome, now)
+            WEBHOOK_DELIVERIES.labels(_outcome_label(outcome)).inc()
     except (OSError, InterfaceError, OperationalError) as exc:
         # PostgreSQL is unreachable: nothing was recorded, so the attempt is made again.
         logger.warning("webhook delivery could not reach postgres: %s", exc)
@@ -78,6 +80,12 @@ async def deliver_webhook(ctx: dict[str, Any], message_id: str) -> str:
     if message.status == WebhookMessageStatus.PENDING:
         await enqueue(ctx, message)
     return result
+
+
+def _outcome_label(outcome: sender.Outcome) -> str:
+    if outcome.succeeded:
+        return "delivered"
+    return "gone" if outcome.gone else "failed"
 
 
 async def _record(
