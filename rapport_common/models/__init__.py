@@ -6,6 +6,7 @@ from rapport_common.models.auth import RefreshToken, SignInFailure
 from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection, Interaction
 from rapport_common.models.email_invitations import DoNotContact, EmailInvitation
+from rapport_common.models.erasures import MemberErasure
 from rapport_common.models.exports import DataExport
 from rapport_common.models.idempotency import IdempotencyKey
 from rapport_common.models.introductions import Introduction
@@ -40,6 +41,7 @@ __all__ = [
     "Invitation",
     "LinkingPolicy",
     "Member",
+    "MemberErasure",
     "Notification",
     "NotificationPreference",
     "NudgeSettings",
