@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
 from services.notifier.errors import TransientError
+from services.notifier.exports.consumer import build_export
+from services.notifier.exports.crons import sweep_exports
 from services.notifier.graph_projection import project_to_graph
 from services.notifier.notifications import crons
 from services.notifier.notifications.consumer import notify
@@ -34,6 +36,7 @@ CONSUMERS: dict[str, Consumer] = {
     "notifications": notify,
     "webhooks": fan_out,
     "join_emails": send_join_email,
+    "exports": build_export,
 }
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]
@@ -43,6 +46,7 @@ CRON_JOBS: list[CronJob] = [
     cron(crons.send_unsent_emails, minute=None, second=30),
     cron(crons.send_nudges, minute={0, 15, 30, 45}, second=40),
     SWEEP_CRON,
+    cron(sweep_exports, minute=50, second=50),
 ]
 
 __all__ = ["CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]
