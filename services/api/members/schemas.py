@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from services.api.auth.password_rules import NewPassword
 from services.api.policies.schemas import PolicyIn
 from services.api.schemas import ContactOut, MultiLine, OpaqueText, SingleLine, Strict
 
@@ -23,7 +24,11 @@ Headline = Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_le
 MarketArea = Annotated[
     SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
 ]
-Password = Annotated[OpaqueText, Field(min_length=10, max_length=256)]
+GivenName = Annotated[
+    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+]
+GIVEN_NAME = 'What messages call you ("Hi Ada,"); null: the first word of your name.'
+Password = NewPassword
 Company = Annotated[
     SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
 ]
@@ -69,8 +74,21 @@ class RegisterIn(Strict):
     title: Title | None = None
 
 
-class RegisteredOut(BaseModel):
+class RegisteredMemberOut(BaseModel):
     member_id: uuid.UUID
+    email: str
+    name: str
+
+
+class RegisteredOut(BaseModel):
+    """What a client needs next: the member, and that their email awaits verification
+    (until then they may read but not reach out; see ``email-unverified``)."""
+
+    member_id: uuid.UUID = Field(description="Same as member.member_id (kept for older clients)")
+    member: RegisteredMemberOut
+    email_verification: Literal["pending", "verified"] = Field(
+        description="pending: we emailed a link to the address; following it verifies it"
+    )
 
 
 class MemberProfileOut(BaseModel):
@@ -144,6 +162,7 @@ class MeOut(MemberProfileOut):
     """My own profile, with my settings."""
 
     email: str
+    given_name: str | None = Field(description=GIVEN_NAME)
     connections_visible_to: Literal["only_me", "connections", "everyone"] = Field(
         description=CONNECTIONS_VISIBLE_TO
     )
@@ -180,6 +199,7 @@ class MeUpdateIn(Strict):
     """Fields a member may change about themselves; omitted fields stay as they are."""
 
     name: Name | None = None
+    given_name: GivenName | None = Field(default=None, description=GIVEN_NAME)
     headline: Headline | None = None
     market_area: MarketArea | None = None
     is_recruiter: bool | None = None
