@@ -181,6 +181,13 @@ class RecommendationEventV1(BaseModel):
     subject_id: UUID
 
 
+class MemberDeletedV1(BaseModel):
+    """The member deleted their account: the graph removes them and every link and
+    rating they had. Ids only, as every trace of the member is being erased."""
+
+    member_id: UUID
+
+
 class BlockEventV1(BaseModel):
     """``blocker_id`` blocked (or unblocked) ``blocked_id``. No consumer: the blocked
     member is never told."""
@@ -238,6 +245,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("introduction.accepted", 1): IntroductionAcceptedV1,
     ("member.registered", 1): MemberRegisteredV1,
     ("member.updated", 1): MemberUpdatedV1,
+    ("member.deleted", 1): MemberDeletedV1,
     ("connection.created", 1): ConnectionCreatedV1,
     ("connection.rated", 1): ConnectionRatedV1,
     ("connection.removed", 1): ConnectionRemovedV1,
@@ -261,6 +269,7 @@ GRAPH_EVENT_TYPES = frozenset(
     {
         "member.registered",
         "member.updated",
+        "member.deleted",
         "connection.created",
         "connection.rated",
         "connection.removed",

@@ -80,3 +80,15 @@ DELETE_TOMBSTONE: LiteralString = """
 MATCH (t:ConnectionTombstone {pair_key: $pair_key})
 DELETE t
 """
+
+# A deleted account: the member, every relationship (links and their ratings) and every
+# tombstone of a pair they were in. Matching nothing is fine: deleting twice, or a member
+# the graph never saw, is the same no-op.
+DELETE_MEMBER: LiteralString = """
+OPTIONAL MATCH (m:Member {member_id: $member_id})
+DETACH DELETE m
+WITH count(*) AS done
+MATCH (t:ConnectionTombstone)
+WHERE t.low_id = $member_id OR t.high_id = $member_id
+DELETE t
+"""

@@ -15,7 +15,7 @@ async def card(ctx: InvitationContext, me: Member, other: Member) -> CardOut:
     with them. Without the graph the card still answers, saying so."""
     found = await invitation_state(ctx, me, other)
     try:
-        degree = (await network.degree(ctx.graph, me, other)).degree
+        degree = (await network.degree(ctx.graph, ctx.members, me, other, ctx.now)).degree
         mutuals = await network.mutuals(ctx.graph, ctx.members, me, other, ctx.now)
     except ServiceUnavailable:
         degree, mutual_count, graph_available = None, None, False

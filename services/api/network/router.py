@@ -52,10 +52,12 @@ async def mutual_connections(
 
 
 @router.get("/members/{member_id}/degree", response_model=DegreeOut, responses=ABOUT_MEMBER)
-async def degree(target: OtherMember, me: CurrentMember, graph: GraphDep) -> DegreeOut:
+async def degree(
+    target: OtherMember, me: CurrentMember, session: SessionDep, graph: GraphDep, now: Now
+) -> DegreeOut:
     """How many hops away they are: 1 if we are connected, else 2 or 3 when a path I may
     see exists (the same as in their paths), else null."""
-    return await network.degree(graph, me, target)
+    return await network.degree(graph, MemberRepository(session), me, target, now)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from rapport_common.domain import privacy
 from rapport_common.domain.privacy import Consent
 from rapport_common.models.members import Member
 from rapport_common.repositories.blocks import BlockRepository
+from rapport_common.repositories.erasure import ErasureRepository
 from rapport_common.repositories.members import MemberRepository
 from services.api.graph_client import GraphClient
 from services.api.network.schemas import (
@@ -34,6 +35,27 @@ def _within_reach(degree: int | None, target: Member) -> int | None:
     if degree is None or degree > privacy.max_hops_to(Consent.of(target)):
         return None
     return degree
+
+
+# The most paths the graph returns; enough to find a way left when one through a
+# deleted account is dropped.
+RECHECK_PATHS = 100
+
+
+def _hops_left(body: dict[str, Any], known: dict[uuid.UUID, Member]) -> int | None:
+    """The fewest hops of the graph's paths whose every intermediary still exists."""
+    hops = [
+        path["hops"]
+        for path in body["paths"]
+        if all(uuid.UUID(i) in known for i in path["intermediaries"])
+    ]
+    return min(hops) if hops else None
+
+
+async def _deletions_pending(members: MemberRepository) -> bool:
+    """Whether an account was deleted recently enough that the graph may not have
+    removed it yet (it catches up through the outbox)."""
+    return await ErasureRepository(members.session).any_unfinished()
 
 
 async def paths(
@@ -69,11 +91,25 @@ async def paths(
                 ],
             )
         )
-    return PathsOut(degree=_within_reach(body["degree"], target), paths=found)
+    graph_degree = body["degree"]
+    if graph_degree is not None and graph_degree > 1 and await _deletions_pending(members):
+        graph_degree = _hops_left(body, known)
+    return PathsOut(degree=_within_reach(graph_degree, target), paths=found)
 
 
-async def degree(graph: GraphClient, me: Member, target: Member) -> DegreeOut:
-    return DegreeOut(degree=_within_reach(await graph.degree(me.id, target.id), target))
+async def degree(
+    graph: GraphClient, members: MemberRepository, me: Member, target: Member, now: datetime
+) -> DegreeOut:
+    """The graph's degree; while a deleted account may still be in the graph, the
+    fewest hops of the ways that do not go through one (the same as `/paths` shows)."""
+    found = await graph.degree(me.id, target.id)
+    if found is not None and found > 1 and await _deletions_pending(members):
+        body = await graph.paths(me.id, target.id, RECHECK_PATHS, now)
+        known = await members.get_many(
+            {uuid.UUID(i) for path in body["paths"] for i in path["intermediaries"]}
+        )
+        found = _hops_left(body, known)
+    return DegreeOut(degree=_within_reach(found, target))
 
 
 async def mutuals(

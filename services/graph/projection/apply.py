@@ -14,6 +14,7 @@ from rapport_common.events import (
     ConnectionRemovedV1,
     EventEnvelope,
     InteractionLoggedV1,
+    MemberDeletedV1,
     MemberRegisteredV1,
     MemberUpdatedV1,
     parse_payload,
@@ -52,6 +53,16 @@ async def _upsert_member(graph: Graph, envelope: EventEnvelope, payload: BaseMod
         reachable_by=payload.reachable_by,
         sequence=envelope.sequence,
     )
+
+
+async def _delete_member(graph: Graph, envelope: EventEnvelope, payload: BaseModel) -> None:
+    """Idempotent: removes the member, their relationships and their pairs' tombstones;
+    a second run finds nothing. Not guarded by sequence: no event naming the member can
+    come after it, since the deletion removes every such event from the outbox in its
+    transaction and the notifier skips an event whose member is gone
+    (``services/notifier/erasure/guard.py``)."""
+    assert isinstance(payload, MemberDeletedV1)
+    await graph.write(queries.DELETE_MEMBER, member_id=str(payload.member_id))
 
 
 async def _update_pair(graph: Graph, member_id: str, other_id: str, change: Transition) -> None:
@@ -144,6 +155,7 @@ async def _interaction_logged(graph: Graph, envelope: EventEnvelope, payload: Ba
 PROJECTORS: dict[str, Projector] = {
     "member.registered": _upsert_member,
     "member.updated": _upsert_member,
+    "member.deleted": _delete_member,
     "connection.created": _connection_created,
     "connection.rated": _connection_rated,
     "connection.removed": _connection_removed,

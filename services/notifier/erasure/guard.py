@@ -1,0 +1,85 @@
+"""Keeps every consumer away from an event about a deleted account.
+
+The deletion removes the events that name the member from the outbox in its transaction,
+but one may be in a consumer's hands at that moment, or its job may still be queued. So
+each consumer first takes a key-share lock on the members the event names: if one is
+gone, the event is about a deleted account and nothing is done with it (no notification,
+no webhook, nothing projected that the graph's ``member.deleted`` would have to undo);
+if all are there, the deletion waits for the lock, so it sees what the consumer wrote."""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rapport_common.events import EventEnvelope
+from rapport_common.models.members import Member
+
+logger = logging.getLogger(__name__)
+
+# As in ``services/notifier/consumers.py``, which wraps its consumers with this module.
+Consumer = Callable[[dict[str, Any], EventEnvelope, AsyncSession], Awaitable[None]]
+
+# The payload fields that hold a member's id (rapport_common/events.py); the others
+# (invitation_id, ...) name rows that go with their members.
+MEMBER_FIELDS = frozenset(
+    {
+        "member_id",
+        "other_member_id",
+        "inviter_id",
+        "invitee_id",
+        "referrer_id",
+        "requester_id",
+        "intermediary_id",
+        "target_id",
+        "author_id",
+        "subject_id",
+        "rater_id",
+        "ratee_id",
+        "blocker_id",
+        "blocked_id",
+    }
+)
+# The one event about a member who is gone by design.
+ABOUT_THE_DELETED = frozenset({"member.deleted"})
+
+
+def members_named(payload: dict[str, Any]) -> set[uuid.UUID]:
+    named = set()
+    for field in MEMBER_FIELDS & payload.keys():
+        try:
+            named.add(uuid.UUID(str(payload[field])))
+        except ValueError:
+            continue  # null or not an id: the consumer's own validation decides
+    return named
+
+
+async def all_present(session: AsyncSession, member_ids: set[uuid.UUID]) -> bool:
+    """Whether every one of the members still exists; each found is key-share locked
+    until the session's transaction ends, so that a deletion waits for it."""
+    found = await session.execute(
+        select(Member.id).where(Member.id.in_(member_ids)).with_for_update(key_share=True)
+    )
+    return len(found.all()) == len(member_ids)
+
+
+def skip_deleted_members(consumer: Consumer) -> Consumer:
+    """``consumer``, run only when every member its event names still exists."""
+
+    async def guarded(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
+        named = members_named(envelope.payload)
+        about_the_living = envelope.type not in ABOUT_THE_DELETED and named
+        if about_the_living and not await all_present(session, named):
+            logger.info(
+                "event about a deleted account skipped",
+                extra={"event_id": str(envelope.event_id), "type": envelope.type},
+            )
+            return
+        await consumer(ctx, envelope, session)
+
+    guarded.__name__ = getattr(consumer, "__name__", "consumer")
+    guarded.__doc__ = consumer.__doc__
+    return guarded
