@@ -38,16 +38,51 @@ def create_engine(
     )
 
 
+# SQLSTATEs that say the server, not the work, is the problem: class 08 (connection
+# exceptions) and the operator interventions of a stop or a restart (57P01 admin
+# shutdown, 57P02 crash shutdown, 57P03 "the database system is starting up", 57P05
+# idle session timeout). 57014 (statement timeout) is left out: the work itself was slow.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57P05"})
+
+
 def connection_lost(exc: BaseException) -> bool:
-    """PostgreSQL dropped the connection or cannot be reached, as opposed to an error of
-    the work's own making. Engines without pre-ping meet a restart here."""
-    if isinstance(exc, DBAPIError):
-        return (
-            exc.connection_invalidated
-            or isinstance(exc, InterfaceError | OperationalError)
-            or isinstance(exc.orig, OSError)
-        )
-    return isinstance(exc, OSError)
+    """PostgreSQL dropped the connection, cannot be reached, or is stopping or starting
+    (so the work can simply be tried again in a moment), as opposed to an error of the
+    work's own making. Engines without pre-ping meet a restart here.
+
+    asyncpg's error reaches us raw when it happens on connect, and wrapped by SQLAlchemy
+    (``DBAPIError.orig``, then its cause) when it happens later, so both are looked at;
+    the causes of other libraries' errors (an HTTP client's refused connection) are not,
+    since those stores are not this database."""
+    error: BaseException | None = exc
+    for _ in range(4):
+        if error is None:
+            return False
+        if _says_unavailable(error):
+            return True
+        orig = getattr(error, "orig", None)
+        if isinstance(orig, BaseException):
+            error = orig
+        elif type(error).__module__.split(".")[0] in {"sqlalchemy", "asyncpg"}:
+            error = error.__cause__
+        else:
+            return False
+    return False
+
+
+def _says_unavailable(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, InterfaceError | OperationalError)
+    ):
+        return True
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+    # OSError covers a refused or reset connection and a connect that timed out;
+    # asyncpg's InterfaceError says the connection is closed.
+    return isinstance(error, OSError) or (
+        type(error).__module__.startswith("asyncpg") and type(error).__name__ == "InterfaceError"
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

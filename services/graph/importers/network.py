@@ -35,6 +35,8 @@ from services.graph.importers.writer import (
     read_ahead,
 )
 
+IMPORT_PATIENCE_SECONDS = 120.0
+
 
 async def load_network(
     graph: Graph,
@@ -45,7 +47,11 @@ async def load_network(
 ) -> list[Loaded]:
     """Safe to rerun: members are MERGEd on a constrained key, and connections are only
     CREATEd into a graph that had none. A failure part-way leaves whole batches."""
+    # A cold Neo4j (just started) plans and loads slowly: the first batches may run out
+    # of time and are retried, for longer than a request would be.
+    graph = graph.with_patience(IMPORT_PATIENCE_SECONDS)
     await graph.ensure_schema(schema.SCHEMA)
+    await graph.warm_up(queries.WARM_UP)
     nodes: dict[str, str] = {}  # member_id -> element id, for this run only
     with _collector_paused():
         loaded_members = await _load_members(graph, members, nodes, batch_size, writers)

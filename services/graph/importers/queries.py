@@ -87,3 +87,13 @@ WITH n LIMIT $limit
 DETACH DELETE n
 RETURN count(*) AS deleted
 """
+
+# Planned before a load starts (Graph.warm_up), so that a cold Neo4j does not spend the
+# first batches' timeout on planning them.
+WARM_UP: tuple[LiteralString, ...] = (
+    IMPORT_MEMBERS,
+    IMPORT_BARE_MEMBERS,
+    HAS_CONNECTIONS,
+    CREATE_CONNECTIONS,
+    MERGE_CONNECTIONS,
+)

@@ -2,6 +2,7 @@
 fixed number of batches are written at once."""
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -69,10 +70,17 @@ class InFlight:
                     raise result
 
     async def add(self, write: Awaitable[Any]) -> None:
-        if len(self.running) >= self.limit:
-            done, self.running = await asyncio.wait(
-                self.running, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in done:
-                task.result()
+        try:
+            if len(self.running) >= self.limit:
+                done, self.running = await asyncio.wait(
+                    self.running, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    task.result()
+        except BaseException:
+            # An earlier write failed (or the load was cancelled): this one never starts,
+            # and is closed so that it is not reported as "never awaited".
+            if inspect.iscoroutine(write):
+                write.close()
+            raise
         self.running.add(asyncio.ensure_future(write))
