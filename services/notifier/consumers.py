@@ -17,9 +17,12 @@ from arq.cron import CronJob, cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
+from services.notifier.erasure.guard import skip_deleted_members
+from services.notifier.erasure.jobs import FINISH_CRON
 from services.notifier.errors import TransientError
 from services.notifier.exports.consumer import build_export
 from services.notifier.exports.crons import sweep_exports
+from services.notifier.accounts.emails import send_account_email
 from services.notifier.graph_projection import project_to_graph
 from services.notifier.notifications import crons
 from services.notifier.notifications.consumer import notify
@@ -36,8 +39,11 @@ CONSUMERS: dict[str, Consumer] = {
     "notifications": notify,
     "webhooks": fan_out,
     "join_emails": send_join_email,
+    "account_emails": send_account_email,
     "exports": build_export,
 }
+# Each skips an event about a deleted account (services/notifier/erasure/guard.py).
+CONSUMERS = {name: skip_deleted_members(consumer) for name, consumer in CONSUMERS.items()}
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]
 CRON_JOBS: list[CronJob] = [
@@ -47,6 +53,7 @@ CRON_JOBS: list[CronJob] = [
     cron(crons.send_nudges, minute={0, 15, 30, 45}, second=40),
     SWEEP_CRON,
     cron(sweep_exports, minute=50, second=50),
+    FINISH_CRON,
 ]
 
 __all__ = ["CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]
