@@ -10,7 +10,7 @@ import hmac
 from datetime import datetime
 from typing import Literal
 
-Purpose = Literal["join", "stop", "export"]
+Purpose = Literal["join", "stop", "export", "unsubscribe"]
 _SEPARATOR = "."
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from rapport_common.settings import SmtpSettings
 from services.notifier.notifications.mailer import Undeliverable, build_email
-from services.notifier.notifications.messages import Message, compose, one_line
+from services.notifier.notifications.messages import Message, Recipient, compose, one_line
 
 MOMENT = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
 LINE_BREAKERS = ["\r", "\n", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x00", "\t"]
@@ -21,7 +21,8 @@ def test_one_line_turns_each_control_character_or_line_separator_into_a_space(
 
 
 def test_a_subject_from_a_hostile_name_is_composed_on_one_line() -> None:
-    message = compose("invitation_declined", {"invitee": "Bob\r\nBcc: m@x", "note": "n"}, "u")
+    facts = {"invitee": "Bob\r\nBcc: m@x", "note": "n"}
+    message = compose("invitation_declined", facts, Recipient("Ada"))
     assert message.subject == "A note from Bob Bcc: m@x"
 
 

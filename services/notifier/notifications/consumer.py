@@ -23,13 +23,14 @@ from rapport_common.models.recommendations import Recommendation
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from services.notifier.clock import clock_of
+from services.notifier.notifications.messages import Fact
 from services.notifier.notifications.store import Draft, deliver, store
 
 Builder = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[list[Draft]]]
 
 
 def _draft(
-    envelope: EventEnvelope, kind: str, to: uuid.UUID, facts: dict[str, str], **data: Any
+    envelope: EventEnvelope, kind: str, to: uuid.UUID, facts: dict[str, Fact], **data: Any
 ) -> Draft:
     return Draft(
         member_id=to,
@@ -54,15 +55,14 @@ async def _invitation(
     if invitation is None or len(members) < 2:
         return []  # deleted since; nobody to tell
     inviter, invitee = members[event.inviter_id], members[event.invitee_id]
-    facts = {
+    facts: dict[str, Fact] = {
         "inviter": inviter.name,
         "invitee": invitee.name,
         "note": invitation.note,
         "how_we_met": HOW_WE_MET_PHRASES.get(invitation.how_we_met, invitation.how_we_met),
         "question": invitation.question or "",
-        "expires_at": f"{invitation.question_expires_at:%Y-%m-%d %H:%M} UTC"
-        if invitation.question_expires_at
-        else "",
+        # Shown in each reader's own time zone and locale.
+        "expires_at": invitation.question_expires_at or "",
     }
     ids = {"invitation_id": invitation.id}
     match envelope.type:
@@ -105,7 +105,7 @@ async def _introduction(
     members = await _names(session, event.requester_id, event.intermediary_id, event.target_id)
     if introduction is None or len(members) < 3:
         return []
-    facts = {
+    facts: dict[str, Fact] = {
         "requester": members[event.requester_id].name,
         "note": introduction.note,
         "intermediary": members[event.intermediary_id].name,
@@ -138,7 +138,7 @@ async def _recommendation(
     members = await _names(session, event.author_id, event.subject_id)
     if recommendation is None or len(members) < 2:
         return []
-    facts = {
+    facts: dict[str, Fact] = {
         "author": members[event.author_id].name,
         "subject": members[event.subject_id].name,
         "body": recommendation.body,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.domain.invitations import expire_if_due
 from rapport_common.models.connections import Connection
-from rapport_common.models.enums import InvitationStatus
+from rapport_common.models.enums import EmailDelivery, InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification, NudgeSettings
@@ -201,6 +201,7 @@ async def send_unsent_emails(ctx: dict[str, Any]) -> int:
                     .where(
                         Notification.emailed_at.is_(None),
                         Notification.email_failed_at.is_(None),
+                        Notification.email_delivery == EmailDelivery.INSTANT,
                         Notification.created_at < cutoff,
                         Notification.email_attempts < MAX_EMAIL_ATTEMPTS,
                     )

@@ -32,10 +32,22 @@ class RefusedForNow(TransientError):
 
 
 def build_email(
-    settings: SmtpSettings, to: str, message: Message, notification_id: uuid.UUID, date: datetime
+    settings: SmtpSettings,
+    to: str,
+    message: Message,
+    notification_id: uuid.UUID,
+    date: datetime,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
     """The email, whatever the stored text holds; ``Undeliverable`` if the address cannot
-    be written in a header."""
+    be written in a header.
+
+    Every email says it was sent by a machine (``Auto-Submitted``, RFC 3834), so no
+    auto-responder answers it. With ``unsubscribe_url`` (every kind a member may switch
+    off) it carries the one-click unsubscribe of RFC 8058: mail clients show an
+    "Unsubscribe" button that POSTs ``List-Unsubscribe=One-Click`` to that URL. The
+    account emails, which are always sent, go without: a button that cannot stop them
+    would be a broken promise. Other emails of the notifier use ``automated_headers``."""
     email = EmailMessage()
     email["From"] = settings.sender  # configuration: an error here is not this email's
     try:
@@ -48,9 +60,22 @@ def build_email(
     # One notification, one Message-ID: a receiver can tell a resend from a new message.
     email["Message-ID"] = make_msgid(idstring=str(notification_id), domain=MESSAGE_ID_DOMAIN)
     email["X-Rapport-Notification"] = str(notification_id)
+    automated_headers(email, unsubscribe_url)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     return email
+
+
+def automated_headers(email: EmailMessage, unsubscribe_url: str | None = None) -> None:
+    """The headers of every email Rapport sends by itself: ``Auto-Submitted:
+    auto-generated``, and with ``unsubscribe_url`` the RFC 8058 pair
+    ``List-Unsubscribe: <url>`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+    (the URL must be HTTPS in production, take a POST without cookies and stop that kind
+    of email at once)."""
+    email["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url is not None:
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
 
 def _refused(code: int, reply: str) -> Exception:

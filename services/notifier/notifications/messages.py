@@ -1,17 +1,32 @@
-"""What each notification says, in plain text and HTML, with a link to the settings.
+"""What each notification says, in plain text and HTML, in the member's language, with
+moments shown in their time zone and written the way their locale writes them.
 
-The texts come from the message catalogue (``catalogue/``), in the member's language."""
+The texts come from the message catalogue (``catalogue/``); how an email wraps them
+(greeting, footer, links) is ``layout.py``'s business."""
 
 import html
 import re
 import unicodedata
+import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
 from string import Template
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_timezone_name
+
+from rapport_common.models.members import Member
 from services.notifier.notifications import catalogue
 
 _LINE_BREAKING = ("Cc", "Zl", "Zp")  # controls (CR, LF, VT, NEL...), U+2028, U+2029
 _SPACES = re.compile(r"\s+")
+SUBJECT_LENGTH = 200
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "Universal"})
+
+# A fact is text, or a moment the message shows in the reader's time zone.
+Fact = str | datetime
 
 
 def one_line(text: str) -> str:
@@ -23,23 +38,87 @@ def one_line(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Who reads a message: what to call them, their language and their time zone."""
+
+    first_name: str
+    locale: str | None = None
+    time_zone: str | None = None
+
+    @classmethod
+    def of(cls, member: Member) -> "Recipient":
+        return cls(member.first_name, member.locale, member.time_zone)
+
+    @property
+    def babel_locale(self) -> Locale:
+        """The member's locale as Babel knows it; English for a tag it does not know
+        (a locale saved before the API checked it is no reason to lose a message)."""
+        for tag in (self.locale, (self.locale or "").split("-")[0]):
+            if not tag:
+                continue
+            try:
+                return Locale.parse(tag, sep="-")
+            except (UnknownLocaleError, ValueError):
+                continue
+        return Locale("en")
+
+    @property
+    def zone(self) -> tzinfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone) if self.time_zone else UTC
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return UTC
+
+
+def when(moment: datetime, reader: Recipient) -> str:
+    """``moment`` as the reader would write it, in their zone, named: "Dec 17, 2026,
+    6:00 PM (Japan Time)", "17 déc. 2026, 18:00 (heure du Japon)"."""
+    locale, zone = reader.babel_locale, reader.zone
+    local = moment.astimezone(zone)
+    day = format_date(local, "medium", locale=locale)
+    hour = format_time(local, "short", tzinfo=zone, locale=locale)
+    pattern = str(locale.datetime_formats["medium"])
+    # A generic name ("Japan Time") reads better than the season's; UTC has none.
+    zone_name = (
+        "UTC"
+        if str(zone) in _UTC_NAMES
+        else get_timezone_name(local, "long", locale=locale, zone_variant="generic")
+    )
+    return f"{pattern.replace('{1}', day).replace('{0}', hour)} ({zone_name})"
+
+
+def day_of(moment: datetime, reader: Recipient) -> str:
+    """The reader's calendar day for ``moment``, written out: "December 3, 2026"."""
+    local: date = moment.astimezone(reader.zone).date()
+    return format_date(local, "long", locale=reader.babel_locale)
+
+
+@dataclass(frozen=True)
 class Message:
     subject: str
     text: str
     html: str
 
 
+def paragraphs_html(text: str) -> str:
+    return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n") if part)
+
+
 def compose(
-    kind: str, facts: dict[str, str], settings_url: str, locale: str | None = None
+    kind: str,
+    facts: Mapping[str, Fact],
+    reader: Recipient,
+    folder: Path = catalogue.FOLDER,
 ) -> Message:
-    texts = catalogue.texts(kind, locale)
-    subject = Template(texts.subject).safe_substitute(facts)
-    body = Template(texts.body).safe_substitute(facts)
-    footer = f"Choose which messages you get: {settings_url}"
-    paragraphs = "".join(f"<p>{html.escape(part)}</p>" for part in body.split("\n\n"))
-    html_body = (
-        f'<html><body>{paragraphs}<hr><p><a href="{html.escape(settings_url)}">'
-        "Notification settings</a></p></body></html>"
+    """``kind``'s message for ``reader``: the catalogue's texts in their language, the
+    facts filled in (``$first_name`` is theirs), moments in their zone."""
+    texts = catalogue.texts(kind, reader.locale, folder)
+    values = {
+        name: when(value, reader) if isinstance(value, datetime) else value
+        for name, value in facts.items()
+    } | {"first_name": reader.first_name}
+    subject = Template(texts.subject).safe_substitute(values)
+    body = Template(texts.body).safe_substitute(values).strip()
+    return Message(
+        subject=one_line(subject)[:SUBJECT_LENGTH], text=body, html=paragraphs_html(body)
     )
-    text = f"{body}\n\n--\n{footer}\n"
-    return Message(subject=one_line(subject)[:200], text=text, html=html_body)

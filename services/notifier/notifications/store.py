@@ -1,31 +1,37 @@
-"""Storing notifications once and emailing each exactly once it is recorded as sent."""
+"""Storing notifications once, as each member's preferences say, and emailing each
+exactly once it is recorded as sent."""
 
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.clock import Clock
+from rapport_common.domain import notification_kinds, preference_links
 from rapport_common.domain.email_links import address_hash
 from rapport_common.models.email_invitations import EmailInvitation
+from rapport_common.models.enums import EmailDelivery
 from rapport_common.models.members import Member
-from rapport_common.models.notifications import Notification
+from rapport_common.models.notifications import Notification, NotificationPreference
 from rapport_common.repositories.do_not_contact import DoNotContactRepository
+from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from services.notifier.errors import TransientError
+from services.notifier.notifications.layout import as_email
 from services.notifier.notifications.mailer import (
     Mailer,
     RefusedForNow,
     Undeliverable,
     build_email,
 )
-from services.notifier.notifications.messages import Message, compose
+from services.notifier.notifications.messages import Fact, Message, Recipient, compose
 
 logger = logging.getLogger(__name__)
 # After this many failed attempts an email is given up, and the reason kept.
@@ -41,21 +47,52 @@ class Draft:
     member_id: uuid.UUID
     kind: str
     dedupe_key: str
-    facts: dict[str, str]
+    facts: dict[str, Fact]
     related_member_id: uuid.UUID | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+async def preferences(
+    session: AsyncSession, pairs: set[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], NotificationPreference]:
+    """The stored preferences for these (member, kind) pairs; a pair without one has the
+    defaults."""
+    if not pairs:
+        return {}
+    rows = await session.execute(
+        select(NotificationPreference).where(
+            tuple_(NotificationPreference.member_id, NotificationPreference.kind).in_(pairs)
+        )
+    )
+    return {(row.member_id, row.kind): row for row in rows.scalars()}
+
+
+def applied(kind: str, preference: NotificationPreference | None) -> notification_kinds.Applied:
+    if preference is None:
+        return notification_kinds.apply(kind, None, None)
+    return notification_kinds.apply(kind, preference.email, preference.in_app)
 
 
 async def store(
     session: AsyncSession, settings: Settings, drafts: Sequence[Draft], now: datetime
 ) -> list[uuid.UUID]:
     """Insert the drafts not stored before (by ``dedupe_key``); return every draft's id,
-    new or old, so the caller can deliver whatever is still unsent."""
+    new or old, so the caller can deliver whatever is still unsent.
+
+    Each is written for its reader (language, time zone, given name) and placed as their
+    preferences for its kind say: in the feed or hidden, emailed at once, kept for the
+    digest, or not emailed. A draft for a member who is gone is dropped."""
     if not drafts:
         return []
+    readers = await MemberRepository(session).get_many({draft.member_id for draft in drafts})
+    chosen = await preferences(session, {(draft.member_id, draft.kind) for draft in drafts})
     rows = []
     for draft in drafts:
-        message: Message = compose(draft.kind, draft.facts, settings.notifications.settings_url)
+        reader = readers.get(draft.member_id)
+        if reader is None:
+            continue
+        message = compose(draft.kind, draft.facts, Recipient.of(reader))
+        placed = applied(draft.kind, chosen.get((draft.member_id, draft.kind)))
         rows.append(
             {
                 "id": uuid.uuid4(),
@@ -68,12 +105,16 @@ async def store(
                 "body_html": message.html,
                 "data": draft.data,
                 "created_at": now,
+                "in_feed": placed.in_feed,
+                "email_delivery": placed.email,
             }
         )
+    if not rows:
+        return []
     await session.execute(
         insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    keys = [draft.dedupe_key for draft in drafts]
+    keys = [row["dedupe_key"] for row in rows]
     found = await session.execute(select(Notification.id).where(Notification.dedupe_key.in_(keys)))
     return list(found.scalars())
 
@@ -105,7 +146,9 @@ async def deliver(
     reason (``email_failed_at``, ``email_error``), one refused for now is counted and left
     for a retry (``Delivered.refused``). Only a server that cannot be reached stops the
     loop, with ``TransientError``. An address on the do-not-contact list is never
-    emailed: the notification stays in the feed and its email is given up.
+    emailed: the notification stays in the feed and its email is given up. Only
+    notifications to email at once are sent, and the member's preference is read again
+    first: one they switched off or to the digest since it was stored is moved there.
     """
     delivered = Delivered()
     do_not_contact = DoNotContactRepository(session)
@@ -113,19 +156,35 @@ async def deliver(
     for notification_id in notification_ids:
         row = (
             await session.execute(
-                select(Notification, Member.email)
+                select(Notification, Member, NotificationPreference)
                 .join(Member, Member.id == Notification.member_id)
+                .outerjoin(
+                    NotificationPreference,
+                    and_(
+                        NotificationPreference.member_id == Notification.member_id,
+                        NotificationPreference.kind == Notification.kind,
+                    ),
+                )
                 .where(
                     Notification.id == notification_id,
                     Notification.emailed_at.is_(None),
                     Notification.email_failed_at.is_(None),
+                    Notification.email_delivery == EmailDelivery.INSTANT,
                 )
                 .with_for_update(of=Notification, skip_locked=True)
             )
         ).one_or_none()
         if row is None:
             continue
-        notification, email_address = row
+        notification, member, preference = row
+        email_address = member.email
+        now_chosen = applied(notification.kind, preference).email
+        if now_chosen != EmailDelivery.INSTANT:
+            # Changed since it was stored (an unsubscribe between a retry and the next):
+            # the member's latest word holds.
+            notification.email_delivery = now_chosen
+            await session.commit()
+            continue
         if await do_not_contact.contains(address_hash(address_key, email_address)):
             give_up(notification, DO_NOT_CONTACT, clock())
             delivered.given_up += 1
@@ -133,13 +192,7 @@ async def deliver(
             continue
         notification.email_attempts += 1
         try:
-            email = build_email(
-                settings.smtp,
-                email_address,
-                Message(notification.subject, notification.body_text, notification.body_html),
-                notification.id,
-                clock(),
-            )
+            email = _email(settings, notification, member, clock())
             await mailer.send(email)
         except Undeliverable as exc:
             give_up(notification, str(exc), clock())
@@ -156,6 +209,26 @@ async def deliver(
             delivered.sent += 1
         await session.commit()
     return delivered
+
+
+def _email(
+    settings: Settings, notification: Notification, member: Member, now: datetime
+) -> EmailMessage:
+    """The notification's email: the stored message in the member's layout, with the
+    links that change or stop its kind when the member may."""
+    stored = Message(notification.subject, notification.body_text, notification.body_html)
+    unsubscribe_url = settings_url = None
+    if notification_kinds.has_unsubscribe(notification.kind):
+        unsubscribe_url = preference_links.unsubscribe_url(settings, member.id, notification.kind)
+        settings_url = preference_links.settings_url(settings, member.id, notification.kind)
+    return build_email(
+        settings.smtp,
+        member.email,
+        as_email(stored, Recipient.of(member), settings_url),
+        notification.id,
+        now,
+        unsubscribe_url=unsubscribe_url,
+    )
 
 
 # What carries an email the notifier sends: the same attempt and failure columns on each.

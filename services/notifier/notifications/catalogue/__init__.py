@@ -4,6 +4,8 @@ Each language is a TOML file in this folder named by its BCP 47 tag (``en.toml``
 ``pt-BR.toml``...); a file dropped here is picked up without a code change. English is
 complete; another language may lack kinds, which then read in English. A member's
 locale is matched exactly, then by its language alone (``pt-BR`` → ``pt``), then English.
+A table whose name starts with ``_`` is not a kind: it holds the phrases every email
+shares (``_email``: the greeting, the footer...), looked up one by one the same way.
 """
 
 import tomllib
@@ -27,14 +29,33 @@ class Texts:
 def load(folder: Path = FOLDER) -> dict[str, dict[str, Texts]]:
     """Every catalogue in ``folder``, by locale tag; read once per process."""
     catalogues: dict[str, dict[str, Texts]] = {}
-    for path in sorted(folder.glob("*.toml")):
-        with path.open("rb") as file:
-            entries = tomllib.load(file)
-        catalogues[path.stem] = {
+    for locale, entries in _files(folder).items():
+        catalogues[locale] = {
             kind: Texts(subject=entry["subject"], body=entry["body"])
             for kind, entry in entries.items()
+            if not kind.startswith("_")
         }
     return catalogues
+
+
+@cache
+def _files(folder: Path) -> dict[str, dict[str, dict[str, str]]]:
+    found = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as file:
+            found[path.stem] = tomllib.load(file)
+    return found
+
+
+def phrase(table: str, name: str, locale: str | None = None, folder: Path = FOLDER) -> str:
+    """One shared phrase (``table`` starts with ``_``) in ``locale`` or the nearest
+    language that has it; ``KeyError`` if English lacks it."""
+    files = _files(folder)
+    for candidate in _candidates(locale):
+        found = files.get(candidate, {}).get(table, {}).get(name)
+        if found is not None:
+            return found
+    return files[DEFAULT_LOCALE][table][name]
 
 
 def kinds(folder: Path = FOLDER) -> frozenset[str]:

@@ -1,0 +1,140 @@
+"""The daily digest: the notifications a member chose to get by email once a day,
+gathered into one email sent at ``notifications.digest_hour`` in their time zone.
+
+The digest is itself a notification (kind ``digest``, not shown in the feed), keyed by
+the member and their local date, so there is one a day whatever runs twice; each
+notification it carries points to it (``digest_id``), so none is carried twice; and its
+email goes through ``deliver`` like any other, exactly once.
+"""
+
+import html
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from string import Template
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport_common.domain.notification_kinds import DIGEST
+from rapport_common.models.enums import EmailDelivery
+from rapport_common.models.members import Member
+from rapport_common.models.notifications import Notification
+from rapport_common.settings import Settings
+from services.notifier.clock import clock_of, now_of
+from services.notifier.notifications import catalogue
+from services.notifier.notifications.messages import (
+    Message,
+    Recipient,
+    compose,
+    day_of,
+    paragraphs_html,
+    when,
+)
+from services.notifier.notifications.store import deliver
+
+# Members whose digest one run prepares; the next run takes the rest.
+BATCH = 500
+PENDING = (Notification.email_delivery == EmailDelivery.DIGEST, Notification.digest_id.is_(None))
+
+
+async def send_digests(ctx: dict[str, Any]) -> int:
+    """Gather and email today's digest of each member whose digest hour has come and who
+    has something waiting; return how many digests were prepared.
+
+    Idempotent: a member gets one digest per local day (a second run that day prepares
+    none, and what arrived since waits for tomorrow's), and an email recorded as sent is
+    never sent again."""
+    sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
+    settings: Settings = ctx["settings"]
+    now = now_of(ctx)
+    async with sessionmaker() as session, session.begin():
+        waiting = (
+            (
+                await session.execute(
+                    select(Member)
+                    .where(Member.id.in_(select(Notification.member_id).where(*PENDING)))
+                    .limit(BATCH)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        due = [
+            member
+            for member in waiting
+            if now.astimezone(Recipient.of(member).zone).hour >= settings.notifications.digest_hour
+        ]
+        ids = [digest for member in due if (digest := await _gather(session, member, now))]
+    async with sessionmaker() as session:
+        await deliver(session, settings, ctx["mailer"], ids, clock_of(ctx))
+    return len(ids)
+
+
+async def _gather(session: AsyncSession, member: Member, now: datetime) -> uuid.UUID | None:
+    """Store ``member``'s digest for today with what is waiting, and mark what it
+    carries; ``None`` if today's went already or nothing is waiting (another run took
+    it)."""
+    reader = Recipient.of(member)
+    items = (
+        (
+            await session.execute(
+                select(Notification)
+                .where(Notification.member_id == member.id, *PENDING)
+                .order_by(Notification.created_at, Notification.id)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not items:
+        return None
+    local_day = now.astimezone(reader.zone).date()
+    message = _digest(items, reader, now)
+    digest_id = (
+        await session.execute(
+            insert(Notification)
+            .values(
+                id=uuid.uuid4(),
+                member_id=member.id,
+                kind=DIGEST,
+                dedupe_key=f"digest:{member.id}:{local_day.isoformat()}",
+                subject=message.subject,
+                body_text=message.text,
+                body_html=message.html,
+                data={"count": len(items), "local_date": local_day.isoformat()},
+                created_at=now,
+                in_feed=False,
+                email_delivery=EmailDelivery.INSTANT,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Notification.id)
+        )
+    ).scalar_one_or_none()
+    if digest_id is None:
+        return None
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_([item.id for item in items]))
+        .values(digest_id=digest_id)
+        .execution_options(synchronize_session=False)
+    )
+    return digest_id
+
+
+def _digest(items: Sequence[Notification], reader: Recipient, now: datetime) -> Message:
+    """One message listing each notification: when it came (the reader's time), its
+    subject, its text."""
+    head = compose(DIGEST, {"date": day_of(now, reader)}, reader)
+    received = Template(catalogue.phrase("_email", "digest_received", reader.locale))
+    texts, pages = [head.text], [head.html]
+    for item in items:
+        stamp = received.safe_substitute(when=when(item.created_at, reader))
+        texts.append(f"* {item.subject}\n{stamp}\n\n{item.body_text}")
+        pages.append(
+            f"<h2>{html.escape(item.subject)}</h2>{paragraphs_html(stamp)}{item.body_html}"
+        )
+    return Message(subject=head.subject, text="\n\n".join(texts), html="".join(pages))
