@@ -260,6 +260,7 @@ EVENT_PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("block.created", 1): BlockEventV1,
     ("block.removed", 1): BlockEventV1,
     ("export.requested", 1): ExportRequestedV1,
+    **{(event_type, 1): AccountEmailRequestedV1 for event_type in ACCOUNT_EMAIL_EVENT_TYPES},
 }
 
 

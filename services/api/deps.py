@@ -5,14 +5,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import connection_lost
+from rapport_common.models.auth import RefreshToken
 from rapport_common.models.members import Member
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
-from rapport_common.web.problems import ServiceUnavailable, Unauthorized
-from services.api.auth.tokens import read_access_token
+from rapport_common.web.problems import Forbidden, ServiceUnavailable, Unauthorized
+from services.api.auth.tokens import AccessClaims, read_access_claims
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -55,18 +57,52 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_current_member(
-    session: SessionDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Member:
+async def get_access_claims(
+    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AccessClaims:
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
-    member_id = read_access_token(settings.auth, token)
-    member = await MemberRepository(session).get(member_id)
+    return read_access_claims(settings.auth, token)
+
+
+AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
+
+
+async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Member:
+    """The signed-in member. An access token dies with its sign-in: once that session
+    is ended (signed out, ended from the sessions list, a password changed or reset),
+    its tokens are refused at once, not only when they expire. One indexed lookup."""
+    if claims.session_id is not None:
+        active = exists().where(
+            RefreshToken.family_id == claims.session_id,
+            RefreshToken.member_id == claims.member_id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        if not (await session.execute(select(active))).scalar():
+            raise Unauthorized("This sign-in has ended; sign in again.")
+    member = await MemberRepository(session).get(claims.member_id)
     if member is None:
         raise Unauthorized("The account behind this token no longer exists.")
     return member
 
 
 CurrentMember = Annotated[Member, Depends(get_current_member)]
+
+
+class EmailUnverified(Forbidden):
+    slug, title = "email-unverified", "Verify your email address first"
+
+
+async def get_verified_member(member: CurrentMember) -> Member:
+    """The signed-in member, if their email address is verified: reaching out to others
+    (invitations, introductions, recommendations, webhooks) waits for it."""
+    if member.email_verified_at is None:
+        raise EmailUnverified(
+            f"Confirm your email address first: follow the link we sent to {member.email}. "
+            "No email? Check your spam folder, or have it sent again with "
+            "POST /v1/auth/email-verification."
+        )
+    return member
+
+
+VerifiedMember = Annotated[Member, Depends(get_verified_member)]

@@ -23,13 +23,14 @@ async def test_register_returns_member_id_and_hashes_the_password(
     assert PASSWORD not in member.password_hash
 
 
-async def test_register_writes_its_event_in_the_same_transaction(
+async def test_register_writes_its_events_in_the_same_transaction(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     member_id = await register(client, name="Grace Hopper")
     events = (await db_session.execute(select(OutboxEvent))).scalars().all()
     assert [(e.type, e.payload["member_id"]) for e in events] == [
-        ("member.registered", str(member_id))
+        ("member.registered", str(member_id)),
+        ("account.email_verification_requested", str(member_id)),
     ]
 
 
@@ -55,7 +56,7 @@ async def test_failed_registration_leaves_no_event(
         json={"email": "once@example.com", "password": PASSWORD, "name": "Twice"},
     )
     events = (await db_session.execute(select(OutboxEvent))).scalars().all()
-    assert len(events) == 1
+    assert len(events) == 2  # the first registration's, and its verification email
 
 
 async def test_concurrent_registrations_of_one_email_create_one_member(

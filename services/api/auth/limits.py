@@ -59,13 +59,13 @@ def client_network(host: str | None) -> str:
     return str(ip)
 
 
-def _key_hash(settings: AuthSettings, policy: str, value: str) -> str:
+def keyed_hash(settings: AuthSettings, policy: str, value: str) -> str:
     # Keyed, so the table does not list which emails were tried to anyone without the secret.
     secret = settings.jwt_secret.get_secret_value().encode()
     return hmac.new(secret, f"{policy}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _retry_seconds(
+def retry_seconds(
     failed_at: list[datetime], limit: int, window: timedelta, now: datetime
 ) -> int | None:
     """Seconds until fewer than ``limit`` failures are left in the window, None if already."""
@@ -89,12 +89,12 @@ async def admit_sign_in(
     window = timedelta(minutes=settings.sign_in_window_minutes)
     account = Counter(
         "account",
-        _key_hash(settings, "account", normalised_email(email)),
+        keyed_hash(settings, "account", normalised_email(email)),
         settings.sign_in_failures_per_account,
     )
     address = Counter(
         "address",
-        _key_hash(settings, "address", client_network(client_host)),
+        keyed_hash(settings, "address", client_network(client_host)),
         settings.sign_in_failures_per_address,
     )
     # Always the account first, then the address: two attempts never wait on each other
@@ -105,7 +105,7 @@ async def admit_sign_in(
     blocked = [
         (retry, counter)
         for counter in (account, address)
-        if (retry := _retry_seconds(recent[counter.key_hash], counter.limit, window, now))
+        if (retry := retry_seconds(recent[counter.key_hash], counter.limit, window, now))
     ]
     if blocked:
         retry, counter = max(blocked, key=lambda pair: pair[0])

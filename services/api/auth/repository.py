@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -8,6 +9,14 @@ from rapport_common.models.auth import RefreshToken, SignInFailure
 
 # Expired failures removed per attempt: enough to keep up, never a long delete.
 SWEEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    family_id: uuid.UUID
+    device: str | None
+    created_at: datetime
+    last_used_at: datetime
 
 
 class RefreshTokenRepository:
@@ -30,6 +39,56 @@ class RefreshTokenRepository:
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+
+    async def revoke_member_family(
+        self, member_id: uuid.UUID, family_id: uuid.UUID, at: datetime
+    ) -> bool:
+        """Revoke one of the member's sign-ins; False if they have no such active one."""
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.member_id == member_id,
+                RefreshToken.family_id == family_id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > at,
+            )
+            .values(revoked_at=at)
+            .returning(RefreshToken.id)
+        )
+        return result.first() is not None
+
+    async def revoke_all(
+        self, member_id: uuid.UUID, at: datetime, keep: uuid.UUID | None = None
+    ) -> int:
+        """Revoke every sign-in of the member but ``keep``; how many sign-ins that was."""
+        query = update(RefreshToken).where(
+            RefreshToken.member_id == member_id, RefreshToken.revoked_at.is_(None)
+        )
+        if keep is not None:
+            query = query.where(RefreshToken.family_id != keep)
+        result = await self.session.execute(
+            query.values(revoked_at=at).returning(RefreshToken.family_id)
+        )
+        return len(set(result.scalars()))
+
+    async def active_sessions(self, member_id: uuid.UUID, now: datetime) -> list[SessionRow]:
+        """The member's sign-ins that can still refresh: created with their first token,
+        last used when their latest was issued."""
+        rows = await self.session.execute(
+            select(
+                RefreshToken.family_id,
+                func.max(RefreshToken.device),
+                func.min(RefreshToken.created_at),
+                func.max(RefreshToken.created_at),
+            )
+            .where(RefreshToken.member_id == member_id)
+            .group_by(RefreshToken.family_id)
+            .having(
+                func.bool_or(RefreshToken.revoked_at.is_(None) & (RefreshToken.expires_at > now))
+            )
+            .order_by(func.max(RefreshToken.created_at).desc(), RefreshToken.family_id)
+        )
+        return [SessionRow(*row) for row in rows]
 
 
 class SignInFailureRepository:

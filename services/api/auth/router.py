@@ -1,22 +1,26 @@
-from typing import Annotated
+import uuid
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from rapport_common.models.accounts import AccountTokenPurpose
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import Unauthorized, problem_responses
+from services.api.accounts.repository import AccountTokenRepository
+from services.api.accounts.service import request_email
 from services.api.auth import limits
 from services.api.auth import service as sessions
 from services.api.auth.passwords import verify_password
 from services.api.auth.repository import RefreshTokenRepository, SignInFailureRepository
-from services.api.auth.schemas import RefreshIn, TokenOut
+from services.api.auth.schemas import RefreshIn, SessionsOut, TokenOut
 from services.api.clock import Now
-from services.api.deps import SessionDep, SettingsDep
+from services.api.deps import AccessClaimsDep, CurrentMember, SessionDep, SettingsDep
 from services.api.email_invitations import service as email_invitations
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations.deps import ContextDep
 from services.api.members import service as members
-from services.api.members.schemas import RegisteredOut, RegisterIn
+from services.api.members.schemas import RegisteredMemberOut, RegisteredOut, RegisterIn
 from services.api.schemas import OpaqueText, SingleLine
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -34,7 +38,11 @@ class InvalidCredentials(Unauthorized):
         (404, "The join token is not one of ours, or its sender withdrew it"),
         (409, "The email is already registered, or the join token was used"),
         (410, "The join token has expired"),
-        (422, "Invalid fields, or a join token sent to another address"),
+        (
+            422,
+            "Invalid fields (a password shorter than 10 characters or one of the most "
+            "common passwords among them), or a join token sent to another address",
+        ),
     ),
 )
 async def register(
@@ -52,7 +60,11 @@ async def register(
     ] = None,
 ) -> Response:
     """Every invitation by email still open to this address is waiting for the new
-    member (the latest from each sender), suggested on by their policy."""
+    member (the latest from each sender), suggested on by their policy.
+
+    The address gets a link to verify it (`email_verification: "pending"`): until it is
+    followed the member may sign in and read, but not reach out (403 `email-unverified`
+    on invitations, introductions, recommendations and webhook endpoints)."""
 
     async def create() -> RegisteredOut:
         if join_token is not None:
@@ -61,7 +73,18 @@ async def register(
             )
         member = await members.register(MemberRepository(session), data)
         await email_invitations.claim_for(ctx, member)
-        return RegisteredOut(member_id=member.id)
+        await request_email(
+            AccountTokenRepository(session),
+            ctx.settings.accounts,
+            member.id,
+            AccountTokenPurpose.VERIFY_EMAIL,
+            ctx.now,
+        )
+        return RegisteredOut(
+            member_id=member.id,
+            member=RegisteredMemberOut(member_id=member.id, email=member.email, name=member.name),
+            email_verification="pending",
+        )
 
     request_hash = fingerprint("POST", request.url.path, data)
     return await run_idempotent(session, "anonymous", idempotency_key, request_hash, create)
@@ -109,8 +132,9 @@ async def token(
     if not verified or member is None:
         raise InvalidCredentials("The email or the password is wrong.")
     await limits.forgive_sign_in(failures, attempt)
+    device = sessions.describe_device(request.headers.get("user-agent"))
     return await sessions.issue_tokens(
-        RefreshTokenRepository(session), settings.auth, member.id, now
+        RefreshTokenRepository(session), settings.auth, member.id, now, device=device
     )
 
 
@@ -134,4 +158,50 @@ async def refresh(
 async def logout(data: RefreshIn, session: SessionDep, now: Now) -> Response:
     """Sign out: revokes this sign-in's refresh tokens (access tokens expire by themselves)."""
     await sessions.sign_out(RefreshTokenRepository(session), data.refresh_token, now)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/sessions", response_model=SessionsOut, responses=problem_responses((401, "Not signed in"))
+)
+async def list_sessions(
+    me: CurrentMember, claims: AccessClaimsDep, session: SessionDep, now: Now
+) -> SessionsOut:
+    """My sign-ins that can still refresh, the most recently used first; `current` is
+    this request's. Each is a refresh-token family: refreshing keeps it, signing out,
+    ending it here or changing the password ends it."""
+    items = await sessions.list_sessions(
+        RefreshTokenRepository(session), me.id, claims.session_id, now
+    )
+    return SessionsOut(items=items)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    responses=problem_responses((401, "Not signed in"), (404, "No active session of mine")),
+)
+async def end_session(
+    session_id: uuid.UUID, me: CurrentMember, session: SessionDep, now: Now
+) -> Response:
+    """End one sign-in: its refresh token stops working, and its access tokens too, at
+    once. Ending the current one signs this client out."""
+    await sessions.end_session(RefreshTokenRepository(session), me.id, session_id, now)
+    return Response(status_code=204)
+
+
+@router.delete("/sessions", status_code=204, responses=problem_responses((401, "Not signed in")))
+async def end_sessions(
+    me: CurrentMember,
+    claims: AccessClaimsDep,
+    session: SessionDep,
+    now: Now,
+    which: Annotated[
+        Literal["others", "all"],
+        Query(description="`others`: every sign-in but this one; `all`: this one too"),
+    ] = "others",
+) -> Response:
+    """Sign out everywhere else (or everywhere)."""
+    keep = claims.session_id if which == "others" else None
+    await sessions.end_sessions(RefreshTokenRepository(session), me.id, now, keep)
     return Response(status_code=204)

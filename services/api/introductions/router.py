@@ -3,7 +3,7 @@ from fastapi import APIRouter, Request, Response
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import CurrentMember, SessionDep
+from services.api.deps import CurrentMember, SessionDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.introductions import service as introductions
 from services.api.introductions.deps import MyIntroduction, RepositoryDep
@@ -55,6 +55,7 @@ async def _render(ctx: ContextDep, items: list[Introduction], me: Member) -> lis
     status_code=201,
     response_model=IntroductionOut,
     responses=problem_responses(
+        (403, "Your email address is not verified yet (`email-unverified`)"),
         (404, "No such member"),
         (409, "Already connected or already asked"),
         (422, "The intermediary is not my connection, or cannot introduce"),
@@ -63,7 +64,7 @@ async def _render(ctx: ContextDep, items: list[Introduction], me: Member) -> lis
 async def request_introduction(
     data: IntroductionIn,
     request: Request,
-    me: CurrentMember,
+    me: VerifiedMember,
     ctx: ContextDep,
     session: SessionDep,
     repository: RepositoryDep,

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import CurrentMember, SessionDep
+from services.api.deps import CurrentMember, SessionDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations import email, sending, transitions
 from services.api.invitations.deps import ContextDep, MyInvitation, ReferredInvitation
@@ -52,6 +52,7 @@ async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> Invitati
     status_code=201,
     response_model=InvitationCreatedOut | EmailInvitationCreatedOut,
     responses=problem_responses(
+        (403, "Your email address is not verified yet (`email-unverified`)"),
         (404, "No such member (by id)"),
         (
             409,
@@ -65,7 +66,7 @@ async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> Invitati
 async def send_invitation(
     data: InvitationIn,
     request: Request,
-    me: CurrentMember,
+    me: VerifiedMember,
     ctx: ContextDep,
     session: SessionDep,
     idempotency_key: IdempotencyKeyHeader = None,

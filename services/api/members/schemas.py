@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from services.api.auth.password_rules import NewPassword
 from services.api.policies.schemas import PolicyIn
-from services.api.schemas import ContactOut, MultiLine, OpaqueText, SingleLine, Strict
+from services.api.schemas import ContactOut, MultiLine, SingleLine, Strict
 
 Name = Annotated[SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Headline = Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_length=200)]

@@ -10,7 +10,7 @@ from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import NotFound, problem_responses
 from services.api.clock import Now
 from services.api.connections.repository import ConnectionRepository
-from services.api.deps import CurrentMember, SessionDep, SettingsDep
+from services.api.deps import CurrentMember, SessionDep, SettingsDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.network.deps import OtherMember
 from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
@@ -66,6 +66,7 @@ async def _render(
     status_code=201,
     response_model=RecommendationOut,
     responses=problem_responses(
+        (403, "Your email address is not verified yet (`email-unverified`)"),
         (404, "No such member, or not connected to them"),
         (409, "I already recommended them (a recommendation waiting, shown or hidden)"),
         (
@@ -79,7 +80,7 @@ async def write_recommendation(
     data: RecommendationIn,
     subject: OtherMember,
     request: Request,
-    me: CurrentMember,
+    me: VerifiedMember,
     session: SessionDep,
     repository: RepositoryDep,
     settings: SettingsDep,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SessionDep, SettingsDep
+from services.api.deps import CurrentMember, SessionDep, SettingsDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
 from services.api.webhooks import service as webhooks
@@ -38,6 +38,7 @@ MessageIdPath = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="`ms
     status_code=201,
     response_model=EndpointCreatedOut,
     responses=problem_responses(
+        (403, "Your email address is not verified yet (`email-unverified`)"),
         (409, "Too many endpoints"),
         (422, "Invalid, or the URL breaks an SSRF rule (`rule` names it)"),
     ),
@@ -45,7 +46,7 @@ MessageIdPath = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="`ms
 async def create_endpoint(
     data: EndpointIn,
     request: Request,
-    me: CurrentMember,
+    me: VerifiedMember,
     session: SessionDep,
     repository: RepositoryDep,
     settings: SettingsDep,
