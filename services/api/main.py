@@ -19,6 +19,8 @@ from rapport_common.web.health import Check, health_router
 from rapport_common.web.middleware import RequestIdMiddleware
 from rapport_common.web.problems import install_problem_handlers, problem_responses
 from rapport_common.web.startup import report_unreachable
+from services.api.accounts.forms import router as account_pages_router
+from services.api.accounts.router import router as accounts_router
 from services.api.auth.router import router as auth_router
 from services.api.blocks.router import router as blocks_router
 from services.api.cards.router import router as cards_router
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router(_readiness_checks))
     app.include_router(auth_router)
+    app.include_router(accounts_router)
+    app.include_router(account_pages_router)
     app.include_router(members_router)
     app.include_router(policies_router)
     app.include_router(invitations_router)
