@@ -1,10 +1,20 @@
 """Loads a small demo network through the public API, so a new user can try it at once.
 
 Safe to rerun: members that already exist are left as they are.
+
+Demo members verify their addresses as anyone would: the demo reads the verification
+email the notifier sent to the mail catcher's folder and follows its link. It then asks
+for a password reset for Ada, so the mail catcher's page shows a working reset link.
 """
 
 import asyncio
+import re
 import sys
+from collections.abc import Awaitable, Callable
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 
@@ -69,17 +79,65 @@ async def _register(client: httpx.AsyncClient) -> int:
     return created
 
 
-async def _sign_in(client: httpx.AsyncClient) -> dict[str, tuple[str, dict[str, str]]]:
-    """First name -> (member id, auth headers)."""
+# Verifies a member's address: (client, member id, email).
+Verifier = Callable[[httpx.AsyncClient, str, str], Awaitable[None]]
+VERIFICATION_LINK = re.compile(r"/account/verify-email\?token=([A-Za-z0-9_-]+)")
+
+
+async def _sign_in(
+    client: httpx.AsyncClient, verify: Verifier
+) -> dict[str, tuple[str, dict[str, str]]]:
+    """First name -> (member id, auth headers); each address verified."""
     members = {}
-    for email, *_ in DEMO_MEMBERS:
+    for address, *_ in DEMO_MEMBERS:
         token = await client.post(
-            "/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD}
+            "/v1/auth/token", data={"username": address, "password": DEMO_PASSWORD}
         )
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         me = (await client.get("/v1/me", headers=headers)).json()
-        members[email.split("@")[0]] = (me["member_id"], headers)
+        if me.get("email_verified_at") is None:
+            await verify(client, me["member_id"], address)
+        members[address.split("@")[0]] = (me["member_id"], headers)
     return members
+
+
+def _verification_tokens(folder: Path, address: str) -> list[str]:
+    """The tokens of the verification links emailed to ``address``, newest last."""
+    tokens = []
+    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime):
+        message = message_from_bytes(path.read_bytes(), policy=email_policy.default)
+        if not isinstance(message, EmailMessage) or address not in str(message["To"]):
+            continue
+        part = message.get_body(preferencelist=("plain",))
+        found = VERIFICATION_LINK.search(str(part.get_content()) if part else "")
+        if found:
+            tokens.append(found.group(1))
+    return tokens
+
+
+def follow_emailed_link(folder: Path, within: float = 60.0) -> Verifier:
+    """A verifier that waits for the verification email in the mail catcher's folder
+    (the notifier sends it) and follows its link, as the member would."""
+
+    async def verify(client: httpx.AsyncClient, member_id: str, address: str) -> None:
+        deadline = asyncio.get_running_loop().time() + within
+        while not (tokens := _verification_tokens(folder, address)):
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(
+                    f"no verification email for {address} in {folder} after {within:.0f} s: "
+                    "is the notifier running?"
+                )
+            await asyncio.sleep(0.5)
+        # An older link may have been spent by an earlier run: the newest is followed.
+        for token in reversed(tokens):
+            confirmed = await client.post(
+                "/v1/auth/email-verification/confirm", json={"token": token}
+            )
+            if confirmed.status_code == 204:
+                return
+        raise RuntimeError(f"the verification links emailed to {address} do not work")
+
+    return verify
 
 
 async def _invite(
@@ -107,11 +165,12 @@ async def _invite(
     return invitation_id
 
 
-async def load_demo_through(client: httpx.AsyncClient) -> int:
-    """Members with their profiles, their connections (through invitations, like real
-    ones) and two open invitations for Ada. Returns how many members were new."""
+async def load_demo_through(client: httpx.AsyncClient, verify: Verifier) -> int:
+    """Members with their profiles (their addresses verified by ``verify``), their
+    connections (through invitations, like real ones), two open invitations for Ada, and
+    a password reset email for her. Returns how many members were new."""
     created = await _register(client)
-    members = await _sign_in(client)
+    members = await _sign_in(client, verify)
     await client.patch("/v1/me", json={"is_recruiter": True}, headers=members["rachel"][1])
     for first_name, (company, title) in DEMO_PROFILES.items():
         await client.patch(
@@ -127,18 +186,22 @@ async def load_demo_through(client: httpx.AsyncClient) -> int:
             )
     for inviter, invitee, how in DEMO_OPEN_INVITATIONS:
         await _invite(client, members, inviter, invitee, how, None)
+    # 429 after a few runs within the hour: the earlier emails are there already.
+    reset = await client.post("/v1/auth/password-reset", json={"email": DEMO_MEMBERS[0][0]})
+    if reset.status_code not in (202, 429):
+        raise RuntimeError(f"demo password reset: {reset.status_code} {reset.text}")
     return created
 
 
-async def load_demo(base_url: str) -> int:
+async def load_demo(base_url: str, mail_folder: Path) -> int:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        return await load_demo_through(client)
+        return await load_demo_through(client, follow_emailed_link(mail_folder))
 
 
 def main() -> None:
     settings = get_settings()
     try:
-        created = asyncio.run(load_demo(settings.api.public_url))
+        created = asyncio.run(load_demo(settings.api.public_url, Path(settings.mailbox.folder)))
     except (httpx.HTTPError, RuntimeError) as exc:
         sys.exit(f"demo data: could not load through the API at {settings.api.public_url}: {exc}")
     print(f"demo data: {created} new members, {len(DEMO_MEMBERS) - created} already there")

@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.models.accounts import AccountToken
 from rapport_common.outbox import OutboxEvent
+from rapport_common.settings import Settings
+from services.demo import follow_emailed_link
 from tests.conftest import SteppingClock
 from tests.factories import PASSWORD, SignedIn, sign_in
 from tests.notifier.conftest import Mailbox, body_text
@@ -209,3 +212,15 @@ async def test_an_email_change_is_refused_if_the_address_was_taken_meanwhile(
     assert refused.status_code == 409 and refused.json()["type"].endswith("/email-taken")
     me = (await committed_client.get("/v1/me", headers=ada.headers)).json()
     assert me["email"] == ada.email
+
+
+async def test_the_demo_verifies_its_members_by_following_the_emailed_link(
+    committed_client: httpx.AsyncClient, run_worker: RunWorker, settings: Settings
+) -> None:
+    grace = await sign_in(committed_client, "Grace", verified=False)
+    await run_worker()
+    verify = follow_emailed_link(Path(settings.mailbox.folder), within=5)
+    await verify(committed_client, str(grace.member_id), grace.email)
+    me = (await committed_client.get("/v1/me", headers=grace.headers)).json()
+    assert me["email_verified_at"] is not None
+    assert await _invite_by_email(committed_client, grace) == 201

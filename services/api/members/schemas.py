@@ -24,8 +24,19 @@ Headline = Annotated[SingleLine, StringConstraints(strip_whitespace=True, max_le
 MarketArea = Annotated[
     SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
 ]
+
+
+def _not_blank(text: str) -> str:
+    # The length bound is checked before the spaces are stripped.
+    if not text:
+        raise PydanticCustomError("blank", "must not be blank")
+    return text
+
+
 GivenName = Annotated[
-    SingleLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    SingleLine,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(_not_blank),
 ]
 GIVEN_NAME = 'What messages call you ("Hi Ada,"); null: the first word of your name.'
 Password = NewPassword
@@ -162,6 +173,11 @@ class MeOut(MemberProfileOut):
     """My own profile, with my settings."""
 
     email: str
+    email_verified_at: datetime | None = Field(
+        description="When I confirmed my address; null until then, and until then "
+        "invitations, introductions, recommendations and webhook endpoints answer 403 "
+        "`email-unverified`"
+    )
     given_name: str | None = Field(description=GIVEN_NAME)
     connections_visible_to: Literal["only_me", "connections", "everyone"] = Field(
         description=CONNECTIONS_VISIBLE_TO
