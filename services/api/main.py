@@ -30,6 +30,7 @@ from services.api.introductions.router import router as introductions_router
 from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
 from services.api.network.router import router as network_router
+from services.api.notifications.router import links_router as email_preferences_router
 from services.api.notifications.router import router as notifications_router
 from services.api.policies.router import router as policies_router
 from services.api.recommendations.router import router as recommendations_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(network_router)
     app.include_router(introductions_router)
     app.include_router(notifications_router)
+    app.include_router(email_preferences_router)
     app.include_router(webhooks_router)
     document_webhooks(app)
     return app

@@ -17,14 +17,14 @@ from arq.cron import CronJob, cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
-from services.notifier.accounts.emails import send_account_email
 from services.notifier.erasure.guard import skip_deleted_members
 from services.notifier.erasure.jobs import FINISH_CRON
 from services.notifier.errors import TransientError
 from services.notifier.exports.consumer import build_export
 from services.notifier.exports.crons import sweep_exports
+from services.notifier.accounts.emails import send_account_email
 from services.notifier.graph_projection import project_to_graph
-from services.notifier.notifications import crons
+from services.notifier.notifications import crons, digest
 from services.notifier.notifications.consumer import notify
 from services.notifier.notifications.join_emails import send_join_email
 from services.notifier.webhooks.consumer import fan_out
@@ -51,6 +51,9 @@ CRON_JOBS: list[CronJob] = [
     cron(crons.expire_questions, minute=None, second=20),
     cron(crons.send_unsent_emails, minute=None, second=30),
     cron(crons.send_nudges, minute={0, 15, 30, 45}, second=40),
+    # Each member's digest goes at the first run after their digest hour, in their zone
+    # (zones 30 or 45 minutes off the hour wait until the next run).
+    cron(digest.send_digests, minute={0, 30}, second=50),
     SWEEP_CRON,
     cron(sweep_exports, minute=50, second=50),
     FINISH_CRON,

@@ -48,7 +48,9 @@ def test_a_second_catalogue_is_picked_up_without_code_changes(tmp_path: Path) ->
     message = compose("question_asked", facts, paris, folder=tmp_path)
     assert message.subject == "Bob a une question avant de vous accepter"
     # Canadian French writes hours its own way; the zone is named in French.
-    assert "Répondez avant le 17 déc. 2026, 10 h 00 (heure de l’Europe centrale)" in message.text
+    assert (
+        "Répondez avant le 17 déc. 2026, 10 h 00 (heure de l\u2019Europe centrale)" in message.text
+    )
     email = as_email(message, paris, "https://rapport.example/p", folder=tmp_path)
     assert email.text.startswith("Bonjour Ada,")
     # What French lacks reads in English.

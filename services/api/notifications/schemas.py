@@ -1,10 +1,19 @@
 import uuid
 import zoneinfo
 from datetime import datetime, time
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from rapport_common.domain import notification_kinds
 from rapport_common.settings import DEFAULT_NUDGE_FADE
 from services.api.schemas import SingleLine, Strict
 
@@ -53,3 +62,91 @@ class NudgeSettingsIn(Strict):
 
 class NudgeSettingsOut(NudgeSettingsIn):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+EmailChoice = Literal["instant", "digest", "off"]
+KindName = Annotated[SingleLine, StringConstraints(min_length=1, max_length=40)]
+EMAIL = (
+    "instant: each email as it comes; digest: gathered in one email a day (at "
+    "digest_hour in your time zone); off: no email (it still shows in the app unless "
+    "in_app is false)"
+)
+IN_APP = "Whether it shows in your notification feed (GET /v1/notifications)"
+
+
+class PreferenceOut(BaseModel):
+    kind: str = Field(
+        description="A kind of notification, or `account` for every email "
+        "about your account, which is always sent"
+    )
+    label: str
+    email: EmailChoice = Field(description=EMAIL)
+    in_app: bool = Field(description=IN_APP)
+    email_options: list[EmailChoice] = Field(
+        description="What `email` may be for this kind: no digest for urgent ones (a "
+        "question with a deadline), only instant for account emails"
+    )
+    changeable: bool = Field(description="False for account emails: always sent and shown")
+
+
+class PreferencesOut(BaseModel):
+    preferences: list[PreferenceOut]
+    digest_hour: int = Field(description="When the daily digest goes, in time_zone")
+    time_zone: str = Field(description="Yours (PATCH /v1/me), UTC when unset")
+
+
+def _check_kinds(kinds: list[str]) -> None:
+    if len(set(kinds)) != len(kinds):
+        raise ValueError("each kind may appear once")
+    for kind in kinds:
+        if kind == notification_kinds.ESSENTIAL:
+            raise ValueError("account emails are always sent and cannot be changed")
+        if not notification_kinds.is_switchable(kind):
+            raise ValueError(f"unknown kind {kind!r}; GET this resource for the kinds")
+
+
+def _check_email(kind: str, email: EmailChoice | None) -> None:
+    choice = notification_kinds.CHOICES[kind]
+    if email is not None and email not in choice.email_options:
+        raise ValueError(f"{kind} is urgent: no digest, only instant or off")
+
+
+class PreferenceChangeIn(Strict):
+    kind: KindName
+    email: EmailChoice | None = Field(default=None, description=EMAIL)
+    in_app: StrictBool | None = Field(default=None, description=IN_APP)
+
+
+class PreferencesPatchIn(Strict):
+    """Only the kinds listed change, and in them only the fields given."""
+
+    preferences: list[PreferenceChangeIn] = Field(
+        min_length=1, max_length=len(notification_kinds.CHOICES)
+    )
+
+    @model_validator(mode="after")
+    def _allowed(self) -> "PreferencesPatchIn":
+        _check_kinds([change.kind for change in self.preferences])
+        for change in self.preferences:
+            _check_email(change.kind, change.email)
+        return self
+
+
+class PreferenceIn(Strict):
+    kind: KindName
+    email: EmailChoice = Field(description=EMAIL)
+    in_app: StrictBool = Field(description=IN_APP)
+
+
+class PreferencesPutIn(Strict):
+    """Every preference at once: a kind not listed goes back to the default (instant,
+    in the app)."""
+
+    preferences: list[PreferenceIn] = Field(max_length=len(notification_kinds.CHOICES))
+
+    @model_validator(mode="after")
+    def _allowed(self) -> "PreferencesPutIn":
+        _check_kinds([entry.kind for entry in self.preferences])
+        for entry in self.preferences:
+            _check_email(entry.kind, entry.email)
+        return self
