@@ -6,11 +6,23 @@
 #   stack.sh down           stop everything this stack started
 #   stack.sh status         what runs, where
 #   stack.sh exec CMD...    run CMD with the stack's settings in the environment
+#   stack.sh start|stop|restart NAME [--immediate]   one part (postgres, redis, neo4j,
+#                           mail, graph, api, notifier); --immediate stops postgres
+#                           without a checkpoint, as a crash would
+#   stack.sh kill NAME      SIGKILL one part's main process (a fault drill)
+#
+# Every process but postgres and redis runs under a small supervisor loop (this script's
+# `supervise`) that leads its own process group: when the process dies it is restarted
+# (after 1 s, backing off to 30 s if it keeps dying), and whatever it left behind in the
+# group (a killed uvicorn master's workers) is killed first. `status` names dead and
+# orphaned parts; `up`, `start`, `stop` and `down` clean orphans up, found by process
+# group and by the RAPPORT_PART=<stack>:<name> marker in their environment.
 #
 # RAPPORT_STACK=dev (default), test or test2 to test7 picks the ports (shifted by 0, 10000,
 # 20000, 40000, 50000, 5000, 15000, 25000) and the state folder (.local/<stack>), so tests never touch the dev data.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$ROOT"
 
 STACK=${RAPPORT_STACK:-dev}
@@ -73,31 +85,129 @@ proc_alive() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/pro
 pid_alive() { [ -f "$RUN/$1.pid" ] && proc_alive "$(cat "$RUN/$1.pid")"; }
 postgres_alive() { [ -f "$1/postmaster.pid" ] && proc_alive "$(head -n1 "$1/postmaster.pid")"; }
 
-# ---- generic background processes (neo4j, mail, api, graph, notifier) ----
+# ---- finding processes without forking (a subshell would find itself) ----
+# in_group PGID: live processes of that process group, except the caller.
+in_group() {
+    local PGID=$1 self=$BASHPID stat line pid
+    for stat in /proc/[0-9]*/stat; do
+        read -r line < "$stat" 2>/dev/null || continue
+        pid=${stat#/proc/}; pid=${pid%/stat}
+        # shellcheck disable=SC2086
+        set -- ${line##*) }  # state ppid pgrp ...
+        [ "$1" != Z ] && [ "$3" = "$PGID" ] && [ "$pid" != "$self" ] && [ "$pid" != "$$" ] && echo "$pid"
+    done
+    return 0
+}
+
+# marked NAME: our processes carrying this stack's marker for NAME (orphans whose pid
+# file is gone, or that left their group).
+marked() {
+    local self=$BASHPID environ pid var
+    for environ in /proc/[0-9]*/environ; do
+        pid=${environ#/proc/}; pid=${pid%/environ}
+        [ "$pid" = "$self" ] || [ "$pid" = "$$" ] && continue
+        [ -O "$environ" ] || continue
+        while IFS= read -r -d '' var; do
+            if [ "$var" = "RAPPORT_PART=$STACK:$1" ]; then proc_alive "$pid" && echo "$pid"; break; fi
+        done 2>/dev/null < "$environ" || true
+    done
+    return 0
+}
+
+port_holder() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true; }
+
+# leftovers NAME: processes of NAME still running without a live supervisor.
+leftovers() {
+    local name=$1 pgid=
+    [ -f "$RUN/$name.pid" ] && pgid=$(cat "$RUN/$name.pid")
+    if [ -n "$pgid" ] && proc_alive "$pgid"; then return 0; fi  # supervised: nothing left over
+    { if [ -n "$pgid" ]; then in_group "$pgid"; fi; marked "$name"; } | sort -un
+    return 0
+}
+
+kill_all() {  # kill_all PID...: TERM, up to 10 s, then KILL
+    [ $# -gt 0 ] || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    for _ in $(seq 20); do
+        local alive=0 pid
+        for pid in "$@"; do proc_alive "$pid" && alive=1; done
+        [ "$alive" = 0 ] && return 0
+        sleep 0.5
+    done
+    kill -KILL "$@" 2>/dev/null || true
+}
+
+clean_leftovers() {
+    local name=$1 pids
+    pids=$(leftovers "$name" | tr '\n' ' ')
+    if [ -n "${pids// /}" ]; then
+        say "$name: stopping orphaned processes left by a dead supervisor or master: $pids"
+        # shellcheck disable=SC2086
+        kill_all $pids
+    fi
+}
+
+# ---- the supervisor: runs COMMAND, restarts it when it dies ----
+supervise() {  # supervise NAME COMMAND... (started by start_process, leads its own group)
+    local name=$1 child= status started pause=1 restarts=0 stopping=
+    shift
+    trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
+    while :; do
+        started=$SECONDS
+        "$@" &
+        child=$!
+        echo "$child" > "$RUN/$name.child"
+        status=0
+        while proc_alive "$child"; do wait "$child" && status=0 || status=$?; done
+        [ -n "$stopping" ] && break
+        restarts=$((restarts + 1))
+        echo "$restarts" > "$RUN/$name.restarts"
+        [ $((SECONDS - started)) -ge 30 ] && pause=1
+        say "supervisor: $name (pid $child) exited with status $status after $((SECONDS - started)) s; restarting it in $pause s (restart $restarts)"
+        # What the dead process left in the group (a killed uvicorn master's workers still
+        # holding the port) must go before the next one starts.
+        # shellcheck disable=SC2046
+        kill_all $(in_group "$$")
+        sleep "$pause" & wait $! || true
+        [ -n "$stopping" ] && break
+        pause=$((pause * 2 > 30 ? 30 : pause * 2))
+    done
+    # shellcheck disable=SC2046
+    kill_all $(in_group "$$")
+    rm -f "$RUN/$name.child"
+    say "supervisor: $name stopped"
+}
+
 start_process() {  # start_process NAME PORT COMMAND...
-    local name=$1 port=$2; shift 2
+    local name=$1 port=$2 holder; shift 2
     if pid_alive "$name"; then say "$name already running (pid $(cat "$RUN/$name.pid"))"; return 0; fi
+    clean_leftovers "$name"
     if [ -f "$RUN/$name.pid" ]; then say "removing stale pid file of $name"; rm -f "$RUN/$name.pid"; fi
     if [ "$port" != - ] && port_open "$port"; then
-        die "port $port, which $name needs, is taken by another program; stop it or change RAPPORT_* ports in deploy/stack.env"
+        holder=$(port_holder "$port")
+        die "port $port, which $name needs, is taken by another program${holder:+ (pid $holder: $(tr '\0' ' ' < "/proc/$holder/cmdline" 2>/dev/null | cut -c1-120))}; stop it or change RAPPORT_* ports in deploy/stack.env"
     fi
     : > "$LOGS/$name.log"
-    setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+    rm -f "$RUN/$name.restarts" "$RUN/$name.child"
+    RAPPORT_PART="$STACK:$name" setsid bash "$SELF" supervise "$name" "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
     echo $! > "$RUN/$name.pid"
 }
 
 stop_process() {
-    local name=$1 pid
-    pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
-    pid=$(cat "$RUN/$name.pid")
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 60); do proc_alive "$pid" || break; sleep 0.5; done
-    if proc_alive "$pid"; then
-        say "$name did not stop in 30 s; killing it"
-        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    local name=$1 pid=
+    [ -f "$RUN/$name.pid" ] && pid=$(cat "$RUN/$name.pid")
+    if [ -n "$pid" ] && proc_alive "$pid"; then
+        # The whole group: the supervisor, the process and its children (uvicorn workers).
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 60); do proc_alive "$pid" || break; sleep 0.5; done
+        if proc_alive "$pid"; then
+            say "$name did not stop in 30 s; killing it"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        say "$name stopped"
     fi
-    rm -f "$RUN/$name.pid"
-    say "$name stopped"
+    clean_leftovers "$name"
+    rm -f "$RUN/$name.pid" "$RUN/$name.child"
 }
 
 # ---- PostgreSQL 15, run as the postgres user (it refuses root) ----
@@ -148,12 +258,13 @@ start_postgres() {
     say "postgres ready on 127.0.0.1:$port"
 }
 
-stop_postgres() {
-    local data
+stop_postgres() {  # stop_postgres [--immediate]
+    local data mode=fast
+    [ "${1:-}" = --immediate ] && mode=immediate
     [ -f "$RUN/postgres.datadir" ] || return 0
     data=$(cat "$RUN/postgres.datadir")
     if postgres_alive "$data"; then
-        as_postgres "$PGBIN/pg_ctl" -D "$data" -m fast -w stop > /dev/null && say "postgres stopped"
+        as_postgres "$PGBIN/pg_ctl" -D "$data" -m "$mode" -w stop > /dev/null && say "postgres stopped ($mode)"
     fi
 }
 
@@ -200,6 +311,18 @@ migrate() {
 http_ready() { "$VENV/python" -c "import sys, urllib.request as u; sys.exit(0 if u.urlopen('$1', timeout=2).status == 200 else 1)" 2>/dev/null; }
 log_says() { grep -q "$2" "$LOGS/$1.log" 2>/dev/null || { pid_alive "$1" || die "$1 exited; see $LOGS/$1.log"; return 1; }; }
 
+start_graph() {
+    start_process graph "$RAPPORT_GRAPH__PORT" "$VENV/uvicorn" services.graph.main:build --factory \
+        --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log \
+        --workers "${RAPPORT_GRAPH__WORKERS:-2}"
+}
+start_api() {
+    start_process api "$RAPPORT_API__PORT" "$VENV/uvicorn" services.api.main:build --factory \
+        --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log \
+        --workers "${RAPPORT_API__WORKERS:-2}"
+}
+start_notifier() { start_process notifier "$RAPPORT_NOTIFIER__PORT" "$VENV/python" -m services.notifier; }
+
 up() {
     local infra_only=${1:-}
     start_postgres
@@ -212,13 +335,9 @@ up() {
     say "mail catcher ready: SMTP 127.0.0.1:$RAPPORT_SMTP__PORT, inbox http://127.0.0.1:$RAPPORT_MAILBOX__PORT"
     migrate
     [ "$infra_only" = --infra ] && return 0
-    start_process graph "$RAPPORT_GRAPH__PORT" "$VENV/uvicorn" services.graph.main:build --factory \
-        --host 127.0.0.1 --port "$RAPPORT_GRAPH__PORT" --no-access-log \
-        --workers "${RAPPORT_GRAPH__WORKERS:-2}"
-    start_process api "$RAPPORT_API__PORT" "$VENV/uvicorn" services.api.main:build --factory \
-        --host 127.0.0.1 --port "$RAPPORT_API__PORT" --no-access-log \
-        --workers "${RAPPORT_API__WORKERS:-2}"
-    start_process notifier "$RAPPORT_NOTIFIER__PORT" "$VENV/python" -m services.notifier
+    start_graph
+    start_api
+    start_notifier
     wait_for graph 60 http_ready "http://127.0.0.1:$RAPPORT_GRAPH__PORT/readyz"
     wait_for api 60 http_ready "http://127.0.0.1:$RAPPORT_API__PORT/readyz"
     wait_for notifier 60 http_ready "http://127.0.0.1:$RAPPORT_NOTIFIER__PORT/readyz"
@@ -249,15 +368,92 @@ banner() {
 MSG
 }
 
-status() {
+part_port() {
+    case $1 in
+        postgres) echo "$RAPPORT_POSTGRES__PORT" ;; redis) echo "$RAPPORT_REDIS__PORT" ;;
+        neo4j) echo "$BOLT_PORT" ;; mail) echo "$RAPPORT_SMTP__PORT" ;;
+        graph) echo "$RAPPORT_GRAPH__PORT" ;; api) echo "$RAPPORT_API__PORT" ;;
+        notifier) echo "$RAPPORT_NOTIFIER__PORT" ;;
+    esac
+}
+
+status() {  # one line per part; exits 1 if any part is dead, restarting or orphaned
+    local name line problems=0 port holder data child restarts orphans
     for name in postgres redis neo4j mail graph api notifier; do
+        port=$(part_port "$name")
         if [ "$name" = postgres ]; then
-            local data; data=$(cat "$RUN/postgres.datadir" 2>/dev/null || echo -)
-            postgres_alive "$data" && echo "$name: running" || echo "$name: stopped"
+            data=$(cat "$RUN/postgres.datadir" 2>/dev/null || echo -)
+            if postgres_alive "$data"; then line="running (pid $(head -n1 "$data/postmaster.pid"))"
+            elif [ -f "$data/postmaster.pid" ]; then line="dead (stale postmaster.pid)"; problems=1
+            else line=stopped; fi
+        elif [ "$name" = redis ]; then
+            if pid_alive redis; then line="running (pid $(cat "$RUN/redis.pid"))"
+            elif [ -f "$RUN/redis.pid" ]; then line="dead (stale pid file)"; problems=1
+            else line=stopped; fi
         else
-            pid_alive "$name" && echo "$name: running (pid $(cat "$RUN/$name.pid"))" || echo "$name: stopped"
+            orphans=$(leftovers "$name" | tr "\n" " " | sed "s/ $//")
+            child=$(cat "$RUN/$name.child" 2>/dev/null || true)
+            restarts=$(cat "$RUN/$name.restarts" 2>/dev/null || echo 0)
+            if pid_alive "$name"; then
+                if [ -f "$RUN/$name.child" ] && ! proc_alive "$child"; then
+                    line="restarting (supervisor pid $(cat "$RUN/$name.pid"); restarted $restarts times)"; problems=1
+                elif [ -f "$RUN/$name.child" ]; then
+                    line="running (pid $child, supervisor pid $(cat "$RUN/$name.pid"), restarted $restarts times)"
+                else
+                    line="running (pid $(cat "$RUN/$name.pid"), unsupervised)"
+                fi
+            elif [ -n "${orphans// /}" ]; then
+                line="orphaned: pids $orphans still run without their supervisor or master; 'down' or 'up' cleans them up"; problems=1
+            elif [ -f "$RUN/$name.pid" ]; then line="dead (stale pid file)"; problems=1
+            else line=stopped; fi
         fi
+        case $line in
+            running*) ;;
+            *) if port_open "$port"; then
+                   holder=$(port_holder "$port")
+                   line="$line; port $port is taken${holder:+ by pid $holder ($(tr '\0' ' ' < "/proc/$holder/cmdline" 2>/dev/null | cut -c1-80))}"
+               fi ;;
+        esac
+        echo "$name: $line"
     done
+    return "$problems"
+}
+
+# ---- one part at a time (fault drills, tests) ----
+start_part() {
+    case $1 in
+        postgres) start_postgres ;;
+        redis) start_redis ;;
+        neo4j) start_neo4j; wait_for neo4j 180 port_open "$BOLT_PORT"; say "neo4j answers on bolt://127.0.0.1:$BOLT_PORT" ;;
+        mail) start_process mail "$RAPPORT_SMTP__PORT" "$VENV/python" deploy/local/mailcatcher.py
+              wait_for mail 30 port_open "$RAPPORT_SMTP__PORT" ;;
+        # Serving is enough here: readiness also needs the other parts, which `up` starts.
+        graph|api|notifier) "start_$1"; wait_for "$1" 60 http_ready "http://127.0.0.1:$(part_port "$1")/livez"
+              say "$1 serving on 127.0.0.1:$(part_port "$1")" ;;
+        *) die "unknown part '$1' (postgres, redis, neo4j, mail, graph, api, notifier)" ;;
+    esac
+}
+
+stop_part() {
+    case $1 in
+        postgres) stop_postgres "${2:-}" ;;
+        redis) stop_redis ;;
+        neo4j|mail|graph|api|notifier) stop_process "$1" ;;
+        *) die "unknown part '$1' (postgres, redis, neo4j, mail, graph, api, notifier)" ;;
+    esac
+}
+
+kill_part() {  # SIGKILL the part's main process, not its supervisor: what a crash does
+    local pid=
+    case $1 in
+        postgres) pid=$(head -n1 "$(cat "$RUN/postgres.datadir")/postmaster.pid" 2>/dev/null || true) ;;
+        redis) pid=$(cat "$RUN/redis.pid" 2>/dev/null || true) ;;
+        neo4j|mail|graph|api|notifier) pid=$(cat "$RUN/$1.child" 2>/dev/null || cat "$RUN/$1.pid" 2>/dev/null || true) ;;
+        *) die "unknown part '$1' (postgres, redis, neo4j, mail, graph, api, notifier)" ;;
+    esac
+    [ -n "$pid" ] && proc_alive "$pid" || die "$1 is not running"
+    kill -KILL "$pid"
+    say "$1 (pid $pid) killed with SIGKILL"
 }
 
 load_settings
@@ -275,5 +471,10 @@ case "${1:-}" in
         wait
         ;;
     exec) shift; exec "$@" ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    start) start_part "${2:?which part?}" ;;
+    stop) stop_part "${2:?which part?}" "${3:-}" ;;
+    restart) stop_part "${2:?which part?}" "${3:-}"; start_part "$2" ;;
+    kill) kill_part "${2:?which part?}" ;;
+    supervise) shift; supervise "$@" ;;
+    *) sed -n '2,24p' "$0"; exit 2 ;;
 esac

@@ -21,6 +21,10 @@ from services.notifier.clock import now_of
 from services.notifier.dead_letters import outbox_health
 
 
+class QueueOutage(Exception):
+    """The worker's last poll of the queue failed; it is waiting for Redis."""
+
+
 class _WorkerOwnsSignals(uvicorn.Server):
     """The worker handles SIGTERM and SIGINT; the health server must not take them over."""
 
@@ -47,9 +51,16 @@ def create_health_app(ctx: dict[str, Any]) -> FastAPI:
             await client.connect()
             await client.quit()
 
+        async def worker() -> None:
+            # Redis may answer a ping before the worker's next poll goes through.
+            outage = ctx.get("queue_outage")
+            if outage is not None:
+                raise QueueOutage(f"cannot poll the queue ({outage})")
+
         return {
             "postgres": (settings.postgres.address, postgres),
             "redis": (settings.redis.address, redis),
+            "worker": ("the job queue's poll loop", worker),
             "smtp": (f"{settings.smtp.host}:{settings.smtp.port}", smtp),
         }
 

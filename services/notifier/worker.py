@@ -7,11 +7,15 @@ and handles them.
 import asyncio
 import contextlib
 import logging
+import signal
+import time
 from typing import Any
 
 import httpx
 from arq import cron
 from arq.worker import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 
 from rapport_common.db import create_engine, create_sessionmaker
@@ -26,6 +30,74 @@ from services.notifier.queue import JobQueue, arq_redis_settings, deserialize, s
 from services.notifier.relay import OutboxRelay
 
 logger = logging.getLogger("rapport.notifier")
+
+# What redis-py raises while Redis is down, restarting or still loading its data.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+# The longest pause between two tries while Redis is away: the worker is back within
+# this long of Redis answering (the issue's target is 30 s).
+MAX_BACKOFF_SECONDS = 5.0
+
+
+class OutageTolerantWorker(Worker):
+    """arq's worker, except that losing Redis is an outage to wait out, not the end.
+
+    arq lets a Redis error in its poll loop end ``main``, and with it the process. Here
+    a failed poll is logged, the worker waits (backing off to ``MAX_BACKOFF_SECONDS``)
+    and polls again; the redis-py pool reconnects by itself once Redis answers. Nothing
+    is lost meanwhile: a job stays in Redis's queue until arq finishes it, a job whose
+    end could not be recorded runs again (every job is idempotent), and events that
+    never reached Redis stay in the outbox for the relay. ``ctx["queue_outage"]`` holds
+    the error while the poll fails, for ``/readyz``."""
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except REDIS_DOWN as exc:
+            await self._wait_out(exc)
+        else:
+            if self.ctx.pop("queue_outage", None) is not None:
+                logger.warning(
+                    "redis answers again; the worker resumed after %.1f s",
+                    time.monotonic() - self.ctx.pop("queue_outage_since"),
+                )
+            self.ctx.pop("queue_outage_pause", None)
+
+    async def _wait_out(self, exc: BaseException) -> None:
+        pause: float = self.ctx.get("queue_outage_pause", 0.25)
+        if "queue_outage" not in self.ctx:
+            self.ctx["queue_outage_since"] = time.monotonic()
+            logger.error(
+                "redis at %s is unreachable (%s: %s); the worker waits for it and "
+                "/readyz answers 503 meanwhile",
+                self.ctx["settings"].redis.address,
+                type(exc).__name__,
+                exc,
+            )
+        self.ctx["queue_outage"] = f"{type(exc).__name__}: {exc}"[:300]
+        self.ctx["queue_outage_pause"] = min(pause * 2, MAX_BACKOFF_SECONDS)
+        await asyncio.sleep(pause)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        try:
+            await super().start_jobs(job_ids)
+        except REDIS_DOWN:
+            # arq took a slot (counter and semaphore) for the job it was claiming when
+            # Redis went away, and gives it back only when the job's task ends: there is
+            # no task, so the slot is given back here.
+            self.job_counter -= 1
+            self.sem.release()
+            raise
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        except REDIS_DOWN as exc:
+            # arq clears its health key before the shutdown hook; without Redis that
+            # fails, and the clients must still be closed.
+            logger.warning("redis unreachable while stopping (%s); closing the rest", exc)
+            if self.on_shutdown is not None:
+                await self.on_shutdown(self.ctx)
+            self._pool = None
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -74,7 +146,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
 
-def build_worker(settings: Settings, ctx: dict[str, Any] | None = None, **overrides: Any) -> Worker:
+def build_worker(
+    settings: Settings, ctx: dict[str, Any] | None = None, **overrides: Any
+) -> OutageTolerantWorker:
     options: dict[str, Any] = {
         "functions": [jobs.handle_event, *JOBS],
         "cron_jobs": [cron(jobs.reconcile_outbox, second=0), *CRON_JOBS],
@@ -92,10 +166,30 @@ def build_worker(settings: Settings, ctx: dict[str, Any] | None = None, **overri
         "ctx": {"settings": settings, **(ctx or {})},
     }
     options.update(overrides)
-    return Worker(**options)
+    return OutageTolerantWorker(**options)
 
 
 def main() -> None:
+    """Run the worker; if Redis cannot be reached as it starts, try again until it can
+    (the outage tolerance of a running worker starts once it has connected)."""
     settings = get_settings()
     configure_logging("notifier", settings.log_level)
-    build_worker(settings).run()
+    pause = 1.0
+    while True:
+        worker = build_worker(settings)
+        try:
+            worker.run()
+            return
+        except REDIS_DOWN as exc:
+            logger.error(
+                "redis at %s is unreachable at start (%s); trying again in %.0f s",
+                settings.redis.address,
+                exc,
+                pause,
+            )
+        # arq's handlers only act while its loop runs: while waiting here, SIGTERM and
+        # SIGINT must stop the process as usual.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            worker.loop.remove_signal_handler(signum)
+        time.sleep(pause)
+        pause = min(pause * 2, MAX_BACKOFF_SECONDS)
