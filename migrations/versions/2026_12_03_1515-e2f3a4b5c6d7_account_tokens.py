@@ -43,8 +43,7 @@ def upgrade() -> None:
         sa.Column("email_failed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("email_error", sa.Text(), nullable=True),
         sa.CheckConstraint(
-            "purpose IN ('verify_email', 'reset_password', 'change_email', "
-            "'undo_email_change')",
+            "purpose IN ('verify_email', 'reset_password', 'change_email', 'undo_email_change')",
             name=op.f("ck_account_tokens_purpose"),
         ),
         sa.ForeignKeyConstraint(
@@ -56,9 +55,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_account_tokens_token_hash")),
     )
-    op.create_index(
-        "ix_account_tokens_member_purpose", "account_tokens", ["member_id", "purpose"]
-    )
+    op.create_index("ix_account_tokens_member_purpose", "account_tokens", ["member_id", "purpose"])
     op.create_table(
         "account_requests",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),

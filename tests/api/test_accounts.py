@@ -76,7 +76,7 @@ async def test_an_unverified_member_may_read_but_not_reach_out(
     me = await sign_in(client, "Una Verified", verified=False)
     other = await sign_in(client, "Other Member")
     assert (await client.get("/v1/me", headers=me.headers)).status_code == 200
-    attempts = {
+    attempts: dict[str, tuple[str, dict[str, object]]] = {
         "invitation by id": ("/v1/invitations", {"to_member_id": str(other.member_id)}),
         "invitation by email": ("/v1/invitations", {"to_email": "someone@invited.example"}),
         "introduction": (

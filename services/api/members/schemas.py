@@ -173,6 +173,11 @@ class MeOut(MemberProfileOut):
     """My own profile, with my settings."""
 
     email: str
+    email_verified_at: datetime | None = Field(
+        description="When I confirmed my address; null until then, and until then "
+        "invitations, introductions, recommendations and webhook endpoints answer 403 "
+        "`email-unverified`"
+    )
     given_name: str | None = Field(description=GIVEN_NAME)
     connections_visible_to: Literal["only_me", "connections", "everyone"] = Field(
         description=CONNECTIONS_VISIBLE_TO
