@@ -125,10 +125,10 @@ leftovers() {
     return 0
 }
 
-kill_all() {  # kill_all PID...: TERM, up to 10 s, then KILL
+kill_all() {  # kill_all PID...: TERM, up to GRACE seconds (10), then KILL
     [ $# -gt 0 ] || return 0
     kill -TERM "$@" 2>/dev/null || true
-    for _ in $(seq 20); do
+    for _ in $(seq $((${GRACE:-10} * 2))); do
         local alive=0 pid
         for pid in "$@"; do proc_alive "$pid" && alive=1; done
         [ "$alive" = 0 ] && return 0
@@ -165,9 +165,10 @@ supervise() {  # supervise NAME COMMAND... (started by start_process, leads its 
         [ $((SECONDS - started)) -ge 30 ] && pause=1
         say "supervisor: $name (pid $child) exited with status $status after $((SECONDS - started)) s; restarting it in $pause s (restart $restarts)"
         # What the dead process left in the group (a killed uvicorn master's workers still
-        # holding the port) must go before the next one starts.
+        # holding the port) must go before the next one starts; briefly, since
+        # multiprocessing's resource tracker ignores SIGTERM.
         # shellcheck disable=SC2046
-        kill_all $(in_group "$$")
+        GRACE=2 kill_all $(in_group "$$")
         sleep "$pause" & wait $! || true
         [ -n "$stopping" ] && break
         pause=$((pause * 2 > 30 ? 30 : pause * 2))
