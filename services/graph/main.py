@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app = FastAPIOffline(title="Rapport graph service", version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.clock = clock
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, service="graph")
     install_problem_handlers(app)
     app.include_router(health_router(_readiness_checks))
     for internal in (projection_router, connections_router, paths_router):
