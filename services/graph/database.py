@@ -35,6 +35,7 @@ RETRY_AFTER_SECONDS = 2
 # How long one connection attempt may take: a Neo4j that accepts the TCP connection
 # while it starts must not hold a request for the driver's default of 30 s.
 CONNECT_TIMEOUT_SECONDS = 5.0
+DRIVER_RETRY_SECONDS = 1.0
 
 
 class GraphStoreUnavailable(ServiceUnavailableProblem):
@@ -72,15 +73,16 @@ def create_driver(settings: Neo4jSettings) -> AsyncDriver:
     )
     # Server notifications (such as a property key no node has yet, on a new graph) are
     # advice for query authors, not events worth a warning in every request's log.
-    # The driver's own retries (managed transactions) stop after about one query
-    # timeout; Graph._patiently decides whether to go on.
+    # The driver's own retries (managed transactions) stop after a second;
+    # Graph._patiently decides whether to go on, so a query's whole wait stays near
+    # its patience instead of the two adding up.
     return AsyncGraphDatabase.driver(
         settings.uri,
         auth=auth,
         notifications_min_severity=NotificationMinimumSeverity.OFF,
         connection_timeout=CONNECT_TIMEOUT_SECONDS,
         connection_acquisition_timeout=2 * CONNECT_TIMEOUT_SECONDS,
-        max_transaction_retry_time=settings.query_timeout_seconds,
+        max_transaction_retry_time=DRIVER_RETRY_SECONDS,
     )
 
 

@@ -43,6 +43,10 @@ def create_health_app(ctx: dict[str, Any]) -> FastAPI:
 
         async def redis() -> None:
             await ctx["redis"].ping()
+            # Redis may answer a ping before the worker's next poll goes through.
+            outage = ctx.get("queue_outage")
+            if outage is not None:
+                raise QueueOutage(f"the worker cannot poll the queue yet ({outage})")
 
         async def smtp() -> None:
             client = aiosmtplib.SMTP(
@@ -51,16 +55,9 @@ def create_health_app(ctx: dict[str, Any]) -> FastAPI:
             await client.connect()
             await client.quit()
 
-        async def worker() -> None:
-            # Redis may answer a ping before the worker's next poll goes through.
-            outage = ctx.get("queue_outage")
-            if outage is not None:
-                raise QueueOutage(f"cannot poll the queue ({outage})")
-
         return {
             "postgres": (settings.postgres.address, postgres),
             "redis": (settings.redis.address, redis),
-            "worker": ("the job queue's poll loop", worker),
             "smtp": (f"{settings.smtp.host}:{settings.smtp.port}", smtp),
         }
 

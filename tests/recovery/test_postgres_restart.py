@@ -5,6 +5,7 @@ never a 500; once it answers, requests go through again by themselves."""
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from rapport_common.settings import Settings
 from services.api.auth.tokens import issue_access_token
+from tests.conftest import eventually
 from tests.recovery.conftest import READY_WITHIN_SECONDS, stack
 
 pytestmark = pytest.mark.faults
@@ -39,16 +41,17 @@ async def test_postgres_immediate_restart_answers_503_with_retry_after_then_reco
         try:
             assert await ask() == 503
             restart = asyncio.create_task(stack("start", "postgres"))
-            while not restart.done():  # asking all the way through its start-up
+
+            async def asked_until_started() -> bool:  # all the way through its start-up
                 await ask()
-                await asyncio.sleep(0.02)
+                return restart.done()
+
+            await eventually(asked_until_started, within=90, interval=0.02)
             await restart
         finally:
             await stack("start", "postgres")
         answering_since = time.monotonic()
-        while await ask() != 401:
-            assert time.monotonic() - answering_since < READY_WITHIN_SECONDS
-            await asyncio.sleep(0.1)
+        await eventually(lambda: _is(ask(), 401), within=READY_WITHIN_SECONDS, interval=0.1)
         recovered_after = time.monotonic() - answering_since
 
     statuses = [status for status, _ in answers]
@@ -57,3 +60,7 @@ async def test_postgres_immediate_restart_answers_503_with_retry_after_then_reco
     assert all(retry_after for status, retry_after in answers if status == 503)
     unavailable = statuses.count(503)
     print(f"answered normally {recovered_after:.2f} s after postgres answered; {unavailable} 503s")
+
+
+async def _is(status: Awaitable[int], expected: int) -> bool:
+    return await status == expected

@@ -4,6 +4,7 @@ sends every email still owed, none twice."""
 
 import sys
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
@@ -100,5 +101,5 @@ async def test_redis_killed_under_the_worker_it_waits_resumes_and_sends_everythi
     print(f"worker ready {ready_after:.1f} s after redis answered; {before_restart} sent before")
 
 
-async def _is(status: object, expected: int) -> bool:
-    return await status == expected  # type: ignore[misc]
+async def _is(status: Awaitable[int | None], expected: int) -> bool:
+    return await status == expected
