@@ -154,6 +154,13 @@ supervise() {  # supervise NAME COMMAND... (started by start_process, leads its 
     trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
     while :; do
         started=$SECONDS
+        # The uvicorn workers of the API and the graph service add up their metrics in
+        # a folder of their own (rapport_common/metrics.py), emptied at every start so
+        # no count outlives the processes that made it.
+        if [ "$name" = api ] || [ "$name" = graph ]; then
+            export PROMETHEUS_MULTIPROC_DIR="$RUN/metrics-$name"
+            rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+        fi
         "$@" &
         child=$!
         echo "$child" > "$RUN/$name.child"

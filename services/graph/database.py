@@ -25,6 +25,7 @@ from neo4j import (
 )
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from rapport_common.metrics import NEO4J_QUERY_LATENCY
 from rapport_common.settings import Neo4jSettings
 from rapport_common.web.problems import ServiceUnavailable as ServiceUnavailableProblem
 
@@ -134,6 +135,12 @@ class Graph:
         logger.info("neo4j warmed up in %.1f s", time.perf_counter() - started)
 
     async def read(self, cypher: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
+        with NEO4J_QUERY_LATENCY.labels("read").time():
+            return await self._read(cypher, parameters)
+
+    async def _read(
+        self, cypher: LiteralString, parameters: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """One query in an auto-commit transaction: its RUN and PULL go out in one
         write, where a managed transaction adds BEGIN and COMMIT exchanges. On loopback
         each exchange's socket writes were a third of the graph service's CPU (py-spy,
@@ -167,7 +174,8 @@ class Graph:
             )
             return _as_dicts(records)
 
-        return await self._patiently(managed_write, cypher)
+        with NEO4J_QUERY_LATENCY.labels("write").time():
+            return await self._patiently(managed_write, cypher)
 
     async def write_transaction(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run ``work`` in one write transaction, retried on transient errors (deadlocks,
@@ -177,7 +185,8 @@ class Graph:
             async with self.driver.session(database=self.database) as session:
                 return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
 
-        return await self._patiently(managed, getattr(work, "__name__", "transaction"))
+        with NEO4J_QUERY_LATENCY.labels("transaction").time():
+            return await self._patiently(managed, getattr(work, "__name__", "transaction"))
 
     async def _patiently(self, attempt: Callable[[], Awaitable[T]], what: str) -> T:
         deadline = time.monotonic() + self.patience

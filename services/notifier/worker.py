@@ -6,6 +6,7 @@ and handles them.
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import time
@@ -20,6 +21,7 @@ from sqlalchemy import text
 
 from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.logging import configure_logging
+from rapport_common.metrics import timed_job
 from rapport_common.settings import Settings, get_settings
 from rapport_common.web.startup import report_unreachable
 from services.notifier import jobs
@@ -150,8 +152,11 @@ def build_worker(
     settings: Settings, ctx: dict[str, Any] | None = None, **overrides: Any
 ) -> OutageTolerantWorker:
     options: dict[str, Any] = {
-        "functions": [jobs.handle_event, *JOBS],
-        "cron_jobs": [cron(jobs.reconcile_outbox, second=0), *CRON_JOBS],
+        "functions": [timed_job(function) for function in (jobs.handle_event, *JOBS)],
+        "cron_jobs": [
+            dataclasses.replace(job, coroutine=timed_job(job.coroutine))
+            for job in (cron(jobs.reconcile_outbox, second=0), *CRON_JOBS)
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": arq_redis_settings(settings.redis),
