@@ -89,6 +89,7 @@ async def test_the_notifier_reports_the_outbox_backlog_and_its_age(
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as notifier:
         await sign_in(committed_client, "Grace Hopper")  # member.registered waits in the outbox
         waiting = await _scrape(notifier)
+        handled_before = _value(waiting, "rapport_jobs_total", function="handle_event")
         assert _value(waiting, "rapport_outbox_pending_events") >= 1
         assert _value(waiting, "rapport_outbox_oldest_pending_age_seconds") > 0
         assert _value(waiting, "rapport_outbox_dead_events") == 0
@@ -97,6 +98,9 @@ async def test_the_notifier_reports_the_outbox_backlog_and_its_age(
         handled = await _scrape(notifier)
     assert _value(handled, "rapport_outbox_pending_events") == 0
     assert _value(handled, "rapport_outbox_oldest_pending_age_seconds") == 0
+    jobs = _value(handled, "rapport_jobs_total", function="handle_event", outcome="succeeded")
+    assert jobs - handled_before >= 1
+    assert _value(handled, "rapport_job_duration_seconds_count", function="handle_event") >= 1
 
 
 def _metrics_used() -> set[str]:
