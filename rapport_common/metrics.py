@@ -12,7 +12,7 @@ never the path a client sent, and requests that match no route share one label.
 
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -119,7 +119,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def timed_job(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def timed_job(
+    function: Callable[P, Awaitable[R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
     """Count a worker job's outcome and time it; the job's name stays the same for arq."""
     name = function.__name__
 
