@@ -55,10 +55,10 @@ async def build_export(ctx: dict[str, Any], envelope: EventEnvelope, session: As
         member_id=member.id,
         kind="export_ready",
         dedupe_key=f"export:{export.id}:export_ready",
+        # The end of the window is written in the member's time zone by ``store``.
         facts={
-            "name": member.first_name,
             "link": export_links.download_url(settings, export.id, export.expires_at),
-            "expires_at": f"{export.expires_at:%Y-%m-%d %H:%M} UTC",
+            "expires_at": export.expires_at,
         },
         data={"export_id": str(export.id)},
     )
