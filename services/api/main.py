@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.logging import configure_logging
+from rapport_common.metrics import instrument_pool
 from rapport_common.settings import Settings, get_settings
 from rapport_common.web.body_limit import describe_limit, install_body_limit
 from rapport_common.web.health import Check, health_router
@@ -26,6 +27,8 @@ from services.api.blocks.router import router as blocks_router
 from services.api.cards.router import router as cards_router
 from services.api.connections.router import router as connections_router
 from services.api.email_invitations.router import router as email_invitations_router
+from services.api.erasure.router import router as erasure_router
+from services.api.exports.router import router as exports_router
 from services.api.introductions.router import router as introductions_router
 from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.postgres, pre_ping=False)
+        instrument_pool(engine, "api")
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.graph_client = httpx.AsyncClient(
@@ -114,13 +118,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy"],
     )
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, service="api")
     install_problem_handlers(app)
     app.include_router(health_router(_readiness_checks))
     app.include_router(auth_router)
     app.include_router(accounts_router)
     app.include_router(account_pages_router)
     app.include_router(members_router)
+    app.include_router(erasure_router)
     app.include_router(policies_router)
     app.include_router(invitations_router)
     app.include_router(cards_router)
@@ -133,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(email_preferences_router)
     app.include_router(webhooks_router)
+    app.include_router(exports_router)
     document_webhooks(app)
     return app
 
