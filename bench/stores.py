@@ -8,20 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from redis.asyncio import Redis
 
 from rapport_common.settings import Settings
+from services.notifier.queue import JobQueue
 
 
 async def _connect(settings: Settings) -> Any:
-    pg = settings.postgres
-    return await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-        database=pg.database,
-    )
+    return await asyncpg.connect(**settings.postgres.connect_arguments())
 
 
 async def reset(settings: Settings) -> None:
@@ -39,11 +32,11 @@ async def reset(settings: Settings) -> None:
         await connection.execute("DROP SCHEMA IF EXISTS bench_reference CASCADE")
     finally:
         await connection.close()
-    redis = Redis(host=settings.redis.host, port=settings.redis.port, db=settings.redis.database)
+    queue = await JobQueue.connect(settings.redis)
     try:
-        await redis.flushdb()
+        await queue.redis.flushdb()
     finally:
-        await redis.aclose()
+        await queue.close()
 
 
 async def open_invitations(
@@ -163,9 +156,9 @@ async def server_versions(settings: Settings) -> dict[str, str]:
         postgres = await connection.fetchval("SHOW server_version")
     finally:
         await connection.close()
-    redis = Redis(host=settings.redis.host, port=settings.redis.port)
+    queue = await JobQueue.connect(settings.redis)
     try:
-        info = await redis.info("server")
+        info = await queue.redis.info("server")
     finally:
-        await redis.aclose()
+        await queue.close()
     return {"postgresql": str(postgres), "redis": str(info.get("redis_version"))}

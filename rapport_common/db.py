@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from asyncpg.exceptions import TargetServerAttributeNotMatched
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -79,8 +80,10 @@ def _says_unavailable(error: BaseException) -> bool:
     if isinstance(sqlstate, str):
         return sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
     # OSError covers a refused or reset connection and a connect that timed out;
-    # asyncpg's InterfaceError says the connection is closed.
-    return isinstance(error, OSError) or (
+    # asyncpg's InterfaceError says the connection is closed. With several servers and
+    # target_session_attrs, every server answering but none writable (a failover between
+    # the primary's end and a standby's promotion) is TargetServerAttributeNotMatched.
+    return isinstance(error, OSError | TargetServerAttributeNotMatched) or (
         type(error).__module__.startswith("asyncpg") and type(error).__name__ == "InterfaceError"
     )
 

@@ -4,11 +4,13 @@ The same variable names drive the local stack (``deploy/stack.env``) and
 ``docker-compose.yml``, so both describe one configuration.
 """
 
+import json
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL
 
 DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  # noqa: S105
 DEVELOPMENT_GRAPH_SERVICE_TOKEN = "development-only-graph-token-never-use-in-production"  # noqa: S105
@@ -31,9 +33,38 @@ PLACEHOLDER_SECRETS = frozenset(
 DEFAULT_NUDGE_FADE = 2.0
 
 
+def _servers(value: object) -> object:
+    """``"a:1,b:2"`` or ``["a:1","b:2"]`` (how an environment variable gives a list), or
+    a list: "host:port"s."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        return json.loads(value)
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _host_and_port(server: str) -> tuple[str, int]:
+    host, separator, port = server.rpartition(":")
+    if not separator or not host or not port.isdigit():
+        raise ValueError(f"expected host:port, got {server!r}")
+    return host.strip("[]"), int(port)
+
+
+ServerList = Annotated[list[str], NoDecode, BeforeValidator(_servers)]
+
+
 class PostgresSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 5432
+    # Several servers (a primary and its standbys, "host:port" each, comma-separated in
+    # RAPPORT_POSTGRES__HOSTS); when set, host and port are ignored. Every connection
+    # tries them in order and keeps the first that matches target_session_attrs, so after
+    # a standby is promoted new connections find it by themselves (docs/operations.md).
+    hosts: ServerList = []
+    # read-write: never settle on a standby, whose every write would fail.
+    target_session_attrs: Literal[
+        "any", "primary", "standby", "prefer-standby", "read-write", "read-only"
+    ] = "read-write"
     user: str = "rapport"
     password: SecretStr = SecretStr("rapport")
     database: str = "rapport"
@@ -43,25 +74,88 @@ class PostgresSettings(BaseModel):
     pool_size: int = 10
     max_overflow: int = 10
 
+    @field_validator("hosts")
+    @classmethod
+    def _valid_servers(cls, servers: list[str]) -> list[str]:
+        for server in servers:
+            _host_and_port(server)
+        return servers
+
+    @property
+    def servers(self) -> list[tuple[str, int]]:
+        """Every server to try, in order."""
+        if self.hosts:
+            return [_host_and_port(server) for server in self.hosts]
+        return [(self.host, self.port)]
+
     def url(self, database: str | None = None) -> str:
-        """SQLAlchemy URL for asyncpg; ``database`` overrides the configured one."""
-        secret = self.password.get_secret_value()
-        name = database or self.database
-        return f"postgresql+asyncpg://{self.user}:{secret}@{self.host}:{self.port}/{name}"
+        """SQLAlchemy URL for asyncpg; ``database`` overrides the configured one. Several
+        servers go in the query (``?host=a:1&host=b:2``), as SQLAlchemy's asyncpg dialect
+        takes them."""
+        query: dict[str, str | list[str]] = {"target_session_attrs": self.target_session_attrs}
+        host: str | None = self.host
+        port: int | None = self.port
+        if self.hosts:
+            host = port = None
+            query["host"] = [f"{name}:{number}" for name, number in self.servers]
+        return URL.create(
+            "postgresql+asyncpg",
+            username=self.user,
+            password=self.password.get_secret_value(),
+            host=host,
+            port=port,
+            database=database or self.database,
+            query=query,
+        ).render_as_string(hide_password=False)
+
+    def connect_arguments(self, database: str | None = None) -> dict[str, Any]:
+        """Keyword arguments of ``asyncpg.connect`` for a connection of its own (LISTEN)."""
+        servers = self.servers
+        return {
+            "host": [name for name, _ in servers],
+            "port": [number for _, number in servers],
+            "user": self.user,
+            "password": self.password.get_secret_value(),
+            "database": database or self.database,
+            "target_session_attrs": self.target_session_attrs,
+        }
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        return ",".join(f"{name}:{number}" for name, number in self.servers)
 
 
 class RedisSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 6379
     database: int = 0
+    # Redis Sentinel: "host:port" of each Sentinel (comma-separated in
+    # RAPPORT_REDIS__SENTINELS). When set, host and port are ignored: the clients ask the
+    # Sentinels for sentinel_master's current primary, and ask again after a failover.
+    sentinels: ServerList = []
+    sentinel_master: str = "rapport"
+
+    @field_validator("sentinels")
+    @classmethod
+    def _valid_sentinels(cls, sentinels: list[str]) -> list[str]:
+        for server in sentinels:
+            _host_and_port(server)
+        return sentinels
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [_host_and_port(server) for server in self.sentinels]
 
     @property
     def address(self) -> str:
+        if self.sentinels:
+            return f"{self.sentinel_master} via sentinels {','.join(self.sentinels)}"
         return f"{self.host}:{self.port}"
+
+
+# Direct (bolt) or routing (neo4j: a cluster's members, reads sent to secondaries);
+# +s verifies TLS, +ssc accepts a self-signed certificate.
+NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 class Neo4jSettings(BaseModel):
@@ -70,6 +164,14 @@ class Neo4jSettings(BaseModel):
     password: SecretStr | None = None
     database: str = "neo4j"
     query_timeout_seconds: float = 5.0
+
+    @field_validator("uri")
+    @classmethod
+    def _known_scheme(cls, uri: str) -> str:
+        scheme = uri.partition("://")[0]
+        if scheme not in NEO4J_SCHEMES:
+            raise ValueError(f"the Neo4j URI's scheme must be one of {', '.join(NEO4J_SCHEMES)}")
+        return uri
 
 
 class SmtpSettings(BaseModel):

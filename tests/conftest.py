@@ -54,14 +54,7 @@ def settings() -> Settings:
 
 async def recreate_database(settings: Settings, name: str, *, create: bool = True) -> None:
     """Drop the database ``name`` (whoever is connected) and, with ``create``, make it anew."""
-    pg = settings.postgres
-    connection = await asyncpg.connect(
-        host=pg.host,
-        port=pg.port,
-        user=pg.user,
-        password=pg.password.get_secret_value(),
-        database="postgres",
-    )
+    connection = await asyncpg.connect(**settings.postgres.connect_arguments("postgres"))
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:

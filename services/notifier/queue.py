@@ -27,6 +27,19 @@ def deserialize(raw: bytes) -> dict[str, Any]:
 
 
 def arq_redis_settings(settings: RedisSettings) -> ArqRedisSettings:
+    """Where the queue is: one Redis, or with Sentinels, whichever server they name as
+    ``sentinel_master``'s primary. redis-py asks them again for every new connection, so
+    after a failover the worker's and the relay's clients find the promoted replica by
+    themselves (docs/operations.md, "Redis Sentinel failover")."""
+    if settings.sentinels:
+        return ArqRedisSettings(
+            host=settings.sentinel_addresses,
+            sentinel=True,
+            sentinel_master=settings.sentinel_master,
+            database=settings.database,
+            conn_timeout=2,
+            conn_retries=2,
+        )
     return ArqRedisSettings(
         host=settings.host,
         port=settings.port,

@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 import asyncpg
+from asyncpg.exceptions import TargetServerAttributeNotMatched
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -167,15 +168,10 @@ class OutboxRelay:
     async def _listen(self) -> asyncpg.Connection | None:
         """Open the LISTEN connection; without it the relay still polls."""
         try:
-            connection = await asyncpg.connect(
-                host=self.postgres.host,
-                port=self.postgres.port,
-                user=self.postgres.user,
-                password=self.postgres.password.get_secret_value(),
-                database=self.postgres.database,
-                timeout=5,
-            )
-        except (OSError, asyncpg.PostgresError) as exc:
+            # The primary among the configured servers (target_session_attrs), so
+            # NOTIFYs of commits are heard again after a failover.
+            connection = await asyncpg.connect(**self.postgres.connect_arguments(), timeout=5)
+        except (OSError, asyncpg.PostgresError, TargetServerAttributeNotMatched) as exc:
             logger.warning(
                 "outbox relay cannot LISTEN on postgres at %s (%s); polling every %.0f s",
                 self.postgres.address,
