@@ -154,7 +154,13 @@ async def test_a_consumer_that_keeps_failing_dead_letters_its_event_after_the_ot
     [created] = await _events(committed_db, "connection.created")
     assert created.completed_at is None and created.dead_at is not None
     assert created.attempts == 2
-    assert created.consumed_by == ["notifications", "webhooks", "join_emails"]
+    assert created.consumed_by == [
+        "notifications",
+        "webhooks",
+        "join_emails",
+        "account_emails",
+        "exports",
+    ]
     assert (created.last_error or "").startswith("graph: TransientError: graph service")
     assert ['"type":"connection.created"' in r.body for r in receiver.received] == [True]
     accepted = [m for m in mailbox.messages_to(ada.email) if "accepted" in str(m["Subject"])]
