@@ -9,7 +9,7 @@ from rapport_common.settings import SmtpSettings
 from services.notifier.notifications import catalogue
 from services.notifier.notifications.layout import as_email
 from services.notifier.notifications.mailer import build_email
-from services.notifier.notifications.messages import Message, Recipient, compose
+from services.notifier.notifications.messages import Fact, Message, Recipient, compose
 
 DEADLINE = datetime(2026, 12, 17, 9, 0, tzinfo=UTC)
 FRENCH = """
@@ -44,7 +44,7 @@ def test_a_second_catalogue_is_picked_up_without_code_changes(tmp_path: Path) ->
     (tmp_path / "en.toml").write_text((catalogue.FOLDER / "en.toml").read_text())
     (tmp_path / "fr.toml").write_text(FRENCH)
     paris = Recipient("Ada", locale="fr-CA", time_zone="Europe/Paris")
-    facts = {"invitee": "Bob", "question": "Où ?", "expires_at": DEADLINE}
+    facts: dict[str, Fact] = {"invitee": "Bob", "question": "Où ?", "expires_at": DEADLINE}
     message = compose("question_asked", facts, paris, folder=tmp_path)
     assert message.subject == "Bob a une question avant de vous accepter"
     # Canadian French writes hours its own way; the zone is named in French.
