@@ -285,3 +285,40 @@ async def test_a_form_that_is_neither_one_click_nor_a_choice_is_422(
     listed = (await committed_client.get(PREFERENCES, headers=bob.headers)).json()
     [entry] = [e for e in listed["preferences"] if e["kind"] == "invitation_received"]
     assert entry["email"] == "digest"
+
+
+async def test_no_form_or_link_gives_a_500(
+    committed_client: httpx.AsyncClient, mailbox: Mailbox, run_worker: RunWorker
+) -> None:
+    ada, bob = await sign_in_all(committed_client, "Ada", "Bob")
+    await invitation_id(committed_client, ada, bob)
+    await run_worker()
+    path = _unsubscribe_path(_invitations(mailbox, bob)[0])
+    bodies: list[bytes] = [b"\xff\xfe", b"email=%ff", b"email=%00", b"&&&=", b"a=" * 50]
+    for body in bodies:
+        response = await committed_client.post(path, content=body, headers=FORM)
+        assert response.status_code in (200, 422), (body, response.text)
+    multipart = {"Content-Type": "multipart/form-data; boundary=x"}
+    one_click = (
+        b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--x--'
+    )
+    assert (await committed_client.post(path, content=one_click, headers=multipart)).is_success
+    for token in ("é", "a" * 301, "unsubscribe.x:y.0.z", "unsubscribe..0."):
+        response = await committed_client.get(f"/v1/email-preferences/{token}")
+        assert response.status_code in (404, 422), (token, response.text)
+
+
+def test_the_preference_endpoints_document_their_errors(api_app: Any) -> None:
+    paths = api_app.openapi()["paths"]
+    expected = {
+        (PREFERENCES, "get"): {"401"},
+        (PREFERENCES, "patch"): {"401", "422"},
+        (PREFERENCES, "put"): {"401", "422"},
+        ("/v1/email-preferences/{token}", "get"): {"200", "404", "422"},
+        ("/v1/email-preferences/{token}", "post"): {"200", "404", "422"},
+    }
+    for (path, method), statuses in expected.items():
+        assert statuses <= set(paths[path][method]["responses"]), (path, method)
+    assert "401" not in paths["/v1/email-preferences/{token}"]["post"]["responses"]
+    form = paths["/v1/email-preferences/{token}"]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in form
