@@ -157,6 +157,14 @@ async def test_the_digest_gathers_the_days_messages_into_one_email_sent_once(
     clock.advance(minutes=30)
     assert await digest.send_digests(worker_ctx) == 0
     [sent] = [m for m in mailbox.messages_to(bob.email) if "digest" in str(m["Subject"])]
+    dee = await sign_in(committed_client, "Dee Late")
+    await invitation_id(committed_client, dee, bob)
+    await run_worker()
+    assert await digest.send_digests(worker_ctx) == 0  # today's went: tomorrow's has it
+    clock.advance(days=1)
+    assert await digest.send_digests(worker_ctx) == 1
+    digests = [m for m in mailbox.messages_to(bob.email) if "digest" in str(m["Subject"])]
+    assert len(digests) == 2 and "Dee Late" not in body_text(sent)
     text = body_text(sent)
     assert "Ada Lovelace wants to connect" in text and "Cy Young wants to connect" in text
     assert sent["List-Unsubscribe-Post"] == ONE_CLICK
@@ -169,7 +177,9 @@ async def test_the_digest_gathers_the_days_messages_into_one_email_sent_once(
                 )
             )
         ).scalars()
-        assert len({digest_id for digest_id in carried if digest_id is not None}) == 1
+        digest_ids = list(carried)
+    # Three invitations, each carried by one of the two digests.
+    assert len(digest_ids) == 3 and None not in digest_ids and len(set(digest_ids)) == 2
 
 
 @pytest.mark.parametrize("kind", sorted(notification_kinds.CHOICES))

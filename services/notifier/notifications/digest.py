@@ -10,7 +10,7 @@ email goes through ``deliver`` like any other, exactly once.
 import html
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from string import Template
 from typing import Any
 
@@ -51,22 +51,27 @@ async def send_digests(ctx: dict[str, Any]) -> int:
     settings: Settings = ctx["settings"]
     now = now_of(ctx)
     async with sessionmaker() as session, session.begin():
-        waiting = (
-            (
-                await session.execute(
-                    select(Member)
-                    .where(Member.id.in_(select(Notification.member_id).where(*PENDING)))
-                    .limit(BATCH)
-                )
+        # Every member with something waiting, by zone (two small columns), so members
+        # whose hour has not come cannot crowd out those whose has.
+        waiting = await session.execute(
+            select(Member.id, Member.time_zone).where(
+                Member.id.in_(select(Notification.member_id).where(*PENDING))
             )
-            .scalars()
-            .all()
         )
-        due = [
-            member
-            for member in waiting
-            if now.astimezone(Recipient.of(member).zone).hour >= settings.notifications.digest_hour
-        ]
+        hour = settings.notifications.digest_hour
+        keys = {}
+        for member_id, zone in waiting:
+            local = now.astimezone(Recipient("", time_zone=zone).zone)
+            if local.hour >= hour:
+                keys[_key(member_id, local.date())] = member_id
+        # Those who had today's digest already wait for tomorrow's.
+        sent_today = await session.execute(
+            select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))
+        )
+        for key in sent_today.scalars():
+            keys.pop(key)
+        due_ids = list(keys.values())[:BATCH]
+        due = (await session.execute(select(Member).where(Member.id.in_(due_ids)))).scalars().all()
         ids = [digest for member in due if (digest := await _gather(session, member, now))]
     async with sessionmaker() as session:
         await deliver(session, settings, ctx["mailer"], ids, clock_of(ctx))
@@ -101,7 +106,7 @@ async def _gather(session: AsyncSession, member: Member, now: datetime) -> uuid.
                 id=uuid.uuid4(),
                 member_id=member.id,
                 kind=DIGEST,
-                dedupe_key=f"digest:{member.id}:{local_day.isoformat()}",
+                dedupe_key=_key(member.id, local_day),
                 subject=message.subject,
                 body_text=message.text,
                 body_html=message.html,
@@ -123,6 +128,10 @@ async def _gather(session: AsyncSession, member: Member, now: datetime) -> uuid.
         .execution_options(synchronize_session=False)
     )
     return digest_id
+
+
+def _key(member_id: uuid.UUID, local_day: date) -> str:
+    return f"digest:{member_id}:{local_day.isoformat()}"
 
 
 def _digest(items: Sequence[Notification], reader: Recipient, now: datetime) -> Message:
