@@ -90,12 +90,16 @@ class Servers:
     # ---- PostgreSQL ----
 
     async def postgres(self, data: Path, port: int, *settings: str) -> None:
+        # Its log and socket in a folder the postgres user may write to.
+        run_folder = self.root / f"{data.name}-run"
+        if not run_folder.exists():
+            run_folder = self.folder(run_folder.name, for_postgres=True)
         options = f"-c listen_addresses=127.0.0.1 -c port={port}"
-        options += f" -c unix_socket_directories={self.root}"
+        options += f" -c unix_socket_directories={run_folder}"
         for setting in settings:
             options += f" -c {setting}"
         self.postgres_clusters.append(data)
-        log = str(self.root / f"{data.name}.log")
+        log = str(run_folder / "postgres.log")
         pg_ctl = [*AS_POSTGRES, str(PGBIN / "pg_ctl"), "-D", str(data), "-l", log]
         await run(*pg_ctl, "-w", "-t", "60", "-o", options, "start")
 
@@ -115,11 +119,16 @@ class Servers:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-async def run(*args: str, check: bool = True) -> str:
+async def run(*args: str, check: bool = True, within: float = 120) -> str:
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    output, _ = await process.communicate()
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"{' '.join(args)} did not end within {within} s") from None
     text = output.decode(errors="replace")
     if check and process.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({process.returncode}): {text}")
