@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Rapport needs on a fresh Debian machine, and nothing twice:
-#   - Debian packages: PostgreSQL 15, Redis 7, a JDK 17 and Maven (for Neo4j);
+#   - Debian packages: PostgreSQL 15, Redis 7, a JDK 17 and Maven (for Neo4j); the
+#     failover drills (tests/drills) need nothing more: postgresql-15 brings pg_basebackup
+#     and pg_ctl promote, and redis-server runs as a Sentinel with --sentinel;
 #   - the Python virtualenv (.venv) from uv.lock, exactly as locked;
 #   - Neo4j Community's jars, resolved by Maven into ~/.m2 and target/lib;
 #   - kustomize, built with Go, for `make lint`'s check of deploy/kubernetes.

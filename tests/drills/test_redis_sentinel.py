@@ -123,6 +123,7 @@ async def test_sentinel_promotes_the_replica_and_the_notifier_sends_everything_o
     assert len(emailed) == DECLINES
     assert set(received) == emailed == declined, "an email is missing or went out for nothing"
     assert duplicates == 0, "an email went out twice"
+    assert "the worker waits for it" in notifier_log, "the outage went unnoticed"
     assert sent_before_kill < DECLINES, "the primary died too late to test anything"
 
 
