@@ -27,13 +27,11 @@ pytestmark = pytest.mark.drills
 
 DATABASE = "rapport_drill"
 WRITERS = 4
-# Writes go on this long before the primary stops, and after the first write the
-# promoted standby took.
-BEFORE_STOP_SECONDS = 2.0
-AFTER_RECOVERY_SECONDS = 2.0
-# Between the primary's end and the promotion: how long a failover manager takes to
-# decide, at the least.
-PROMOTE_AFTER_SECONDS = 1.0
+# Registrations acknowledged before the primary stops, and after the promoted standby
+# took the first; 503s answered before the standby is promoted.
+BEFORE_STOP = 10
+AFTER_RECOVERY = 10
+UNAVAILABLE_BEFORE_PROMOTION = 8
 
 
 @dataclass
@@ -95,19 +93,20 @@ async def test_primary_stopped_standby_promoted_api_recovers_and_loses_no_write(
                 for _ in range(WRITERS)
             ]
             try:
-                await eventually(lambda: _acknowledged(answers, 1), within=30)
-                await asyncio.sleep(BEFORE_STOP_SECONDS)
+                await eventually(lambda: _acknowledged(answers, BEFORE_STOP), within=60)
                 acknowledged_before = len(answers.acknowledged)
                 stop = [*AS_POSTGRES, str(PGBIN / "pg_ctl"), "-D", str(primary)]
                 await run(*stop, "-m", "immediate", "-w", "stop")
                 stopped_at = time.monotonic()
                 answers.stopped_at = stopped_at
-                await asyncio.sleep(PROMOTE_AFTER_SECONDS)
+                # A failover manager decides after a while; here: once requests met it.
+                await eventually(lambda: _unavailable(answers, UNAVAILABLE_BEFORE_PROMOTION))
                 promote = [*AS_POSTGRES, str(PGBIN / "pg_ctl"), "-D", str(standby)]
                 await run(*promote, "-w", "promote")
                 promoted_at = time.monotonic()
                 first = await eventually(lambda: _first_after(answers, stopped_at), within=60)
-                await asyncio.sleep(AFTER_RECOVERY_SECONDS)
+                after = len(answers.acknowledged) + AFTER_RECOVERY
+                await eventually(lambda: _acknowledged(answers, after), within=60)
             finally:
                 stopping.set()
                 await asyncio.gather(*writers, return_exceptions=True)
@@ -165,6 +164,10 @@ async def _register_until(
 
 async def _acknowledged(answers: Answers, count: int) -> bool:
     return len(answers.acknowledged) >= count
+
+
+async def _unavailable(answers: Answers, count: int) -> bool:
+    return answers.unavailable >= count
 
 
 async def _first_after(answers: Answers, since: float) -> float | None:
