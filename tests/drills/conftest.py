@@ -16,13 +16,6 @@ from tests.drills.servers import spare_port
 from tests.recovery.conftest import CountingSmtp
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "drills: a failover drill on PostgreSQL or Redis servers of its own (not the stack's)",
-    )
-
-
 class TimedSmtp(CountingSmtp):
     """CountingSmtp that also notes when each message arrived."""
 
