@@ -4,13 +4,16 @@ asking for account emails, changing the password, and the sessions list. The lin
 the emails are followed in tests/notifier/test_account_emails.py."""
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.events import ACCOUNT_EMAIL_EVENT_TYPES, EventEnvelope
 from rapport_common.models.accounts import AccountToken
 from rapport_common.outbox import OutboxEvent
+from services.notifier.webhooks import routing
 from tests.factories import PASSWORD, SignedIn, register, sign_in
 
 NEW_PASSWORD = "a-much-longer-secret-42"
@@ -287,3 +290,36 @@ async def test_an_email_change_needs_the_password_and_a_free_address(
         headers=me.headers,
     )
     assert asked.status_code == 202 and "brand.new@example.com" in asked.json()["detail"]
+
+
+async def test_the_link_pages_and_endpoints_refuse_hostile_input_without_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    for token in ("\x00", "x" * 201, "<script>alert(1)</script>", ""):
+        page = await client.get("/account/verify-email", params={"token": token})
+        assert page.status_code in (404, 422), token
+        assert "<script>" not in page.text
+    weak = await client.post(
+        "/account/reset-password", data={"token": "x" * 43, "new_password": "a\x00" * 8}
+    )
+    assert weak.status_code == 422 and 'type="password"' in weak.text
+    unknown = await client.post(
+        "/account/reset-password", data={"token": "x" * 43, "new_password": NEW_PASSWORD}
+    )
+    assert unknown.status_code == 404 and "not valid" in unknown.text
+    for body in ({"token": "not a token!"}, {"token": "x" * 43, "extra": 1}, {}):
+        refused = await client.post("/v1/auth/email-verification/confirm", json=body)
+        assert refused.status_code == 422, body
+
+
+def test_no_account_event_becomes_a_partner_webhook() -> None:
+    for event_type in ACCOUNT_EMAIL_EVENT_TYPES:
+        envelope = EventEnvelope(
+            event_id=uuid.uuid4(),
+            sequence=1,
+            type=event_type,
+            version=1,
+            occurred_at=datetime(2026, 12, 3, tzinfo=UTC),
+            payload={"account_token_id": str(uuid.uuid4()), "member_id": str(uuid.uuid4())},
+        )
+        assert routing.route(envelope) == []
