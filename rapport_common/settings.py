@@ -213,6 +213,15 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = 1024 * 1024
 
 
+class WebSettings(BaseModel):
+    """The web app members use: the buttons in emails open its pages (the invitation,
+    the question, the introduction, the connection), never the API or its docs. The
+    paths are services/notifier/notifications/links.py's; a link carries ids only, no
+    credential: the page asks the member to sign in."""
+
+    app_url: str = "http://localhost:3000"
+
+
 class AuthSettings(BaseModel):
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     access_token_minutes: int = 15
@@ -374,6 +383,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     graph: GraphServiceSettings = GraphServiceSettings()
     api: ApiSettings = ApiSettings()
+    web: WebSettings = WebSettings()
     notifier: NotifierSettings = NotifierSettings()
     auth: AuthSettings = AuthSettings()
     mailbox: MailboxSettings = MailboxSettings()

@@ -1,11 +1,12 @@
-"""The ``rapport`` command: bulk imports into the graph, its rebuild from the outbox, and
-the outbox's dead letters.
+"""The ``rapport`` command: bulk imports into the graph, its rebuild from the outbox, the
+outbox's dead letters, and a preview of every email.
 
     rapport import ldbc DIR
     rapport import csv MEMBERS_CSV CONNECTIONS_CSV
     rapport graph rebuild
     rapport outbox dead
     rapport outbox retry EVENT_ID...
+    rapport emails preview DIR
 
 Settings come from the environment (``RAPPORT_*``), as for the services.
 """
@@ -27,6 +28,7 @@ from services.graph.importers.plain_csv import ImportFormatError, import_csv
 from services.graph.importers.rebuild import rebuild
 from services.graph.importers.writer import BATCH_SIZE
 from services.notifier.dead_letters import dead_events, retry_dead
+from services.notifier.notifications.samples import write_previews
 
 
 async def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[object]]) -> None:
@@ -114,11 +116,16 @@ async def _retry_dead(settings: Settings, args: argparse.Namespace) -> None:
     await _with_session(settings, work)
 
 
+async def _preview(settings: Settings, args: argparse.Namespace) -> None:
+    written = write_previews(args.directory)
+    print(f"{len(written)} files in {args.directory}: <language>/<kind>.html and .txt")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rapport",
-        description="Bulk imports into the graph, its rebuild from the outbox, and the "
-        "outbox's dead letters.",
+        description="Bulk imports into the graph, its rebuild from the outbox, the "
+        "outbox's dead letters, and a preview of every email.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -156,6 +163,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     retry.add_argument("event_ids", nargs="+", type=uuid.UUID, metavar="EVENT_ID")
     retry.set_defaults(run=_retry_dead)
+
+    emails = commands.add_parser("emails", help="the emails members get")
+    email_actions = emails.add_subparsers(dest="action", required=True)
+    preview = email_actions.add_parser(
+        "preview",
+        help="write every kind of email, with sample data, in every shipped language, "
+        "as HTML and text files",
+    )
+    preview.add_argument("directory", type=Path, metavar="DIR")
+    preview.set_defaults(run=_preview)
     return parser
 
 

@@ -2,7 +2,8 @@
 # Installs what Rapport needs on a fresh Debian machine, and nothing twice:
 #   - Debian packages: PostgreSQL 15, Redis 7, a JDK 17 and Maven (for Neo4j); the
 #     failover drills (tests/drills) need nothing more: postgresql-15 brings pg_basebackup
-#     and pg_ctl promote, and redis-server runs as a Sentinel with --sentinel;
+#     and pg_ctl promote, and redis-server runs as a Sentinel with --sentinel; Chromium,
+#     in which `make test` renders every email and compares it with its reference image;
 #   - the Python virtualenv (.venv) from uv.lock, exactly as locked;
 #   - Neo4j Community's jars, resolved by Maven into ~/.m2 and target/lib;
 #   - kustomize, built with Go, for `make lint`'s check of deploy/kubernetes.
@@ -19,7 +20,7 @@ as_root() {
 }
 
 missing_packages() {
-    local wanted=(postgresql-15 postgresql-client-15 redis-server openjdk-17-jdk-headless maven)
+    local wanted=(postgresql-15 postgresql-client-15 redis-server openjdk-17-jdk-headless maven chromium)
     local package
     for package in "${wanted[@]}"; do
         # A JDK or Maven that came with the machine (not from Debian) counts as present.
@@ -37,7 +38,8 @@ install_system_packages() {
     missing=$(missing_packages)
     [ -z "$missing" ] && return 0
     say "installing Debian packages: $missing"
-    say "  (PostgreSQL is the system of record, Redis carries the job queue, the JDK and Maven run Neo4j)"
+    say "  (PostgreSQL is the system of record, Redis carries the job queue, the JDK and Maven run Neo4j,"
+    say "   Chromium renders the emails in the tests)"
     [ "$(id -u)" -eq 0 ] || say "  this needs root: you may be asked for your sudo password"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
     # shellcheck disable=SC2086

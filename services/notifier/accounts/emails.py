@@ -139,13 +139,13 @@ async def _send(
     reader = Recipient.of(member)
     kind = KINDS[row.purpose][0]
     facts: dict[str, str | datetime] = {
-        "link": link(settings, row.purpose, token),
         "valid_until": row.expires_at,
         "email": member.email,
         "address": address,
     }
+    button = {"action": link(settings, row.purpose, token)}
     try:
-        message = as_email(compose(kind, facts, reader), reader, None)
+        message = as_email(compose(kind, facts, reader, links=button), reader, None)
         await ctx["mailer"].send(build_email(settings.smtp, address, message, row.id, clock()))
     except Undeliverable as exc:
         _stop(row, str(exc), clock())

@@ -56,11 +56,10 @@ async def build_export(ctx: dict[str, Any], envelope: EventEnvelope, session: As
         kind="export_ready",
         dedupe_key=f"export:{export.id}:export_ready",
         # The end of the window is written in the member's time zone by ``store``.
-        facts={
-            "link": export_links.download_url(settings, export.id, export.expires_at),
-            "expires_at": export.expires_at,
-        },
+        facts={"expires_at": export.expires_at},
         data={"export_id": str(export.id)},
+        # Signed, and works without signing in until it expires (docs/privacy.md).
+        action_url=export_links.download_url(settings, export.id, export.expires_at),
     )
     ids = await store(session, settings, [draft], clock())
     await session.commit()

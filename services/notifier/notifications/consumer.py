@@ -59,6 +59,9 @@ async def _invitation(
         "inviter": inviter.name,
         "invitee": invitee.name,
         "note": invitation.note,
+        # Who they are, beside their words: the headline they chose to show.
+        "inviter_headline": inviter.headline or "",
+        "invitee_headline": invitee.headline or "",
         "how_we_met": HOW_WE_MET_PHRASES.get(invitation.how_we_met, invitation.how_we_met),
         "question": invitation.question or "",
         # Shown in each reader's own time zone and locale.
@@ -69,7 +72,11 @@ async def _invitation(
         case "invitation.sent":
             return [_draft(envelope, "invitation_received", invitee.id, facts, **ids)]
         case "invitation.accepted":
-            return [_draft(envelope, "invitation_accepted", inviter.id, facts, **ids)]
+            return [
+                _draft(
+                    envelope, "invitation_accepted", inviter.id, facts, member_id=invitee.id, **ids
+                )
+            ]
         case "invitation.declined":
             note = envelope.payload["note"]
             return [

@@ -7,7 +7,7 @@ notification it carries points to it (``digest_id``), so none is carried twice; 
 email goes through ``deliver`` like any other, exactly once.
 """
 
-import html
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -24,19 +24,20 @@ from rapport_common.models.members import Member
 from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
 from services.notifier.clock import clock_of, now_of
-from services.notifier.notifications import catalogue
+from services.notifier.notifications import catalogue, links
 from services.notifier.notifications.messages import (
+    Gathered,
     Message,
     Recipient,
     compose,
     day_of,
-    paragraphs_html,
     when,
 )
 from services.notifier.notifications.store import deliver
 
 # Members whose digest one run prepares; the next run takes the rest.
 BATCH = 500
+_HEADING = re.compile(r'<h1 class="heading">.*?</h1>', re.DOTALL)
 PENDING = (Notification.email_delivery == EmailDelivery.DIGEST, Notification.digest_id.is_(None))
 
 
@@ -72,13 +73,17 @@ async def send_digests(ctx: dict[str, Any]) -> int:
             keys.pop(key)
         due_ids = list(keys.values())[:BATCH]
         due = (await session.execute(select(Member).where(Member.id.in_(due_ids)))).scalars().all()
-        ids = [digest for member in due if (digest := await _gather(session, member, now))]
+        ids = [
+            digest for member in due if (digest := await _gather(session, settings, member, now))
+        ]
     async with sessionmaker() as session:
         await deliver(session, settings, ctx["mailer"], ids, clock_of(ctx))
     return len(ids)
 
 
-async def _gather(session: AsyncSession, member: Member, now: datetime) -> uuid.UUID | None:
+async def _gather(
+    session: AsyncSession, settings: Settings, member: Member, now: datetime
+) -> uuid.UUID | None:
     """Store ``member``'s digest for today with what is waiting, and mark what it
     carries; ``None`` if today's went already or nothing is waiting (another run took
     it)."""
@@ -98,7 +103,7 @@ async def _gather(session: AsyncSession, member: Member, now: datetime) -> uuid.
     if not items:
         return None
     local_day = now.astimezone(reader.zone).date()
-    message = _digest(items, reader, now)
+    message = _digest(items, reader, now, settings)
     digest_id = (
         await session.execute(
             insert(Notification)
@@ -134,16 +139,27 @@ def _key(member_id: uuid.UUID, local_day: date) -> str:
     return f"digest:{member_id}:{local_day.isoformat()}"
 
 
-def _digest(items: Sequence[Notification], reader: Recipient, now: datetime) -> Message:
+def _digest(
+    items: Sequence[Notification], reader: Recipient, now: datetime, settings: Settings
+) -> Message:
     """One message listing each notification: when it came (the reader's time), its
-    subject, its text."""
-    head = compose(DIGEST, {"date": day_of(now, reader)}, reader)
+    subject, its message."""
     received = Template(catalogue.phrase("_email", "digest_received", reader.locale))
-    texts, pages = [head.text], [head.html]
-    for item in items:
-        stamp = received.safe_substitute(when=when(item.created_at, reader))
-        texts.append(f"* {item.subject}\n{stamp}\n\n{item.body_text}")
-        pages.append(
-            f"<h2>{html.escape(item.subject)}</h2>{paragraphs_html(stamp)}{item.body_html}"
+    gathered = [
+        Gathered(
+            subject=item.subject,
+            stamp=received.safe_substitute(when=when(item.created_at, reader)),
+            # Under its subject in the digest, the message's own heading would repeat it.
+            html=_HEADING.sub("", item.body_html, count=1),
+            text=item.body_text,
         )
-    return Message(subject=head.subject, text="\n\n".join(texts), html="".join(pages))
+        for item in items
+    ]
+    action = links.action_url(settings, DIGEST, {})
+    return compose(
+        DIGEST,
+        {"date": day_of(now, reader)},
+        reader,
+        links={"action": action} if action else None,
+        items=gathered,
+    )

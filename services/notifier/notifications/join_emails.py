@@ -1,8 +1,8 @@
 """The one email an address gets when a member invites it and it is no member yet: who
 invites, their note, a signed link to join, and a link to stop every email from Rapport."""
 
-import html
 from datetime import datetime
+from string import Template
 from typing import Any
 
 from sqlalchemy import select
@@ -21,9 +21,13 @@ from rapport_common.repositories.do_not_contact import DoNotContactRepository
 from rapport_common.settings import Settings
 from services.notifier.clock import clock_of
 from services.notifier.errors import TransientError
+from services.notifier.notifications import catalogue
+from services.notifier.notifications.layout import Footer, as_email
 from services.notifier.notifications.mailer import Undeliverable, build_email
-from services.notifier.notifications.messages import Message, one_line
+from services.notifier.notifications.messages import Fact, Message, Recipient, compose
 from services.notifier.notifications.store import DO_NOT_CONTACT, count_failure, give_up
+
+JOIN_EMAIL = "join_email"
 
 
 def join_links(settings: Settings, invitation: EmailInvitation) -> tuple[str, str]:
@@ -41,31 +45,32 @@ def join_links(settings: Settings, invitation: EmailInvitation) -> tuple[str, st
 
 
 def join_message(
-    inviter_name: str, invitation: EmailInvitation, join_url: str, stop_url: str
+    inviter: Member, invitation: EmailInvitation, join_url: str, stop_url: str
 ) -> Message:
-    expires = f"{invitation.expires_at:%Y-%m-%d} UTC"
-    how_we_met = HOW_WE_MET_PHRASES.get(invitation.how_we_met, invitation.how_we_met)
-    paragraphs = [
-        f"{inviter_name} invited you to connect on Rapport, a professional network where "
-        "every connection means something.",
-        f"Their note: {invitation.note}",
-        f"They say {how_we_met}.",
-        f"Join with this link, valid until {expires}: {join_url}",
-    ]
-    footer = (
-        f"You got this email because {inviter_name} typed your address. To get no email "
-        f"from Rapport ever again, whoever asks for it: {stop_url}"
+    """The join email, in English (the address has no language we know): the inviter,
+    their note quoted as written, the join button, and the stop link in the footer."""
+    reader = Recipient("")
+    facts: dict[str, Fact] = {
+        "inviter": inviter.name,
+        "inviter_headline": inviter.headline or "",
+        "note": invitation.note,
+        "how_we_met": HOW_WE_MET_PHRASES.get(invitation.how_we_met, invitation.how_we_met),
+        "expires_at": invitation.expires_at,
+    }
+    message = compose(JOIN_EMAIL, facts, reader, links={"action": join_url})
+    footer = join_footer(inviter.name, stop_url, reader)
+    return as_email(message, reader, None, footer=footer, greet=False)
+
+
+def join_footer(inviter_name: str, stop_url: str, reader: Recipient) -> Footer:
+    """Why the address got this email, and the link that stops every email to it."""
+    texts = catalogue.texts(JOIN_EMAIL, reader.locale).phrases
+    return Footer(
+        note=Template(texts["footer"]).safe_substitute(inviter=inviter_name),
+        url=stop_url,
+        link_text=texts["stop_link"],
+        link_intro=texts["stop_intro"],
     )
-    text = "\n\n".join(paragraphs) + f"\n\n--\n{footer}\n"
-    html_paragraphs = "".join(f"<p>{html.escape(part)}</p>" for part in paragraphs[:3])
-    html_body = (
-        f"<html><body>{html_paragraphs}"
-        f'<p><a href="{html.escape(join_url)}">Join Rapport</a> (valid until {expires})</p>'
-        f"<hr><p>You got this email because {html.escape(inviter_name)} typed your address. "
-        f'<a href="{html.escape(stop_url)}">Never email me again</a></p></body></html>'
-    )
-    subject = one_line(f"{inviter_name} invites you to Rapport")[:200]
-    return Message(subject=subject, text=text, html=html_body)
 
 
 async def _due(session: AsyncSession, email_invitation_id: Any) -> EmailInvitation | None:
@@ -127,7 +132,7 @@ async def _send(
         email = build_email(
             settings.smtp,
             invitation.address,
-            join_message(inviter.name, invitation, join_url, stop_url),
+            join_message(inviter, invitation, join_url, stop_url),
             invitation.id,
             now,
         )

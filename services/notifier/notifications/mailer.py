@@ -38,6 +38,7 @@ def build_email(
     notification_id: uuid.UUID,
     date: datetime,
     unsubscribe_url: str | None = None,
+    thread: str | None = None,
 ) -> EmailMessage:
     """The email, whatever the stored text holds; ``Undeliverable`` if the address cannot
     be written in a header.
@@ -47,7 +48,13 @@ def build_email(
     off) it carries the one-click unsubscribe of RFC 8058: mail clients show an
     "Unsubscribe" button that POSTs ``List-Unsubscribe=One-Click`` to that URL. The
     account emails, which are always sent, go without: a button that cannot stop them
-    would be a broken promise. Other emails of the notifier use ``automated_headers``."""
+    would be a broken promise. Other emails of the notifier use ``automated_headers``.
+
+    With ``thread`` (the Message-ID root of an invitation or introduction,
+    ``links.thread_root``) it says ``In-Reply-To`` and ``References`` that root, so the
+    emails about one invitation show as one conversation. It is From the configured
+    sender and has no Reply-To: no member's address is ever in an email's headers but
+    the recipient's own."""
     email = EmailMessage()
     email["From"] = settings.sender  # configuration: an error here is not this email's
     try:
@@ -60,6 +67,9 @@ def build_email(
     # One notification, one Message-ID: a receiver can tell a resend from a new message.
     email["Message-ID"] = make_msgid(idstring=str(notification_id), domain=MESSAGE_ID_DOMAIN)
     email["X-Rapport-Notification"] = str(notification_id)
+    if thread is not None:
+        email["In-Reply-To"] = thread
+        email["References"] = thread
     automated_headers(email, unsubscribe_url)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")

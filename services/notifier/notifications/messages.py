@@ -1,24 +1,26 @@
 """What each notification says, in plain text and HTML, in the member's language, with
 moments shown in their time zone and written the way their locale writes them.
 
-The texts come from the message catalogue (``catalogue/``); how an email wraps them
-(greeting, footer, links) is ``layout.py``'s business."""
+The texts come from the message catalogue (``catalogue/``), arranged by the kind's
+template (``rendering.py``); how an email wraps them (greeting, footer, links) is
+``layout.py``'s business."""
 
-import html
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from string import Template
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_timezone_name
+from markupsafe import Markup
 
 from rapport_common.models.members import Member
-from services.notifier.notifications import catalogue
+from services.notifier.notifications import catalogue, rendering
 
 _LINE_BREAKING = ("Cc", "Zl", "Zp")  # controls (CR, LF, VT, NEL...), U+2028, U+2029
 _SPACES = re.compile(r"\s+")
@@ -100,8 +102,23 @@ class Message:
     html: str
 
 
-def paragraphs_html(text: str) -> str:
-    return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n") if part)
+class Lenient(dict[str, Any]):
+    """Facts or phrases as a template reads them: one missing reads as nothing, so a
+    notification stored without a fact still renders (its place stays empty)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """A message the digest carries: its subject, when it came (written for the reader),
+    and the message as stored, in both formats."""
+
+    subject: str
+    stamp: str
+    html: str
+    text: str
 
 
 def compose(
@@ -109,16 +126,37 @@ def compose(
     facts: Mapping[str, Fact],
     reader: Recipient,
     folder: Path = catalogue.FOLDER,
+    links: Mapping[str, str] | None = None,
+    items: Sequence[Gathered] = (),
 ) -> Message:
     """``kind``'s message for ``reader``: the catalogue's texts in their language, the
-    facts filled in (``$first_name`` is theirs), moments in their zone."""
+    facts filled in (``$first_name`` is theirs), moments in their zone, arranged by the
+    kind's template with its button (``links["action"]``) and, for the digest, the
+    ``items`` it gathers."""
     texts = catalogue.texts(kind, reader.locale, folder)
     values = {
         name: when(value, reader) if isinstance(value, datetime) else value
         for name, value in facts.items()
     } | {"first_name": reader.first_name}
-    subject = Template(texts.subject).safe_substitute(values)
+    phrases = {
+        name: Template(source).safe_substitute(values).strip()
+        for name, source in texts.phrases.items()
+    }
+    subject = one_line(Template(texts.subject).safe_substitute(values))[:SUBJECT_LENGTH]
     body = Template(texts.body).safe_substitute(values).strip()
-    return Message(
-        subject=one_line(subject)[:SUBJECT_LENGTH], text=body, html=paragraphs_html(body)
+    phrases |= {"subject": subject, "body": body}
+    phrases.setdefault("heading", subject)
+    html, text = rendering.render_kind(
+        kind,
+        {
+            "t": Lenient(phrases),
+            "f": Lenient(values),
+            "links": dict(links or {}),
+            # A gathered message's HTML was rendered (escaped) when it was stored.
+            "items": [
+                Gathered(item.subject, item.stamp, Markup(item.html), item.text)  # noqa: S704
+                for item in items
+            ],
+        },
     )
+    return Message(subject=subject, text=text, html=html)

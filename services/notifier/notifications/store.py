@@ -24,6 +24,7 @@ from rapport_common.repositories.do_not_contact import DoNotContactRepository
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from services.notifier.errors import TransientError
+from services.notifier.notifications import links
 from services.notifier.notifications.layout import as_email
 from services.notifier.notifications.mailer import (
     Mailer,
@@ -50,6 +51,8 @@ class Draft:
     facts: dict[str, Fact]
     related_member_id: uuid.UUID | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # The button's link when it is not a web app page (a signed download link).
+    action_url: str | None = None
 
 
 async def preferences(
@@ -91,7 +94,13 @@ async def store(
         reader = readers.get(draft.member_id)
         if reader is None:
             continue
-        message = compose(draft.kind, draft.facts, Recipient.of(reader))
+        action = draft.action_url or links.action_url(settings, draft.kind, draft.data)
+        message = compose(
+            draft.kind,
+            draft.facts,
+            Recipient.of(reader),
+            links={"action": action} if action else None,
+        )
         placed = applied(draft.kind, chosen.get((draft.member_id, draft.kind)))
         rows.append(
             {
@@ -228,6 +237,7 @@ def _email(
         notification.id,
         now,
         unsubscribe_url=unsubscribe_url,
+        thread=links.thread_root(notification.data or {}),
     )
 
 

@@ -15,9 +15,10 @@ from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from rapport_common.settings import Settings
 from services.notifier.clock import now_of
+from services.notifier.notifications.store import Draft, store
 from services.notifier.queue import JobQueue
 from services.notifier.webhooks import retries, sender
-from services.notifier.webhooks.repository import DeliveryRepository
+from services.notifier.webhooks.repository import DISABLED_NOTIFICATION, DeliveryRepository
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ async def _record(
     if reason is not None:
         message.status, message.next_attempt_at = WebhookMessageStatus.FAILED, None
         await deliveries.disable(endpoint, reason, now)
+        await _tell_owner(deliveries, settings, endpoint, reason, now)
         return f"attempt {message.attempts} failed; endpoint disabled"
     delay = retries.next_delay(
         settings.webhooks.retry_schedule_seconds, message.round_failures, outcome.retry_after
@@ -135,6 +137,25 @@ async def _record(
         return f"attempt {message.attempts} failed; no retries left"
     message.next_attempt_at = now + timedelta(seconds=delay)
     return f"attempt {message.attempts} failed; next in {delay:.0f} s"
+
+
+async def _tell_owner(
+    deliveries: DeliveryRepository,
+    settings: Settings,
+    endpoint: WebhookEndpoint,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Store the owner's notification, in their words, as their preferences say; the
+    unsent-email sweep emails it (not this job, which holds the endpoint's lock)."""
+    draft = Draft(
+        member_id=endpoint.member_id,
+        kind=DISABLED_NOTIFICATION,
+        dedupe_key=f"webhook-disabled:{endpoint.id}:{now.isoformat()}",
+        facts={"url": endpoint.url, "reason": reason},
+        data={"endpoint_id": str(endpoint.id), "reason": reason},
+    )
+    await store(deliveries.session, settings, [draft], now)
 
 
 async def enqueue_due_deliveries(ctx: dict[str, Any]) -> int:

@@ -1,7 +1,6 @@
 """The worker's SQL for webhooks: creating messages, claiming one for an attempt,
 recording the outcome, disabling an endpoint."""
 
-import html
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.enums import WebhookMessageStatus
-from rapport_common.models.notifications import Notification
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 DISABLED_NOTIFICATION = "webhook_endpoint_disabled"
@@ -99,8 +97,8 @@ class DeliveryRepository:
         self.session.add(attempt)
 
     async def disable(self, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-        """Disable the endpoint, fail its other pending messages (they can be recovered
-        once it is enabled again) and tell its owner."""
+        """Disable the endpoint and fail its other pending messages (they can be
+        recovered once it is enabled again); the job tells its owner."""
         endpoint.disabled_at = now
         endpoint.disabled_reason = reason[:300]
         in_flight_free = (
@@ -116,28 +114,4 @@ class DeliveryRepository:
             update(WebhookMessage)
             .where(WebhookMessage.id.in_(in_flight_free.scalar_subquery()))
             .values(status=WebhookMessageStatus.FAILED, next_attempt_at=None)
-        )
-        await self._notify_owner(endpoint, reason, now)
-
-    async def _notify_owner(self, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-        subject = "A webhook endpoint was disabled"
-        text = (
-            f"Rapport stopped sending webhooks to {endpoint.url}.\n\n{reason}\n\n"
-            "Once the receiver works again, enable the endpoint and recover the failed "
-            f"messages: POST /v1/webhooks/endpoints/{endpoint.id}/enable, then .../recover."
-        )
-        await self.session.execute(
-            insert(Notification)
-            .values(
-                id=uuid.uuid4(),
-                member_id=endpoint.member_id,
-                kind=DISABLED_NOTIFICATION,
-                dedupe_key=f"webhook-disabled:{endpoint.id}:{now.isoformat()}",
-                subject=subject,
-                body_text=text,
-                body_html="".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n")),
-                data={"endpoint_id": str(endpoint.id), "reason": reason},
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )

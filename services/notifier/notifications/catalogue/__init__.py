@@ -6,12 +6,19 @@ complete; another language may lack kinds, which then read in English. A member'
 locale is matched exactly, then by its language alone (``pt-BR`` → ``pt``), then English.
 A table whose name starts with ``_`` is not a kind: it holds the phrases every email
 shares (``_email``: the greeting, the footer...), looked up one by one the same way.
+
+A kind's table has its ``subject`` and ``body`` (the message as the feed shows it), and
+may have more phrases its email template places: ``heading``, ``action`` (the label of
+the button that acts), and any other the kind's template names. A phrase a language
+lacks reads in English, the rest of the kind staying in that language.
 """
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 DEFAULT_LOCALE = "en"
 FOLDER = Path(__file__).parent
@@ -23,6 +30,8 @@ class Texts:
 
     subject: str
     body: str
+    # Every other phrase of the kind (heading, action...), by name.
+    phrases: Mapping[str, str] = field(default_factory=dict)
 
 
 @cache
@@ -31,7 +40,13 @@ def load(folder: Path = FOLDER) -> dict[str, dict[str, Texts]]:
     catalogues: dict[str, dict[str, Texts]] = {}
     for locale, entries in _files(folder).items():
         catalogues[locale] = {
-            kind: Texts(subject=entry["subject"], body=entry["body"])
+            kind: Texts(
+                subject=entry["subject"],
+                body=entry["body"],
+                phrases=MappingProxyType(
+                    {k: v for k, v in entry.items() if k not in ("subject", "body")}
+                ),
+            )
             for kind, entry in entries.items()
             if not kind.startswith("_")
         }
@@ -67,11 +82,19 @@ def texts(kind: str, locale: str | None = None, folder: Path = FOLDER) -> Texts:
     """``kind``'s texts in ``locale`` or the nearest language we have; ``KeyError`` for a
     kind the default catalogue does not know."""
     catalogues = load(folder)
+    english = catalogues[DEFAULT_LOCALE][kind]
     for candidate in _candidates(locale):
         found = catalogues.get(candidate, {}).get(kind)
         if found is not None:
-            return found
-    return catalogues[DEFAULT_LOCALE][kind]
+            # The heading defaults to the kind's own subject, not to English's heading.
+            fallback = {k: v for k, v in english.phrases.items() if k != "heading"}
+            return replace(found, phrases=MappingProxyType({**fallback, **found.phrases}))
+    return english
+
+
+def locales(folder: Path = FOLDER) -> list[str]:
+    """Every language shipped, English first."""
+    return sorted(load(folder), key=lambda tag: (tag != DEFAULT_LOCALE, tag))
 
 
 def _candidates(locale: str | None) -> list[str]:
