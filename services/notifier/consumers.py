@@ -17,12 +17,12 @@ from arq.cron import CronJob, cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
+from services.notifier.accounts.emails import send_account_email
 from services.notifier.erasure.guard import skip_deleted_members
 from services.notifier.erasure.jobs import FINISH_CRON
 from services.notifier.errors import TransientError
 from services.notifier.exports.consumer import build_export
 from services.notifier.exports.crons import sweep_exports
-from services.notifier.accounts.emails import send_account_email
 from services.notifier.graph_projection import project_to_graph
 from services.notifier.notifications import crons, digest
 from services.notifier.notifications.consumer import notify
