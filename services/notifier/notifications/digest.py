@@ -7,7 +7,6 @@ notification it carries points to it (``digest_id``), so none is carried twice; 
 email goes through ``deliver`` like any other, exactly once.
 """
 
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -37,7 +36,6 @@ from services.notifier.notifications.store import deliver
 
 # Members whose digest one run prepares; the next run takes the rest.
 BATCH = 500
-_HEADING = re.compile(r'<h1 class="heading">.*?</h1>', re.DOTALL)
 PENDING = (Notification.email_delivery == EmailDelivery.DIGEST, Notification.digest_id.is_(None))
 
 
@@ -149,8 +147,7 @@ def _digest(
         Gathered(
             subject=item.subject,
             stamp=received.safe_substitute(when=when(item.created_at, reader)),
-            # Under its subject in the digest, the message's own heading would repeat it.
-            html=_HEADING.sub("", item.body_html, count=1),
+            html=item.body_html,
             text=item.body_text,
         )
         for item in items

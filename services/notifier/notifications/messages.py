@@ -24,6 +24,7 @@ from services.notifier.notifications import catalogue, rendering
 
 _LINE_BREAKING = ("Cc", "Zl", "Zp")  # controls (CR, LF, VT, NEL...), U+2028, U+2029
 _SPACES = re.compile(r"\s+")
+_HEADING = re.compile(r'<h1 class="heading">.*?</h1>', re.DOTALL)
 SUBJECT_LENGTH = 200
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "Universal"})
 
@@ -152,9 +153,15 @@ def compose(
             "t": Lenient(phrases),
             "f": Lenient(values),
             "links": dict(links or {}),
-            # A gathered message's HTML was rendered (escaped) when it was stored.
+            # A gathered message's HTML was rendered (escaped) when it was stored; under
+            # its subject in the digest, its own heading would repeat it.
             "items": [
-                Gathered(item.subject, item.stamp, Markup(item.html), item.text)  # noqa: S704
+                Gathered(
+                    item.subject,
+                    item.stamp,
+                    Markup(_HEADING.sub("", item.html, count=1)),  # noqa: S704
+                    item.text,
+                )
                 for item in items
             ],
         },
