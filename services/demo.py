@@ -4,7 +4,8 @@ Safe to rerun: members that already exist are left as they are.
 
 Demo members verify their addresses as anyone would: the demo reads the verification
 email the notifier sent to the mail catcher's folder and follows its link. It then asks
-for a password reset for Ada, so the mail catcher's page shows a working reset link.
+for a password reset for Ada, so the mail catcher's page shows a working reset link, and
+has Katherine decline Ada's invitation with a note, the email Rapport exists to send.
 """
 
 import asyncio
@@ -57,6 +58,15 @@ DEMO_CONNECTIONS = (
 )
 # Waiting in Ada's inbox, so that her first sign-in has something to decide.
 DEMO_OPEN_INVITATIONS = (("rachel", "ada", "never_met"), ("rita", "ada", "coffee"))
+# Ada invites Katherine, whom she has never met, and Katherine declines with a note of
+# her own: the email Ada gets is the product's heart (a kind no instead of silence).
+DEMO_DECLINE = (
+    "ada",
+    "katherine",
+    "Thank you for the invitation, Ada, and for your kind words about orbital "
+    "mechanics! I keep my network to people I have met, so let's meet first: coffee "
+    "next time you are in Hampton? Then I will gladly connect.",
+)
 
 
 async def _register(client: httpx.AsyncClient) -> int:
@@ -171,8 +181,9 @@ async def _invite(
 
 async def load_demo_through(client: httpx.AsyncClient, verify: Verifier) -> int:
     """Members with their profiles (their addresses verified by ``verify``), their
-    connections (through invitations, like real ones), two open invitations for Ada, and
-    a password reset email for her. Returns how many members were new."""
+    connections (through invitations, like real ones), two open invitations for Ada, a
+    declined one with Katherine's note to her, and a password reset email for her.
+    Returns how many members were new."""
     created = await _register(client)
     members = await _sign_in(client, verify)
     await client.patch("/v1/me", json={"is_recruiter": True}, headers=members["rachel"][1])
@@ -190,6 +201,14 @@ async def load_demo_through(client: httpx.AsyncClient, verify: Verifier) -> int:
             )
     for inviter, invitee, how in DEMO_OPEN_INVITATIONS:
         await _invite(client, members, inviter, invitee, how, None)
+    inviter, invitee, note = DEMO_DECLINE
+    declined = await _invite(client, members, inviter, invitee, "never_met", None)
+    if declined is not None:
+        answer = await client.post(
+            f"/v1/invitations/{declined}/decline", json={"note": note}, headers=members[invitee][1]
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"demo decline: {answer.status_code} {answer.text}")
     # 429 after a few runs within the hour: the earlier emails are there already.
     reset = await client.post("/v1/auth/password-reset", json={"email": DEMO_MEMBERS[0][0]})
     if reset.status_code not in (202, 429):
