@@ -8,9 +8,9 @@ the edge of the calendar overflows once moved to UTC.
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, AwareDatetime, ValidationInfo
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 # Validation context for documents a service stored itself under the rules of their day:
@@ -108,6 +108,13 @@ def _within_calendar(moment: datetime) -> datetime:
     return moment
 
 
+def _written_as_text(value: Any) -> Any:
+    # Lax validation would read a number as seconds since 1970; a client means a date.
+    if isinstance(value, int | float):
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time string")
+    return value
+
+
 # Names, headlines, emails, rule names, URLs, tokens: no control character, no line break.
 SingleLine = Annotated[str, AfterValidator(_single_line)]
 # Notes, questions, answers, templates: tab, LF and CR kept; other controls and NUL refused.
@@ -115,5 +122,13 @@ MultiLine = Annotated[str, AfterValidator(_multi_line)]
 # Passwords: never shown, so any character but NUL and the unencodable ones.
 OpaqueText = Annotated[str, AfterValidator(_opaque)]
 # A moment a client gives; naive ones are left for the field's own rule to judge.
-Instant = Annotated[datetime, AfterValidator(_within_calendar)]
-AwareInstant = Annotated[AwareDatetime, AfterValidator(_within_calendar)]
+# Both read text even in a strict input model, and only text (or a datetime).
+Instant = Annotated[
+    datetime, Strict(False), BeforeValidator(_written_as_text), AfterValidator(_within_calendar)
+]
+AwareInstant = Annotated[
+    AwareDatetime,
+    Strict(False),
+    BeforeValidator(_written_as_text),
+    AfterValidator(_within_calendar),
+]

@@ -8,13 +8,25 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://rapport.example/problems/"
+
+
+class ValidationIssue(BaseModel):
+    """One field a 422 `validation-error` refuses."""
+
+    location: list[str] = Field(
+        description="Where: `body`, `query`, `path` or `header`, then the field's path"
+    )
+    message: str = Field(description="What is wrong with it, for a person to read")
+    kind: str = Field(description="A stable code, e.g. `missing`, `int_type`, `json_invalid`")
 
 
 class ProblemDetails(BaseModel):
@@ -27,6 +39,9 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str = Field(description="What went wrong, for a person to read")
     instance: str = Field(description="The request path")
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="On a 422 `validation-error` only: each field refused"
+    )
 
 
 def problem_responses(*statuses: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -146,7 +161,20 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
             405: f"{request.method} is not allowed on {request.url.path}.",
         }.get(exc.status_code, phrase)
     )
-    return problem_response(exc.status_code, slug, phrase, detail, request, exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette names the methods of the one route it tried; a path has a route per
+        # method, and the client needs them all.
+        headers = {**(headers or {}), "Allow": ", ".join(_methods_of_path(request))}
+    return problem_response(exc.status_code, slug, phrase, detail, request, headers)
+
+
+def _methods_of_path(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(request.url.path):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 def unexpected_error_response(request: Request) -> JSONResponse:

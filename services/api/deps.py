@@ -1,9 +1,12 @@
 """Typed dependencies: the request's transaction, settings, the signed-in member."""
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response, params
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,3 +109,58 @@ async def get_verified_member(member: CurrentMember) -> Member:
 
 
 VerifiedMember = Annotated[Member, Depends(get_verified_member)]
+
+
+def _needs_sign_in(dependant: Dependant) -> bool:
+    return dependant.call is get_access_claims or any(
+        _needs_sign_in(sub) for sub in dependant.dependencies
+    )
+
+
+def _takes_json(route: APIRoute) -> bool:
+    field = route.body_field
+    return field is not None and not isinstance(field.field_info, params.Form)
+
+
+def _body_optional(route: APIRoute) -> bool:
+    return route.body_field is not None and not route.body_field.field_info.is_required()
+
+
+def _refused_body(kind: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": kind, "loc": ("body",), "msg": message, "input": {}}])
+
+
+class AuthFirstRoute(APIRoute):
+    """The route class of every API router. A route that needs a signed-in member
+    checks the bearer token before its body is read, so an anonymous request is told
+    401 whatever its body; a JSON body that is not UTF-8 is refused as broken JSON is
+    (422), not with FastAPI's bare 400; and an optional body is an object or nothing,
+    not `null` (which FastAPI would read as nothing).
+
+    ``get_access_claims`` still runs for the handler: an ended sign-in, which takes the
+    database to find, is refused there."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        sign_in = _needs_sign_in(self.dependant)
+        json_body, optional = _takes_json(self), _body_optional(self)
+
+        async def authenticated_first(request: Request) -> Response:
+            if sign_in:
+                token = await oauth2_scheme(request)
+                await get_access_claims(request.app.state.settings, token)
+            if json_body:
+                # Read once here; FastAPI's handler gets the same request, body cached.
+                _check_body(await request.body(), optional)
+            return await handler(request)
+
+        return authenticated_first
+
+
+def _check_body(body: bytes, optional: bool) -> None:
+    try:
+        body.decode()
+    except UnicodeDecodeError as exc:
+        raise _refused_body("json_invalid", "The body is not valid UTF-8 JSON") from exc
+    if optional and body.strip() == b"null":
+        raise _refused_body("model_type", "Send an object, or no body")

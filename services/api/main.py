@@ -35,6 +35,7 @@ from services.api.members.router import router as members_router
 from services.api.network.router import router as network_router
 from services.api.notifications.router import links_router as email_preferences_router
 from services.api.notifications.router import router as notifications_router
+from services.api.openapi import document_contract, operation_id
 from services.api.policies.router import router as policies_router
 from services.api.recommendations.router import router as recommendations_router
 from services.api.webhooks.openapi import document_webhooks
@@ -43,10 +44,21 @@ from services.api.webhooks.router import router as webhooks_router
 logger = logging.getLogger(__name__)
 
 API_DESCRIPTION = """
-Every error is RFC 9457 `application/problem+json` with a stable `type` per kind of
-error and a `detail` to show a person. Creating POSTs accept `Idempotency-Key`.
-Lists page with `limit` (at most 100) and the opaque `next_cursor`.
-Every response carries `X-Request-ID` (yours, if you sent one).
+Every error is RFC 9457 `application/problem+json` (`ProblemDetails`) with a stable `type`
+per kind of error and a `detail` to show a person; a 422 `validation-error` lists each
+refused field in `errors`. A body that is not UTF-8 JSON is a 422 like any invalid one;
+a request that needs a sign-in is answered 401 before its body is read. Values are
+taken as typed: `0`, `1` or `"yes"` is not a boolean, `"5"` not an integer.
+Creating POSTs accept `Idempotency-Key`.
+Every list pages the same way: `limit` (20 unless asked, at most 100), and `cursor` set
+to the previous page's `next_cursor` (null on the last page); a cursor the API did not
+issue is a 400 `invalid-cursor`.
+Every response carries `X-Request-ID` (yours, if you sent one); the other headers a
+client reads (`ETag`, `Retry-After`, `RateLimit`, `RateLimit-Policy`, `WWW-Authenticate`,
+`Location`) are declared on the responses that carry them. A 405 lists in `Allow` every
+method of the path. Operation ids are stable and short (`acceptInvitation`), and links
+chain the main flows (register → sign in, send → read → accept or decline, ask for an
+introduction → forward → accept, create a webhook endpoint → its deliveries).
 Request bodies over {body_limit} are refused with 413. One-line text fields (names,
 headlines, emails, rule names) refuse control characters and line breaks; notes,
 questions, answers and templates keep tab, LF and CR; NUL is refused everywhere.
@@ -97,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A professional network where every connection means something.",
         description=API_DESCRIPTION.replace("{body_limit}", describe_limit(body_limit)),
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         responses=problem_responses(
             (422, "The request is not valid; `errors` lists each field"),
             (500, "An unexpected error on our side"),
@@ -140,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(exports_router)
     document_webhooks(app)
+    document_contract(app)
     return app
 
 

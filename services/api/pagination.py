@@ -25,7 +25,13 @@ Row = TypeVar("Row")
 Columns = TypeVarTuple("Columns")
 CursorKey = tuple[datetime | str, uuid.UUID]
 
-LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size, at most 100")]
+# Every list: the same page size unless asked, and the same most.
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+LimitQuery = Annotated[
+    int,
+    Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}"),
+]
 CursorQuery = Annotated[
     str | None, Query(max_length=200, description="`next_cursor` of the previous page")
 ]

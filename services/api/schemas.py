@@ -1,9 +1,10 @@
 """Schema bases every domain's API shares."""
 
 import uuid
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic import Strict as StrictType
 
 from rapport_common.models.members import Member
 from rapport_common.web.inputs import (
@@ -19,6 +20,7 @@ __all__ = [
     "NOTE_MAX_LENGTH",
     "AwareInstant",
     "ContactOut",
+    "IdIn",
     "Instant",
     "MultiLine",
     "OpaqueText",
@@ -34,9 +36,17 @@ NOTE_MAX_LENGTH = 1000
 
 
 class Strict(BaseModel):
-    """Input: unknown fields are refused, so none can be set by mass assignment."""
+    """Input: unknown fields are refused, so none can be set by mass assignment; and
+    values are taken as the schema types them, never coerced: `0`, `1` or `"yes"` is
+    not a boolean, `"5"` or `true` not an integer. FastAPI hands the parsed JSON over as
+    Python values, so text-borne types (ids, moments) opt out of strictness themselves
+    (``IdIn``, ``Instant``), and take text only."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# An id in a request body: a UUID written as text.
+IdIn = Annotated[uuid.UUID, StrictType(False)]
 
 
 def from_storage(model: type[Model], document: Any) -> Model:

@@ -23,9 +23,15 @@ from services.api.auth.limits import client_network, normalised_email
 from services.api.auth.passwords import verify_password
 from services.api.auth.repository import RefreshTokenRepository, SignInFailureRepository
 from services.api.clock import Now
-from services.api.deps import AccessClaimsDep, CurrentMember, SessionDep, SettingsDep
+from services.api.deps import (
+    AccessClaimsDep,
+    AuthFirstRoute,
+    CurrentMember,
+    SessionDep,
+    SettingsDep,
+)
 
-router = APIRouter(prefix="/v1/auth", tags=["account"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/auth", tags=["account"])
 
 LINK_ERRORS = (
     (404, "The link's token is not one of ours"),

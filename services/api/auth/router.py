@@ -15,7 +15,13 @@ from services.api.auth.passwords import verify_password
 from services.api.auth.repository import RefreshTokenRepository, SignInFailureRepository
 from services.api.auth.schemas import RefreshIn, SessionsOut, TokenOut
 from services.api.clock import Now
-from services.api.deps import AccessClaimsDep, CurrentMember, SessionDep, SettingsDep
+from services.api.deps import (
+    AccessClaimsDep,
+    AuthFirstRoute,
+    CurrentMember,
+    SessionDep,
+    SettingsDep,
+)
 from services.api.email_invitations import service as email_invitations
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations.deps import ContextDep
@@ -23,7 +29,7 @@ from services.api.members import service as members
 from services.api.members.schemas import RegisteredMemberOut, RegisteredOut, RegisterIn
 from services.api.schemas import OpaqueText, SingleLine
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/auth", tags=["auth"])
 
 
 class InvalidCredentials(Unauthorized):

@@ -8,12 +8,13 @@ from services.api.blocks import service as blocking
 from services.api.blocks.repository import BlockingRepository
 from services.api.blocks.schemas import BlockedOut
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SessionDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep
 from services.api.network.deps import OtherMember
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.schemas import ContactOut
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1/blocks",
     tags=["blocks"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -24,7 +25,7 @@ router = APIRouter(
 async def list_blocked(
     me: CurrentMember,
     session: SessionDep,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[BlockedOut]:
     """The members I blocked, the latest first."""

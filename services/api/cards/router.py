@@ -3,11 +3,12 @@ from fastapi import APIRouter
 from rapport_common.web.problems import problem_responses
 from services.api.cards import service
 from services.api.cards.schemas import CardOut
-from services.api.deps import CurrentMember
+from services.api.deps import AuthFirstRoute, CurrentMember
 from services.api.invitations.deps import ContextDep
 from services.api.network.deps import OtherMember
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1",
     tags=["members"],
     responses=problem_responses((401, "Not signed in, or the token expired")),

@@ -29,9 +29,10 @@ from services.api.connections.schemas import (
     RateIn,
     Tag,
 )
-from services.api.deps import CurrentMember, SessionDep, SettingsDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, SettingsDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.pagination import (
+    PAGE_SIZE,
     CursorQuery,
     LimitQuery,
     Page,
@@ -41,6 +42,7 @@ from services.api.pagination import (
 )
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1/connections",
     tags=["connections"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -54,7 +56,7 @@ async def list_my_connections(
     repository: RepositoryDep,
     settings: SettingsDep,
     now: Now,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
     tag: Annotated[
         list[Tag] | None,
@@ -135,7 +137,7 @@ async def interaction_history(
     connection: MyConnection,
     me: CurrentMember,
     repository: RepositoryDep,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[InteractionOut]:
     """The interactions I logged with this connection, the latest first (by when they

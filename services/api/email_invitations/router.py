@@ -4,11 +4,11 @@ from fastapi import APIRouter, Path, Response
 
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
-from services.api.deps import SessionDep, SettingsDep
+from services.api.deps import AuthFirstRoute, SessionDep, SettingsDep
 from services.api.email_invitations import service
 from services.api.email_invitations.schemas import JoinOut
 
-router = APIRouter(prefix="/v1", tags=["invitations by email"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1", tags=["invitations by email"])
 
 Token = Annotated[str, Path(min_length=1, max_length=300, description="From the link")]
 

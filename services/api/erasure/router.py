@@ -5,11 +5,11 @@ from services.api.auth import limits
 from services.api.auth.passwords import verify_password
 from services.api.auth.repository import SignInFailureRepository
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SessionDep, SettingsDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, SettingsDep
 from services.api.erasure import service as erasure
 from services.api.erasure.schemas import DeleteAccountIn
 
-router = APIRouter(prefix="/v1", tags=["members"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1", tags=["members"])
 
 
 class WrongPassword(Forbidden):

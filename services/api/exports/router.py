@@ -2,12 +2,12 @@ from fastapi import APIRouter, Response
 
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SettingsDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SettingsDep
 from services.api.exports import service as exports
 from services.api.exports.deps import DownloadableExport, MyExport, RepositoryDep
 from services.api.exports.schemas import ExportOut
 
-router = APIRouter(prefix="/v1/me", tags=["export"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/me", tags=["export"])
 SIGNED_IN = problem_responses((401, "Not signed in, or the token expired"))
 NOT_FOUND = problem_responses(
     (401, "Not signed in, or the token expired"), (404, "No such export among mine")

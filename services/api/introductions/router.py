@@ -3,21 +3,22 @@ from fastapi import APIRouter, Request, Response
 from rapport_common.models.introductions import Introduction
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import CurrentMember, SessionDep, VerifiedMember
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.introductions import service as introductions
 from services.api.introductions.deps import MyIntroduction, RepositoryDep
 from services.api.introductions.schemas import (
-    AcceptIn,
     ForwardIn,
+    IntroductionAcceptIn,
     IntroductionIn,
     IntroductionOut,
 )
 from services.api.invitations.deps import ContextDep
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.schemas import ContactOut
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1/introductions",
     tags=["introductions"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -85,7 +86,7 @@ async def list_introductions(
     me: CurrentMember,
     ctx: ContextDep,
     repository: RepositoryDep,
-    limit: LimitQuery = 20,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[IntroductionOut]:
     """Introductions I asked for, was asked to make, or was offered. Newest first."""
@@ -128,10 +129,10 @@ async def accept_introduction(
     introduction: MyIntroduction,
     me: CurrentMember,
     ctx: ContextDep,
-    data: AcceptIn | None = None,
+    data: IntroductionAcceptIn = IntroductionAcceptIn(),
 ) -> IntroductionOut:
     """As the target: creates the requester's invitation, introduced by the intermediary,
     which my policy does not second-guess. With my rating of the requester we are
     connected at once; without it, I accept the invitation with a rating later."""
-    await introductions.accept(ctx, introduction, me, data.rating if data else None)
+    await introductions.accept(ctx, introduction, me, data.rating)
     return (await _render(ctx, [introduction], me))[0]

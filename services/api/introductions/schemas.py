@@ -4,12 +4,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.api.schemas import NOTE_MAX_LENGTH, ContactOut, MultiLine, Strict
+from services.api.schemas import NOTE_MAX_LENGTH, ContactOut, IdIn, MultiLine, Strict
 
 
 class IntroductionIn(Strict):
-    intermediary_id: uuid.UUID = Field(description="My connection who knows the target")
-    target_id: uuid.UUID
+    intermediary_id: IdIn = Field(description="My connection who knows the target")
+    target_id: IdIn
     note: MultiLine = Field(
         min_length=1, max_length=NOTE_MAX_LENGTH, description="Why I would like to meet"
     )
@@ -21,7 +21,7 @@ class ForwardIn(Strict):
     )
 
 
-class AcceptIn(Strict):
+class IntroductionAcceptIn(Strict):
     rating: int | None = Field(
         default=None,
         ge=1,

@@ -7,17 +7,17 @@ from pydantic import BaseModel
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import CurrentMember, SessionDep, VerifiedMember
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations import email, sending, transitions
 from services.api.invitations.deps import ContextDep, MyInvitation, ReferredInvitation
 from services.api.invitations.schemas import (
-    AcceptIn,
     AnswerIn,
     AskIn,
     DeclineIn,
     EmailInvitationCreatedOut,
     EmailInvitationOut,
+    InvitationAcceptIn,
     InvitationCreatedOut,
     InvitationIn,
     InvitationOut,
@@ -26,11 +26,12 @@ from services.api.invitations.schemas import (
     ReportIn,
 )
 from services.api.invitations.views import render_many
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.policies import service as policies
 from services.api.policies.schemas import LaterAction
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1/invitations",
     tags=["invitations"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -100,7 +101,7 @@ async def list_invitations(
     me: CurrentMember,
     ctx: ContextDep,
     box: Literal["received", "sent", "later"] = "received",
-    limit: LimitQuery = 20,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[InvitationOut]:
     """`received`: waiting for me (including those back from "later"); `sent`: mine;
@@ -114,7 +115,7 @@ async def list_invitations(
 # Before "/{invitation_id}", which would take "by-email" for an id.
 @router.get("/by-email", response_model=Page[EmailInvitationOut])
 async def list_email_invitations(
-    me: CurrentMember, ctx: ContextDep, limit: LimitQuery = 20, cursor: CursorQuery = None
+    me: CurrentMember, ctx: ContextDep, limit: LimitQuery = PAGE_SIZE, cursor: CursorQuery = None
 ) -> Page[EmailInvitationOut]:
     """My invitations by email, newest first. Each reads the same whoever the address
     belongs to: `sent` until it expires, `accepted` once accepted; a decline is not
@@ -152,7 +153,7 @@ TRANSITION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT, **FORBIDDEN}
     "/{invitation_id}/accept", response_model=InvitationOut, responses=TRANSITION_RESPONSES
 )
 async def accept_invitation(
-    data: AcceptIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+    data: InvitationAcceptIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
 ) -> InvitationOut:
     """Connect, with my private 1-10 rating of the inviter."""
     transitions.require_role(invitation, me, "invitee", "accept")
@@ -165,23 +166,23 @@ async def accept_invitation(
     "/{invitation_id}/decline", response_model=InvitationOut, responses=TRANSITION_RESPONSES
 )
 async def decline_invitation(
-    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: DeclineIn | None = None
+    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: DeclineIn = DeclineIn()
 ) -> InvitationOut:
     """Decline; the inviter receives my note, or my policy's polite template."""
     transitions.require_role(invitation, me, "invitee", "decline")
     transitions.require_open(invitation)
-    await transitions.decline(ctx, invitation, data.note if data else None)
+    await transitions.decline(ctx, invitation, data.note)
     return await _view(ctx, invitation, me)
 
 
 @router.post("/{invitation_id}/later", response_model=InvitationOut, responses=TRANSITION_RESPONSES)
 async def defer_invitation(
-    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: LaterIn | None = None
+    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: LaterIn = LaterIn()
 ) -> InvitationOut:
     """Decide later: it leaves my received box and comes back on its date."""
     transitions.require_role(invitation, me, "invitee", "defer")
     transitions.require_open(invitation)
-    days = data.days if data and data.days else await _policy_later_days(ctx, me)
+    days = data.days or await _policy_later_days(ctx, me)
     await transitions.defer(ctx, invitation, days)
     return await _view(ctx, invitation, me)
 

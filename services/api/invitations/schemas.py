@@ -6,7 +6,7 @@ from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from rapport_common.events import HowWeMet
 from services.api.policies.schemas import ReferralStatus, Suggestion
-from services.api.schemas import NOTE_MAX_LENGTH, MultiLine, Strict
+from services.api.schemas import NOTE_MAX_LENGTH, IdIn, MultiLine, Strict
 
 Rating = Field(ge=1, le=10, description="Your private 1-10 rating of the other member")
 Status = Literal[
@@ -17,7 +17,7 @@ Status = Literal[
 class InvitationIn(Strict):
     """Give exactly one of ``to_member_id`` and ``to_email``."""
 
-    to_member_id: uuid.UUID | None = None
+    to_member_id: IdIn | None = None
     to_email: EmailStr | None = Field(
         default=None,
         max_length=254,
@@ -28,7 +28,7 @@ class InvitationIn(Strict):
     )
     note: MultiLine = Field(min_length=1, max_length=NOTE_MAX_LENGTH)
     how_we_met: HowWeMet
-    referred_by_member_id: uuid.UUID | None = None
+    referred_by_member_id: IdIn | None = None
     my_rating: int | None = Field(default=None, ge=1, le=10, description="Rate them at once")
 
     @model_validator(mode="after")
@@ -70,7 +70,7 @@ class EmailInvitationOut(BaseModel):
     status: EmailInvitationStatus = Field(description=EMAIL_STATUS)
 
 
-class AcceptIn(Strict):
+class InvitationAcceptIn(Strict):
     rating: int = Rating
     how_we_met: HowWeMet | None = Field(default=None, description="Defaults to the inviter's")
 

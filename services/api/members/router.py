@@ -5,16 +5,17 @@ from fastapi import APIRouter, Query, Response
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SessionDep, SettingsDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, SettingsDep
 from services.api.members import service as members
 from services.api.members.deps import NamedMember
 from services.api.members.repository import MemberSearchRepository
 from services.api.members.schemas import MemberProfileOut, MeOut, MeUpdateIn, SearchHitOut
-from services.api.pagination import CursorQuery, Page
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page
 from services.api.policies.repository import PolicyRepository
 from services.api.schemas import SingleLine
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1",
     tags=["members"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -83,7 +84,7 @@ async def search_members(
     settings: SettingsDep,
     now: Now,
     response: Response,
-    limit: Annotated[int, Query(ge=1, le=50, description="Page size, at most 50")] = 20,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[SearchHitOut]:
     """Find members by name, company, market area or headline: the best matches first

@@ -6,15 +6,16 @@ from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
 from services.api.connections.deps import RepositoryDep as ConnectionsDep
-from services.api.deps import CurrentMember, SessionDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep
 from services.api.graph_client import GraphDep
 from services.api.network import service as network
 from services.api.network.deps import MemberSharingConnections, OtherMember
 from services.api.network.schemas import DegreeOut, MutualsOut, NetworkHealthOut, PathsOut
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_name, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_name, window
 from services.api.schemas import ContactOut
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1",
     tags=["network"],
     responses=problem_responses(
@@ -71,7 +72,7 @@ async def member_connections(
     member: MemberSharingConnections,
     me: CurrentMember,
     connections: ConnectionsDep,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[ContactOut]:
     """Someone's connections, if their visibility setting lets me see them; each

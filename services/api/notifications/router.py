@@ -8,7 +8,7 @@ from rapport_common.models.enums import EmailDelivery
 from rapport_common.web.problems import Problem, problem_responses
 from services.api import pages
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SettingsDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SettingsDep
 from services.api.notifications import service
 from services.api.notifications.deps import MyNotification, RepositoryDep
 from services.api.notifications.schemas import (
@@ -19,9 +19,10 @@ from services.api.notifications.schemas import (
     PreferencesPatchIn,
     PreferencesPutIn,
 )
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1",
     tags=["notifications"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -32,7 +33,7 @@ router = APIRouter(
 async def list_notifications(
     me: CurrentMember,
     repository: RepositoryDep,
-    limit: LimitQuery = 20,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
     unread: bool = False,
 ) -> Page[NotificationOut]:
@@ -59,16 +60,15 @@ async def mark_read(
 @router.get("/me/nudges", response_model=NudgeSettingsOut)
 async def read_nudge_settings(me: CurrentMember, repository: RepositoryDep) -> NudgeSettingsOut:
     """When Rapport nudges me to get back in touch with a fading relationship."""
-    stored = await repository.nudge_settings(me.id)
-    return NudgeSettingsOut.model_validate(stored) if stored else NudgeSettingsOut()
+    return NudgeSettingsOut.of(await repository.nudge_settings(me.id))
 
 
 @router.put("/me/nudges", response_model=NudgeSettingsOut)
 async def replace_nudge_settings(
     data: NudgeSettingsIn, me: CurrentMember, repository: RepositoryDep
 ) -> NudgeSettingsOut:
-    await repository.save_nudge_settings(me.id, data.model_dump())
-    return NudgeSettingsOut(**data.model_dump())
+    await repository.save_nudge_settings(me.id, data.stored())
+    return NudgeSettingsOut.model_validate(data.model_dump())
 
 
 @router.get("/me/notification-preferences", response_model=PreferencesOut)
@@ -122,7 +122,7 @@ async def replace_preferences(
 
 
 # The links in every email: no sign-in, the signed token is the credential.
-links_router = APIRouter(prefix="/v1", tags=["notifications"])
+links_router = APIRouter(route_class=AuthFirstRoute, prefix="/v1", tags=["notifications"])
 Token = Annotated[str, Path(min_length=1, max_length=300, description="From the email's link")]
 STATES = {
     EmailDelivery.INSTANT: "You get each of these emails as it comes.",

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from rapport_common.domain import notification_kinds
+from rapport_common.models.notifications import NudgeSettings
 from rapport_common.settings import DEFAULT_NUDGE_FADE
 from services.api.schemas import SingleLine, Strict
 
@@ -30,6 +31,22 @@ class NotificationOut(BaseModel):
     read_at: datetime | None
 
 
+# A wall-clock time in the member's own zone (``time_zone``): no seconds, no offset.
+LocalTime = Annotated[
+    str,
+    StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+    Field(description="Local time as HH:MM (24 h, no offset), read in `time_zone`"),
+]
+
+
+def local_time(value: str | None) -> time | None:
+    return None if value is None else time.fromisoformat(value)
+
+
+def written_local_time(value: time | None) -> str | None:
+    return None if value is None else value.strftime("%H:%M")
+
+
 class NudgeSettingsIn(Strict):
     enabled: bool = True
     min_fade: float = Field(
@@ -38,8 +55,12 @@ class NudgeSettingsIn(Strict):
         le=9,
         description="Nudge when my effective rating has fallen this far below my rating",
     )
-    quiet_start: time | None = Field(default=None, description="Local time, e.g. 21:00")
-    quiet_end: time | None = Field(default=None, description="Local time, e.g. 08:00")
+    quiet_start: LocalTime | None = Field(
+        default=None, examples=["21:00"], description="No nudges from then (HH:MM local)"
+    )
+    quiet_end: LocalTime | None = Field(
+        default=None, examples=["08:00"], description="Until then (HH:MM local)"
+    )
     time_zone: SingleLine = Field(
         default="UTC", max_length=64, description="IANA name, e.g. Europe/Paris"
     )
@@ -59,9 +80,36 @@ class NudgeSettingsIn(Strict):
             raise ValueError("give both quiet_start and quiet_end, or neither")
         return self
 
+    def stored(self) -> dict[str, object]:
+        """The columns: the quiet hours as times."""
+        values = self.model_dump()
+        return {
+            **values,
+            "quiet_start": local_time(self.quiet_start),
+            "quiet_end": local_time(self.quiet_end),
+        }
 
-class NudgeSettingsOut(NudgeSettingsIn):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+class NudgeSettingsOut(BaseModel):
+    enabled: bool
+    min_fade: float
+    quiet_start: LocalTime | None
+    quiet_end: LocalTime | None
+    time_zone: str = Field(description="IANA name the quiet hours are read in")
+
+    @classmethod
+    def of(cls, stored: NudgeSettings | None) -> "NudgeSettingsOut":
+        """The member's settings, or the defaults until they saved some."""
+        if stored is None:
+            defaults = NudgeSettingsIn()
+            return cls.model_validate(defaults.model_dump())
+        return cls(
+            enabled=stored.enabled,
+            min_fade=stored.min_fade,
+            quiet_start=written_local_time(stored.quiet_start),
+            quiet_end=written_local_time(stored.quiet_end),
+            time_zone=stored.time_zone,
+        )
 
 
 EmailChoice = Literal["instant", "digest", "off"]

@@ -1,5 +1,6 @@
 """Policies a member starts from. Nothing is automatic until the member says so."""
 
+from rapport_common.events import HowWeMet
 from services.api.policies.schemas import (
     AcceptAction,
     AskAction,
@@ -16,7 +17,7 @@ POLITE_DECLINE = (
     "I have shared a coffee, a meal or a beer with, so that I can vouch for every "
     "connection. Let's meet first, then connect! Best, {my_first_name}"
 )
-IN_PERSON = ["coffee", "meal", "beer"]
+IN_PERSON: list[HowWeMet] = ["coffee", "meal", "beer"]
 
 PRESETS: dict[str, PresetOut] = {
     preset.name: preset

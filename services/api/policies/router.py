@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from rapport_common.web.problems import problem_responses
-from services.api.deps import CurrentMember, SessionDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep
 from services.api.policies import service as policies
 from services.api.policies.evaluation import InvitationFacts, evaluate
 from services.api.policies.presets import PRESETS
@@ -12,6 +12,7 @@ from services.api.policies.schemas import EvaluateIn, PolicyIn, PolicyOut, Prese
 from services.api.schemas import from_storage
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1",
     tags=["linking policy"],
     responses=problem_responses((401, "Not signed in, or the token expired")),

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from rapport_common.events import HowWeMet
 from rapport_common.web.inputs import validating_stored
@@ -45,11 +45,23 @@ class Conditions(Strict):
     question_answered: bool | None = None
 
 
-class AcceptAction(Strict):
+def _type_required(schema: dict[str, Any]) -> None:
+    # The actions are told apart by ``type``: a body without it is refused, so the
+    # schema requires it, though code building an action may leave it to the default.
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
+
+
+class ActionBase(Strict):
+    model_config = ConfigDict(json_schema_extra=_type_required)
+
+
+class AcceptAction(ActionBase):
     type: Literal["accept"] = "accept"
 
 
-class DeclineAction(Strict):
+class DeclineAction(ActionBase):
     type: Literal["decline"] = "decline"
     note_template: MultiLine = Field(
         min_length=1,
@@ -68,12 +80,12 @@ class DeclineAction(Strict):
         return template
 
 
-class LaterAction(Strict):
+class LaterAction(ActionBase):
     type: Literal["later"] = "later"
     days: int = Field(default=7, ge=1, le=90)
 
 
-class AskAction(Strict):
+class AskAction(ActionBase):
     type: Literal["ask"] = "ask"
     question: MultiLine = Field(min_length=1, max_length=500)
 

@@ -10,10 +10,10 @@ from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import NotFound, problem_responses
 from services.api.clock import Now
 from services.api.connections.repository import ConnectionRepository
-from services.api.deps import CurrentMember, SessionDep, SettingsDep, VerifiedMember
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, SettingsDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.network.deps import OtherMember
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.recommendations import service as recommendations
 from services.api.recommendations.deps import (
     MemberShowingRecommendations,
@@ -30,6 +30,7 @@ from services.api.recommendations.schemas import (
 from services.api.schemas import ContactOut
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1",
     tags=["recommendations"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -117,7 +118,7 @@ async def member_recommendations(
     member: MemberShowingRecommendations,
     me: CurrentMember,
     repository: RepositoryDep,
-    limit: LimitQuery = 20,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[PublicRecommendationOut]:
     """The recommendations a member approved, newest approval first, each with how the
@@ -158,7 +159,7 @@ async def my_recommendations(
         Literal["received", "written"],
         Query(description="received: written of me; written: mine of others"),
     ] = "received",
-    limit: LimitQuery = 20,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[RecommendationOut]:
     """Recommendations written of me, or by me, newest first, whatever their status."""

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from rapport_common.web.problems import problem_responses
 from services.api.clock import Now
-from services.api.deps import CurrentMember, SessionDep, SettingsDep, VerifiedMember
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, SettingsDep, VerifiedMember
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.pagination import CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.webhooks import service as webhooks
 from services.api.webhooks.deps import MyEndpoint, MyEndpointForUpdate, RepositoryDep
 from services.api.webhooks.schemas import (
@@ -22,6 +22,7 @@ from services.api.webhooks.schemas import (
 )
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1/webhooks",
     tags=["webhooks"],
     responses=problem_responses((401, "Not signed in, or the token expired")),
@@ -67,7 +68,10 @@ async def create_endpoint(
 
 @router.get("/endpoints", response_model=Page[EndpointOut])
 async def list_endpoints(
-    me: CurrentMember, repository: RepositoryDep, limit: LimitQuery = 20, cursor: CursorQuery = None
+    me: CurrentMember,
+    repository: RepositoryDep,
+    limit: LimitQuery = PAGE_SIZE,
+    cursor: CursorQuery = None,
 ) -> Page[EndpointOut]:
     """My endpoints, newest first."""
     rows = await repository.page_for(me.id, limit, after_time(cursor))
@@ -121,7 +125,7 @@ async def list_deliveries(
     message_id: Annotated[
         str | None, Query(pattern=MESSAGE_ID_PATTERN, description="Only this message's")
     ] = None,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[DeliveryOut]:
     """The delivery log: one row per real attempt, newest first."""
