@@ -10,12 +10,40 @@ always shown, whatever the preferences say, and carry no unsubscribe link.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 
 from rapport_common.models.enums import EmailDelivery
 
+
+class NotificationKind(StrEnum):
+    """Every kind of notification stored for a member: one table each in the notifier's
+    catalogue (``services/notifier/notifications/catalogue``); the API's feed types each
+    kind's ``data`` (``services/api/notifications/schemas.py``)."""
+
+    INVITATION_RECEIVED = "invitation_received"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_DECLINED = "invitation_declined"
+    QUESTION_ASKED = "question_asked"
+    QUESTION_ANSWERED = "question_answered"
+    INVITATION_BACK = "invitation_back"
+    REFERRAL_REQUESTED = "referral_requested"
+    REFERRAL_OUTCOME = "referral_outcome"
+    REFERRAL_FALSE_CLAIM = "referral_false_claim"
+    INTRODUCTION_REQUESTED = "introduction_requested"
+    INTRODUCTION_FORWARDED = "introduction_forwarded"
+    INTRODUCTION_DECLINED = "introduction_declined"
+    INTRODUCTION_ACCEPTED = "introduction_accepted"
+    RECOMMENDATION_REQUESTED = "recommendation_requested"
+    RECOMMENDATION_APPROVED = "recommendation_approved"
+    NUDGE = "nudge"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+    EXPORT_READY = "export_ready"
+    DIGEST = "digest"
+
+
 # The daily digest is itself a notification of this kind: emailed, never in the feed.
-DIGEST = "digest"
+DIGEST = NotificationKind.DIGEST
 # The one entry the preferences list for every essential kind.
 ESSENTIAL = "account"
 ESSENTIAL_LABEL = "Security and account emails (sign-in, password, email address, your data)"

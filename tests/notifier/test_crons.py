@@ -74,6 +74,10 @@ async def test_a_faded_strong_relationship_is_nudged_at_most_once_per_30_days(
     clock.advance(days=2)
     assert await crons.send_nudges(worker_ctx) == 1
     assert (_nudges(mailbox, ada), _nudges(mailbox, bob)) == (2, 0)
+    feed = await committed_client.get("/v1/notifications", headers=ada.headers)
+    assert [item["data"] for item in feed.json()["items"] if item["kind"] == "nudge"] == [
+        {"member_id": str(bob.member_id), "suggested_actions": ["coffee", "meal", "call"]}
+    ] * 2
 
 
 async def test_no_nudge_in_quiet_hours_of_the_members_time_zone(

@@ -13,13 +13,15 @@ from services.api.notifications import service
 from services.api.notifications.deps import MyNotification, RepositoryDep
 from services.api.notifications.schemas import (
     NotificationOut,
+    NotificationPage,
     NudgeSettingsIn,
     NudgeSettingsOut,
     PreferencesOut,
     PreferencesPatchIn,
     PreferencesPutIn,
+    notification_out,
 )
-from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
+from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, after_time, window
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -29,18 +31,21 @@ router = APIRouter(
 )
 
 
-@router.get("/notifications", response_model=Page[NotificationOut])
+@router.get("/notifications", response_model=NotificationPage)
 async def list_notifications(
     me: CurrentMember,
     repository: RepositoryDep,
     limit: LimitQuery = PAGE_SIZE,
     cursor: CursorQuery = None,
     unread: bool = False,
-) -> Page[NotificationOut]:
-    """My in-app feed, newest first (`unread=true` for unread ones only)."""
+) -> NotificationPage:
+    """My in-app feed, newest first (`unread=true` for unread ones only). Each item's
+    `kind` says what its `data` holds (the ids to open it with)."""
     rows = await repository.page(me.id, limit, after_time(cursor), unread)
     found = window(rows, limit, lambda n: (n.created_at, n.id))
-    return found.page([NotificationOut.model_validate(n) for n in found.rows])
+    return NotificationPage(
+        items=[notification_out(n) for n in found.rows], next_cursor=found.next_cursor
+    )
 
 
 @router.post(
@@ -54,7 +59,7 @@ async def mark_read(
     """Mark it read; marking it again keeps the first time."""
     notification.read_at = notification.read_at or now
     await repository.session.flush()
-    return NotificationOut.model_validate(notification)
+    return notification_out(notification)
 
 
 @router.get("/me/nudges", response_model=NudgeSettingsOut)

@@ -1,6 +1,6 @@
 import uuid
 import zoneinfo
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -9,26 +9,169 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
     field_validator,
     model_validator,
 )
 
 from rapport_common.domain import notification_kinds
-from rapport_common.models.notifications import NudgeSettings
+from rapport_common.domain.notification_kinds import NotificationKind as Kind
+from rapport_common.events import InteractionKind
+from rapport_common.models.notifications import Notification, NudgeSettings
 from rapport_common.settings import DEFAULT_NUDGE_FADE
+from services.api.pagination import Page
 from services.api.schemas import SingleLine, Strict
 
+# What a notification's ``data`` holds, per kind: the ids the client opens it with. The
+# notifier writes it as JSON (ids as text); it is typed here, as it is read.
 
-class NotificationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
-    notification_id: uuid.UUID = Field(validation_alias="id")
-    kind: str
+class InvitationNotificationData(BaseModel):
+    invitation_id: uuid.UUID = Field(description="GET /v1/invitations/{invitation_id}")
+
+
+class InvitationAcceptedNotificationData(InvitationNotificationData):
+    # Always in the answer, null where the stored data lacks it.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    member_id: uuid.UUID | None = Field(
+        default=None,
+        description="Who accepted: my new connection (null on notifications stored before "
+        "it was recorded)",
+    )
+
+
+class IntroductionNotificationData(BaseModel):
+    introduction_id: uuid.UUID = Field(description="GET /v1/introductions/{introduction_id}")
+
+
+class RecommendationNotificationData(BaseModel):
+    recommendation_id: uuid.UUID
+
+
+class NudgeNotificationData(BaseModel):
+    member_id: uuid.UUID = Field(description="The connection to get back in touch with")
+    suggested_actions: list[InteractionKind] = Field(
+        description="Ways to meet, to log as an interaction afterwards"
+    )
+
+    @field_validator("suggested_actions", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        # Nudges stored before the list was written as one carry "coffee,meal,call".
+        return value.split(",") if isinstance(value, str) else value
+
+
+class WebhookEndpointDisabledNotificationData(BaseModel):
+    endpoint_id: uuid.UUID = Field(description="GET /v1/webhooks/endpoints/{endpoint_id}")
+    reason: str = Field(description="Why the deliveries stopped")
+
+
+class ExportReadyNotificationData(BaseModel):
+    export_id: uuid.UUID = Field(description="GET /v1/me/exports/{export_id}")
+
+
+class DigestNotificationData(BaseModel):
+    count: int = Field(description="How many notifications the daily email gathered")
+    local_date: date = Field(description="Its day, in the member's time zone")
+
+
+class _NotificationBase(BaseModel):
+    notification_id: uuid.UUID
     subject: str
     body_text: str
-    data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+
+
+class InvitationNotification(_NotificationBase):
+    kind: Literal[
+        Kind.INVITATION_RECEIVED,
+        Kind.INVITATION_DECLINED,
+        Kind.QUESTION_ASKED,
+        Kind.QUESTION_ANSWERED,
+        Kind.INVITATION_BACK,
+        Kind.REFERRAL_REQUESTED,
+        Kind.REFERRAL_OUTCOME,
+        Kind.REFERRAL_FALSE_CLAIM,
+    ]
+    data: InvitationNotificationData
+
+
+class InvitationAcceptedNotification(_NotificationBase):
+    kind: Literal[Kind.INVITATION_ACCEPTED]
+    data: InvitationAcceptedNotificationData
+
+
+class IntroductionNotification(_NotificationBase):
+    kind: Literal[
+        Kind.INTRODUCTION_REQUESTED,
+        Kind.INTRODUCTION_FORWARDED,
+        Kind.INTRODUCTION_DECLINED,
+        Kind.INTRODUCTION_ACCEPTED,
+    ]
+    data: IntroductionNotificationData
+
+
+class RecommendationNotification(_NotificationBase):
+    kind: Literal[Kind.RECOMMENDATION_REQUESTED, Kind.RECOMMENDATION_APPROVED]
+    data: RecommendationNotificationData
+
+
+class NudgeNotification(_NotificationBase):
+    kind: Literal[Kind.NUDGE]
+    data: NudgeNotificationData
+
+
+class WebhookEndpointDisabledNotification(_NotificationBase):
+    kind: Literal[Kind.WEBHOOK_ENDPOINT_DISABLED]
+    data: WebhookEndpointDisabledNotificationData
+
+
+class ExportReadyNotification(_NotificationBase):
+    kind: Literal[Kind.EXPORT_READY]
+    data: ExportReadyNotificationData
+
+
+class DigestNotification(_NotificationBase):
+    """Never in the feed (it is the daily email itself); marking one read answers it."""
+
+    kind: Literal[Kind.DIGEST]
+    data: DigestNotificationData
+
+
+NotificationOut = Annotated[
+    InvitationNotification
+    | InvitationAcceptedNotification
+    | IntroductionNotification
+    | RecommendationNotification
+    | NudgeNotification
+    | WebhookEndpointDisabledNotification
+    | ExportReadyNotification
+    | DigestNotification,
+    Field(discriminator="kind"),
+]
+_NOTIFICATION: TypeAdapter[NotificationOut] = TypeAdapter(NotificationOut)
+
+
+def notification_out(stored: Notification) -> NotificationOut:
+    """A stored notification as the API shows it: its ``data`` typed by its kind."""
+    data: dict[str, Any] = stored.data or {}
+    return _NOTIFICATION.validate_python(
+        {
+            "notification_id": stored.id,
+            "kind": stored.kind,
+            "subject": stored.subject,
+            "body_text": stored.body_text,
+            "data": data,
+            "created_at": stored.created_at,
+            "read_at": stored.read_at,
+        }
+    )
+
+
+class NotificationPage(Page[NotificationOut]):
+    """A page of the feed; each item's ``kind`` says what its ``data`` holds."""
 
 
 # A wall-clock time in the member's own zone (``time_zone``): no seconds, no offset.

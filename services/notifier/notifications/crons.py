@@ -181,7 +181,7 @@ async def _nudge_drafts(
                     "days": str(int(days)),
                     "effective": f"{effective:.1f}",
                 },
-                data={"member_id": str(other_id), "suggested_actions": "coffee,meal,call"},
+                data={"member_id": str(other_id), "suggested_actions": ["coffee", "meal", "call"]},
             )
         )
     return drafts
