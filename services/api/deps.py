@@ -8,13 +8,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import connection_lost
 from rapport_common.models.auth import RefreshToken
 from rapport_common.models.members import Member
-from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
 from rapport_common.web.problems import Forbidden, ServiceUnavailable, Unauthorized
 from services.api.auth.tokens import AccessClaims, read_access_claims
@@ -74,19 +73,25 @@ AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
 async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Member:
     """The signed-in member. An access token dies with its sign-in: once that session
     is ended (signed out, ended from the sessions list, a password changed or reset),
-    its tokens are refused at once, not only when they expire. One indexed lookup."""
-    if claims.session_id is not None:
-        active = exists().where(
+    its tokens are refused at once, not only when they expire. One round trip: the
+    member and whether their sign-in is still active, in the same statement."""
+    active = (
+        exists().where(
             RefreshToken.family_id == claims.session_id,
             RefreshToken.member_id == claims.member_id,
             RefreshToken.revoked_at.is_(None),
         )
-        if not (await session.execute(select(active))).scalar():
-            raise Unauthorized("This sign-in has ended; sign in again.")
-    member = await MemberRepository(session).get(claims.member_id)
-    if member is None:
+        if claims.session_id is not None
+        else true()
+    )
+    query = select(Member, active).where(Member.id == claims.member_id)
+    row = (await session.execute(query)).first()
+    # A sign-in ended (or an account gone with its sign-ins) reads as ended, as before.
+    if claims.session_id is not None and (row is None or not row[1]):
+        raise Unauthorized("This sign-in has ended; sign in again.")
+    if row is None:
         raise Unauthorized("The account behind this token no longer exists.")
-    return member
+    return row[0]
 
 
 CurrentMember = Annotated[Member, Depends(get_current_member)]

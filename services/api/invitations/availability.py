@@ -9,6 +9,7 @@ from typing import Literal
 from rapport_common.models.members import Member
 from rapport_common.repositories.blocks import BlockRepository
 from services.api.invitations.context import InvitationContext
+from services.api.invitations.repository import PairState
 
 State = Literal[
     "connected",
@@ -50,6 +51,14 @@ async def invitation_state(
     if await BlockRepository(ctx.session).blocks(me.id, other.id):
         return Availability("blocked_by_me")
     pair = await ctx.invitations.pair_state(me.id, other.id)
+    return judge(ctx, me, other, pair, by_email=by_email)
+
+
+def judge(
+    ctx: InvitationContext, me: Member, other: Member, pair: PairState, *, by_email: bool = False
+) -> Availability:
+    """``invitation_state`` on what was already read: the pair, when I have not blocked
+    ``other``."""
     if pair.connected:
         return Availability("connected")
     masked_id = None

@@ -32,8 +32,8 @@ async def get_my_invitation(
     invitation_id: uuid.UUID, me: CurrentMember, ctx: ContextDep
 ) -> Invitation:
     """The invitation, locked for this request, if I sent or received it. One I sent by
-    email is not mine to see until it is accepted."""
-    invitation = await ctx.invitations.get(invitation_id, for_update=True)
+    email is not mine to see until it is accepted. Both members come with it."""
+    invitation = await ctx.invitations.get_locked_with_members(invitation_id)
     role = invitation.role_of(me.id) if invitation is not None else None
     if invitation is None or role is None or (role == "inviter" and invitation.is_masked):
         raise _not_found(invitation_id)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from rapport_common.settings import InvitationSettings
 from rapport_common.web.problems import Problem
-from services.api.invitations.repository import WEEK, InvitationRepository
+from services.api.invitations.repository import WEEK, InvitationRepository, SendingRecord
 
 WEEK_SECONDS = int(WEEK.total_seconds())
 PENDING_RETRY_SECONDS = 24 * 3600
@@ -42,9 +42,23 @@ async def take_quota(
     """Check every limit for one more invitation, or raise 429. Locks the inviter's row,
     so concurrent sends by one member are counted one after the other."""
     await repository.lock_inviter(inviter)
-    record = await repository.sending_record(
-        inviter, now - WEEK, now - timedelta(days=settings.throttle_window_days), now
-    )
+    record = await repository.sending_record(inviter, *record_windows(settings, now), now)
+    return await check_quota(repository, settings, inviter, now, record)
+
+
+def record_windows(settings: InvitationSettings, now: datetime) -> tuple[datetime, datetime]:
+    """Since when ``sending_record`` counts: the week, and the throttling window."""
+    return now - WEEK, now - timedelta(days=settings.throttle_window_days)
+
+
+async def check_quota(
+    repository: InvitationRepository,
+    settings: InvitationSettings,
+    inviter: uuid.UUID,
+    now: datetime,
+    record: SendingRecord,
+) -> Quota:
+    """``take_quota`` on a record read after the inviter's send lock was taken."""
     throttled = record.decided >= settings.throttle_min_decided and (
         record.negative / record.decided >= settings.throttle_negative_share
     )

@@ -2,16 +2,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from rapport_common.models.blocks import Block
 from rapport_common.models.connections import Connection
 from rapport_common.models.email_invitations import EmailInvitation
 from rapport_common.models.enums import OPEN_INVITATION_STATUSES, InvitationStatus, ReferralStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
+from rapport_common.models.policies import LinkingPolicy
 from services.api.pagination import newest_first
 
 DECIDED = (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED)
@@ -51,62 +54,29 @@ class InvitationRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def get_locked_with_members(self, invitation_id: uuid.UUID) -> Invitation | None:
+        """The invitation, locked (its row only), with both its members loaded into the
+        session in the same round trip: the rules and the answer need them."""
+        inviter, invitee = aliased(Member), aliased(Member)
+        query = (
+            select(Invitation, inviter, invitee)
+            .join(inviter, inviter.id == Invitation.inviter_id)
+            .join(invitee, invitee.id == Invitation.invitee_id)
+            .where(Invitation.id == invitation_id)
+            .with_for_update(of=Invitation)
+        )
+        row = (await self.session.execute(query)).first()
+        return None if row is None else row[0]
+
     async def add(self, invitation: Invitation) -> Invitation:
         self.session.add(invitation)
         await self.session.flush()
         return invitation
 
     async def pair_state(self, inviter: uuid.UUID, invitee: uuid.UUID) -> PairState:
-        """In one round trip: are they connected, is an invitation open between them
-        (either way), and when did this inviter last withdraw one to this invitee, or
-        have one declined. Closing an invitation sent by email is quiet, so it never
-        counts as a withdrawal, and its declines are kept apart."""
-        low, high = Connection.pair(inviter, invitee)
-        either_way = or_(
-            and_(Invitation.inviter_id == inviter, Invitation.invitee_id == invitee),
-            and_(Invitation.inviter_id == invitee, Invitation.invitee_id == inviter),
-        )
-        open_invitation = (
-            select(
-                Invitation.id,
-                Invitation.inviter_id,
-                Invitation.email_invitation_id.is_not(None).label("masked"),
-            )
-            .where(Invitation.status.in_(OPEN_INVITATION_STATUSES), either_way)
-            .limit(1)
-            .subquery()
-        )
-        mine = (Invitation.inviter_id == inviter) & (Invitation.invitee_id == invitee)
-        by_id = Invitation.email_invitation_id.is_(None)
-        declined = Invitation.status == InvitationStatus.DECLINED
-        closed = (
-            select(
-                func.max(Invitation.closed_at)
-                .filter(by_id, Invitation.status == InvitationStatus.WITHDRAWN)
-                .label("withdrawn_at"),
-                func.max(Invitation.closed_at).filter(by_id, declined).label("declined_at"),
-                func.max(Invitation.closed_at).filter(~by_id, declined).label("quiet_at"),
-            )
-            .where(
-                mine,
-                Invitation.status.in_((InvitationStatus.WITHDRAWN, InvitationStatus.DECLINED)),
-            )
-            .subquery()
-        )
-        query = select(
-            exists().where(Connection.member_low_id == low, Connection.member_high_id == high),
-            select(open_invitation.c.id).scalar_subquery(),
-            select(open_invitation.c.inviter_id).scalar_subquery(),
-            select(open_invitation.c.masked).scalar_subquery(),
-            closed.c.withdrawn_at,
-            closed.c.declined_at,
-            closed.c.quiet_at,
-        )
-        row = (await self.session.execute(query)).one()
-        connected, open_id, open_inviter, masked, withdrawn_at, declined_at, quiet_at = row
-        return PairState(
-            connected, open_id, open_inviter, withdrawn_at, bool(masked), declined_at, quiet_at
-        )
+        """See ``pair_state_query``."""
+        row = (await self.session.execute(pair_state_query(inviter, invitee))).one()
+        return _pair_state(tuple(row))
 
     async def lock_inviter(self, inviter: uuid.UUID) -> None:
         """Serialize one member's sends, so two at once cannot both pass a limit.
@@ -116,6 +86,37 @@ class InvitationRepository:
         send B->A' at once deadlocked; the two modes do not conflict."""
         query = select(Member.id).where(Member.id == inviter).with_for_update(key_share=True)
         await self.session.execute(query)
+
+    async def invitee_for_send(
+        self, inviter: uuid.UUID, invitee: uuid.UUID
+    ) -> tuple[Member, bool, bool, LinkingPolicy | None] | None:
+        """What a send by id needs first, in one round trip, and the inviter's send lock
+        (``lock_inviter``) when the invitee exists: the invitee, whether they blocked
+        the inviter, whether the inviter blocked them, and the invitee's stored policy.
+        None when there is no such member."""
+        locked = aliased(Member)
+        lock = (
+            select(locked.id)
+            .where(locked.id == inviter)
+            .with_for_update(key_share=True)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                Member,
+                exists().where(Block.blocker_id == invitee, Block.blocked_id == inviter),
+                exists().where(Block.blocker_id == inviter, Block.blocked_id == invitee),
+                LinkingPolicy,
+                lock,
+            )
+            .outerjoin(LinkingPolicy, LinkingPolicy.member_id == Member.id)
+            .where(Member.id == invitee)
+        )
+        row = (await self.session.execute(query)).first()
+        if row is None:
+            return None
+        member, blocked_me, blocked_by_me, policy, _ = row
+        return member, bool(blocked_me), bool(blocked_by_me), policy
 
     async def sent_since(self, inviter: uuid.UUID, since: datetime) -> Sequence[datetime]:
         """Creation times of the inviter's invitations since ``since``, by id or by
@@ -134,66 +135,28 @@ class InvitationRepository:
     async def sending_record(
         self, inviter: uuid.UUID, week_since: datetime, window_since: datetime, now: datetime
     ) -> SendingRecord:
-        """Everything the sending limits need, in one query over the inviter's
-        invitations: sent this week (and the oldest of those), open now, and among those
-        closed since ``window_since`` how many were decided and how many went badly
-        (declined, reported, or with a denied or false referral claim).
+        """See ``sending_record_query``."""
+        query = sending_record_query(inviter, week_since, window_since, now)
+        return _sending_record(tuple((await self.session.execute(query)).one()))
 
-        An invitation by email counts once, by its ``email_invitations`` row, whoever
-        the address belongs to: sent when typed, open until it expires, is withdrawn or
-        its invitation is accepted. The invitation it may have become for a member is
-        left out of every count, so the inviter's limits read the same either way."""
-        decided = Invitation.status.in_(DECIDED) & (Invitation.closed_at > window_since)
-        negative = decided & (
-            (Invitation.status == InvitationStatus.DECLINED)
-            | Invitation.referral_status.in_(NEGATIVE_REFERRALS)
-        )
-        this_week = Invitation.created_at > week_since
-        mine_by_email = EmailInvitation.inviter_id == inviter
-        emailed_this_week = mine_by_email & (EmailInvitation.created_at > week_since)
-        became = aliased(Invitation)
-        accepted = (
-            select(became.id)
-            .where(
-                became.id == EmailInvitation.invitation_id,
-                became.status == InvitationStatus.ACCEPTED,
-            )
-            .correlate(EmailInvitation)
-            .exists()
-        )
-        query = select(
-            func.count().filter(this_week),
-            func.min(Invitation.created_at).filter(this_week),
-            func.count().filter(Invitation.status.in_(OPEN_INVITATION_STATUSES)),
-            func.count().filter(decided),
-            func.count().filter(negative),
-            select(func.count()).where(emailed_this_week).scalar_subquery(),
-            select(func.min(EmailInvitation.created_at)).where(emailed_this_week).scalar_subquery(),
-            select(func.count())
-            .where(
-                mine_by_email,
-                EmailInvitation.withdrawn_at.is_(None),
-                EmailInvitation.expires_at > now,
-                ~accepted,
-            )
-            .scalar_subquery(),
-        ).where(
-            Invitation.inviter_id == inviter,
-            Invitation.email_invitation_id.is_(None),
-            # Older, closed invitations cannot count towards any limit.
-            or_(
-                Invitation.created_at > min(week_since, window_since),
-                Invitation.status.in_(OPEN_INVITATION_STATUSES),
-                Invitation.closed_at > window_since,
-            ),
-        )
-        sent, oldest, open_, decided_, negative_, emailed, oldest_emailed, open_emailed = (
-            await self.session.execute(query)
-        ).one()
-        oldests = [moment for moment in (oldest, oldest_emailed) if moment is not None]
-        return SendingRecord(
-            sent + emailed, min(oldests, default=None), open_ + open_emailed, decided_, negative_
-        )
+    async def record_and_pair(
+        self,
+        inviter: uuid.UUID,
+        invitee: uuid.UUID,
+        week_since: datetime,
+        window_since: datetime,
+        now: datetime,
+    ) -> tuple[SendingRecord, PairState]:
+        """``sending_record`` and ``pair_state`` in one round trip (each is one row).
+        Run it after ``lock_inviter``, as a statement of its own: a statement sees what
+        was committed when it started, so only then does it count a send that held the
+        lock a moment ago."""
+        record = sending_record_query(inviter, week_since, window_since, now).subquery()
+        pair = pair_state_query(inviter, invitee).subquery()
+        # Each is one row: a join on true is their one combined row.
+        query = select(record, pair).select_from(record.join(pair, true()))
+        row = tuple((await self.session.execute(query)).one())
+        return _sending_record(row[:8]), _pair_state(row[8:])
 
     def box_query(self, member_id: uuid.UUID, box: str, now: datetime) -> Select[Invitation]:
         if box == "sent":
@@ -229,3 +192,130 @@ class InvitationRepository:
 
 
 WEEK = timedelta(days=7)
+
+
+def pair_state_query(inviter: uuid.UUID, invitee: uuid.UUID) -> Select[Any]:
+    """In one round trip: are they connected, is an invitation open between them
+    (either way), and when did this inviter last withdraw one to this invitee, or
+    have one declined. Closing an invitation sent by email is quiet, so it never
+    counts as a withdrawal, and its declines are kept apart."""
+    low, high = Connection.pair(inviter, invitee)
+    either_way = or_(
+        and_(Invitation.inviter_id == inviter, Invitation.invitee_id == invitee),
+        and_(Invitation.inviter_id == invitee, Invitation.invitee_id == inviter),
+    )
+    open_invitation = (
+        select(
+            Invitation.id,
+            Invitation.inviter_id,
+            Invitation.email_invitation_id.is_not(None).label("masked"),
+        )
+        .where(Invitation.status.in_(OPEN_INVITATION_STATUSES), either_way)
+        .limit(1)
+        .subquery()
+    )
+    mine = (Invitation.inviter_id == inviter) & (Invitation.invitee_id == invitee)
+    by_id = Invitation.email_invitation_id.is_(None)
+    declined = Invitation.status == InvitationStatus.DECLINED
+    closed = (
+        select(
+            func.max(Invitation.closed_at)
+            .filter(by_id, Invitation.status == InvitationStatus.WITHDRAWN)
+            .label("withdrawn_at"),
+            func.max(Invitation.closed_at).filter(by_id, declined).label("declined_at"),
+            func.max(Invitation.closed_at).filter(~by_id, declined).label("quiet_at"),
+        )
+        .where(
+            mine,
+            Invitation.status.in_((InvitationStatus.WITHDRAWN, InvitationStatus.DECLINED)),
+        )
+        .subquery()
+    )
+    return select(
+        exists()
+        .where(Connection.member_low_id == low, Connection.member_high_id == high)
+        .label("connected"),
+        select(open_invitation.c.id).scalar_subquery().label("open_id"),
+        select(open_invitation.c.inviter_id).scalar_subquery().label("open_inviter_id"),
+        select(open_invitation.c.masked).scalar_subquery().label("open_masked"),
+        closed.c.withdrawn_at,
+        closed.c.declined_at,
+        closed.c.quiet_at,
+    )
+
+
+def _pair_state(row: tuple[Any, ...]) -> PairState:
+    connected, open_id, open_inviter, masked, withdrawn_at, declined_at, quiet_at = row
+    return PairState(
+        connected, open_id, open_inviter, withdrawn_at, bool(masked), declined_at, quiet_at
+    )
+
+
+def sending_record_query(
+    inviter: uuid.UUID, week_since: datetime, window_since: datetime, now: datetime
+) -> Select[Any]:
+    """Everything the sending limits need, in one query over the inviter's
+    invitations: sent this week (and the oldest of those), open now, and among those
+    closed since ``window_since`` how many were decided and how many went badly
+    (declined, reported, or with a denied or false referral claim).
+
+    An invitation by email counts once, by its ``email_invitations`` row, whoever
+    the address belongs to: sent when typed, open until it expires, is withdrawn or
+    its invitation is accepted. The invitation it may have become for a member is
+    left out of every count, so the inviter's limits read the same either way."""
+    decided = Invitation.status.in_(DECIDED) & (Invitation.closed_at > window_since)
+    negative = decided & (
+        (Invitation.status == InvitationStatus.DECLINED)
+        | Invitation.referral_status.in_(NEGATIVE_REFERRALS)
+    )
+    this_week = Invitation.created_at > week_since
+    mine_by_email = EmailInvitation.inviter_id == inviter
+    emailed_this_week = mine_by_email & (EmailInvitation.created_at > week_since)
+    became = aliased(Invitation)
+    accepted = (
+        select(became.id)
+        .where(
+            became.id == EmailInvitation.invitation_id,
+            became.status == InvitationStatus.ACCEPTED,
+        )
+        .correlate(EmailInvitation)
+        .exists()
+    )
+    return select(
+        func.count().filter(this_week).label("sent"),
+        func.min(Invitation.created_at).filter(this_week).label("oldest"),
+        func.count().filter(Invitation.status.in_(OPEN_INVITATION_STATUSES)).label("open"),
+        func.count().filter(decided).label("decided"),
+        func.count().filter(negative).label("negative"),
+        select(func.count()).where(emailed_this_week).scalar_subquery().label("emailed"),
+        select(func.min(EmailInvitation.created_at))
+        .where(emailed_this_week)
+        .scalar_subquery()
+        .label("oldest_emailed"),
+        select(func.count())
+        .where(
+            mine_by_email,
+            EmailInvitation.withdrawn_at.is_(None),
+            EmailInvitation.expires_at > now,
+            ~accepted,
+        )
+        .scalar_subquery()
+        .label("open_emailed"),
+    ).where(
+        Invitation.inviter_id == inviter,
+        Invitation.email_invitation_id.is_(None),
+        # Older, closed invitations cannot count towards any limit.
+        or_(
+            Invitation.created_at > min(week_since, window_since),
+            Invitation.status.in_(OPEN_INVITATION_STATUSES),
+            Invitation.closed_at > window_since,
+        ),
+    )
+
+
+def _sending_record(row: tuple[Any, ...]) -> SendingRecord:
+    sent, oldest, open_, decided_, negative_, emailed, oldest_emailed, open_emailed = row
+    oldests = [moment for moment in (oldest, oldest_emailed) if moment is not None]
+    return SendingRecord(
+        sent + emailed, min(oldests, default=None), open_ + open_emailed, decided_, negative_
+    )

@@ -15,9 +15,10 @@ from rapport_common.web.problems import Conflict, NotFound, Problem
 from services.api.invitations import availability, transitions
 from services.api.invitations.availability import Availability
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.limits import Quota, take_quota
+from services.api.invitations.limits import Quota, check_quota, record_windows
 from services.api.invitations.schemas import InvitationIn
 from services.api.policies.schemas import Suggestion
+from services.api.policies.service import StoredPolicy, stored_policy
 
 
 class CannotInvite(Problem):
@@ -114,16 +115,28 @@ def _seconds_until(ctx: InvitationContext, until: datetime) -> str:
 async def send(
     ctx: InvitationContext, inviter: Member, data: InvitationIn
 ) -> tuple[Invitation, Quota]:
+    """Three round trips before the insert: the invitee with the blocks, their policy
+    and the inviter's send lock; the referral, if one is named; then, in a statement of
+    its own after the lock, the sending record and the pair's state."""
     assert data.to_member_id is not None
     if data.to_member_id == inviter.id:
         raise CannotInvite("You cannot invite yourself.")
-    invitee = await ctx.members.get(data.to_member_id)
-    blocks = BlockRepository(ctx.session)
+    found = await ctx.invitations.invitee_for_send(inviter.id, data.to_member_id)
     # A member who blocked me answers as one who does not exist, before anything else.
-    if invitee is None or await blocks.blocks(invitee.id, inviter.id):
+    if found is None or found[1]:
         raise NotFound(f"There is no member {data.to_member_id}.")
+    invitee, _, blocked_by_me, policy = found
     referral_status = await _check_referral(ctx, inviter, data)
-    quota = await take_quota(ctx.invitations, ctx.settings.invitations, inviter.id, ctx.now)
+    settings = ctx.settings.invitations
+    record, pair = await ctx.invitations.record_and_pair(
+        inviter.id, invitee.id, *record_windows(settings, ctx.now), ctx.now
+    )
+    quota = await check_quota(ctx.invitations, settings, inviter.id, ctx.now, record)
+    state = (
+        Availability("blocked_by_me")
+        if blocked_by_me
+        else availability.judge(ctx, inviter, invitee, pair)
+    )
     invitation = Invitation(
         inviter_id=inviter.id,
         invitee_id=invitee.id,
@@ -133,7 +146,7 @@ async def send(
         referrer_id=data.referred_by_member_id,
         referral_status=referral_status,
     )
-    suggestion = await create(ctx, inviter, invitee, invitation)
+    suggestion = await create(ctx, inviter, invitee, invitation, state, stored_policy(policy))
     if referral_status != ReferralStatus.NONE:
         # An unverified claim asks the referrer; the others are already an outcome.
         outcome = "requested" if referral_status == ReferralStatus.UNVERIFIED else referral_status
@@ -143,13 +156,21 @@ async def send(
 
 
 async def create(
-    ctx: InvitationContext, inviter: Member, invitee: Member, invitation: Invitation
+    ctx: InvitationContext,
+    inviter: Member,
+    invitee: Member,
+    invitation: Invitation,
+    found: Availability | None = None,
+    policy: StoredPolicy | None = None,
 ) -> Suggestion:
     """Store the invitation, with its suggestion already on it (one INSERT, no UPDATE).
+    ``found`` and ``policy``: the pair's availability and the invitee's policy, when the
+    caller already read them.
 
     An invitation by id first closes, quietly, the inviter's invitation by email still
     open to the same member: the sender cannot see it, and it would be in the way."""
-    found = await availability.invitation_state(ctx, inviter, invitee)
+    if found is None:
+        found = await availability.invitation_state(ctx, inviter, invitee)
     refuse_unless_possible(ctx, invitee, found)
     if found.masked_invitation_id is not None and invitation.email_invitation_id is None:
         masked = await ctx.invitations.get(found.masked_invitation_id, for_update=True)
@@ -159,7 +180,7 @@ async def create(
     invitation.id = uuid.uuid4()
     invitation.status = InvitationStatus.PENDING
     invitation.created_at = ctx.now
-    suggestion = await transitions.suggest(ctx, invitation)
+    suggestion = await transitions.suggest(ctx, invitation, policy)
     await add_and_announce(ctx, invitation, invitee)
     return suggestion
 

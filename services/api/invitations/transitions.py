@@ -268,13 +268,17 @@ async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Sugges
     return suggestion
 
 
-async def suggest(ctx: InvitationContext, invitation: Invitation) -> Suggestion:
-    """Evaluate the invitee's policy and keep its suggestion on the invitation."""
+async def suggest(
+    ctx: InvitationContext, invitation: Invitation, stored: policies.StoredPolicy | None = None
+) -> Suggestion:
+    """Evaluate the invitee's policy (``stored``, when the caller read it already) and
+    keep its suggestion on the invitation."""
     # Usually already in the session (sending loaded both): no query then.
     inviter = await ctx.members.get(invitation.inviter_id)
     invitee = await ctx.members.get(invitation.invitee_id)
     assert inviter is not None and invitee is not None  # foreign keys
-    stored = await policies.get_policy(ctx.policies, invitee.id)
+    if stored is None:
+        stored = await policies.get_policy(ctx.policies, invitee.id)
     mutuals = (
         await ctx.graph.mutual_strengths(invitee.id, inviter.id, ctx.now)
         if needs_mutuals(stored.policy)

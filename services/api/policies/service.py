@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
+from rapport_common.models.policies import LinkingPolicy
 from rapport_common.web.problems import Problem
 from services.api.policies.presets import DEFAULT_PRESET, PRESETS
 from services.api.policies.repository import PolicyRepository
@@ -30,7 +31,11 @@ class StoredPolicy:
 
 
 async def get_policy(repository: PolicyRepository, member_id: uuid.UUID) -> StoredPolicy:
-    row = await repository.get(member_id)
+    return stored_policy(await repository.get(member_id))
+
+
+def stored_policy(row: LinkingPolicy | None) -> StoredPolicy:
+    """The policy a member's row holds, or the default preset when they have none."""
     if row is None:
         return StoredPolicy(PRESETS[DEFAULT_PRESET].policy, DEFAULT_PRESET, 0)
     return StoredPolicy(from_storage(PolicyIn, row.document), row.preset, row.version)
