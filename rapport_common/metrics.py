@@ -73,7 +73,8 @@ JOB_LATENCY = Histogram(
 )
 EMAILS = Counter(
     "rapport_emails",
-    "Emails handed to the SMTP server or given up, by outcome",
+    "Emails offered to the SMTP server, by outcome: sent, refused_for_good (5xx),"
+    " refused_for_now (4xx) or server_unreachable",
     ["outcome"],
 )
 WEBHOOK_DELIVERIES = Counter(

@@ -87,9 +87,11 @@ async def test_the_notifier_reports_the_outbox_backlog_and_its_age(
     ctx: dict[str, Any] = {"settings": settings, "sessionmaker": committed_db, "redis": queue.redis}
     transport = httpx.ASGITransport(app=create_health_app(ctx))
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as notifier:
-        await sign_in(committed_client, "Grace Hopper")  # member.registered waits in the outbox
+        # Her registration's events wait in the outbox; she is sent a verification email.
+        await sign_in(committed_client, "Grace Hopper", verified=False)
         waiting = await _scrape(notifier)
         handled_before = _value(waiting, "rapport_jobs_total", function="handle_event")
+        sent_before = _value(waiting, "rapport_emails_total", outcome="sent")
         assert _value(waiting, "rapport_outbox_pending_events") >= 1
         assert _value(waiting, "rapport_outbox_oldest_pending_age_seconds") > 0
         assert _value(waiting, "rapport_outbox_dead_events") == 0
@@ -101,6 +103,8 @@ async def test_the_notifier_reports_the_outbox_backlog_and_its_age(
     jobs = _value(handled, "rapport_jobs_total", function="handle_event", outcome="succeeded")
     assert jobs - handled_before >= 1
     assert _value(handled, "rapport_job_duration_seconds_count", function="handle_event") >= 1
+    # The new member's verification email went out through the SMTP catcher.
+    assert _value(handled, "rapport_emails_total", outcome="sent") - sent_before >= 1
 
 
 def _metrics_used() -> set[str]:

@@ -11,6 +11,7 @@ from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 
+from rapport_common.metrics import EMAILS
 from rapport_common.settings import SmtpSettings
 from services.notifier.errors import TransientError
 from services.notifier.notifications.messages import Message, one_line
@@ -113,6 +114,20 @@ class Mailer:
     async def send(self, email: EmailMessage) -> None:
         """Send one email. ``Undeliverable`` and ``RefusedForNow`` concern this email
         alone; any other ``TransientError`` means the server cannot be used right now."""
+        try:
+            await self._send_counted(email)
+        except Undeliverable:
+            EMAILS.labels("refused_for_good").inc()
+            raise
+        except RefusedForNow:
+            EMAILS.labels("refused_for_now").inc()
+            raise
+        except TransientError:
+            EMAILS.labels("server_unreachable").inc()
+            raise
+        EMAILS.labels("sent").inc()
+
+    async def _send_counted(self, email: EmailMessage) -> None:
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
