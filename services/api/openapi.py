@@ -32,6 +32,8 @@ OPERATION_IDS = {
     "degree": "readDegree",
     "member_connections": "listMemberConnections",
     "network_health": "readNetworkHealth",
+    "fading_connections": "listFadingConnections",
+    "weed_out_candidates": "listWeedOutCandidates",
     "read_card": "readMemberCard",
     "list_presets": "listPolicyPresets",
     "mark_read": "markNotificationRead",

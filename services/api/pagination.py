@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar, TypeVarTuple
+from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from rapport_common.web.problems import Problem
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+K = TypeVar("K", bound=tuple[Any, ...])
 Columns = TypeVarTuple("Columns")
 CursorKey = tuple[datetime | str, uuid.UUID]
 
@@ -65,6 +66,25 @@ def window(rows: Sequence[Row], limit: int, key: Callable[[Row], CursorKey]) -> 
     return Window(shown, _encode_cursor(*key(shown[-1])) if more else None)
 
 
+def ranked(
+    rows: Sequence[Row],
+    limit: int,
+    after: K | None,
+    key: Callable[[Row], K],
+    cursor_of: Callable[[Row], tuple[str, uuid.UUID]],
+) -> Window[Row]:
+    """The page of a list ranked in memory (the graph's answers, rechecked here): the
+    rows after ``after`` in ``key`` order. ``cursor_of`` writes a row's cursor from what
+    the row shows, so a cursor never carries more than the page it ends."""
+    following = sorted(
+        (row for row in rows if after is None or key(row) > after),
+        key=key,
+    )
+    shown = following[:limit]
+    more = len(following) > limit
+    return Window(shown, _encode_cursor(*cursor_of(shown[-1])) if more else None)
+
+
 def _encode_cursor(sort_key: datetime | str, row_id: uuid.UUID) -> str:
     key = sort_key.isoformat() if isinstance(sort_key, datetime) else sort_key
     raw = json.dumps([key, str(row_id)]).encode()
@@ -93,6 +113,18 @@ def _decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
 def after_name(cursor: str | None) -> tuple[str, uuid.UUID] | None:
     """The (name, id) of the previous page's last row; None on page one."""
     return None if cursor is None else _decode_cursor(cursor)
+
+
+def after_key(cursor: str | None, parse: Callable[[str, uuid.UUID], T]) -> T | None:
+    """The previous page's last row, as ``parse`` reads its (sort key, id) back; a key
+    ``parse`` refuses (``ValueError``, ``KeyError``) is an invalid cursor."""
+    if cursor is None:
+        return None
+    sort_key, row_id = _decode_cursor(cursor)
+    try:
+        return parse(sort_key, row_id)
+    except (ValueError, KeyError) as exc:
+        raise _invalid_cursor() from exc
 
 
 def after_time(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:

@@ -140,7 +140,7 @@ async def test_paths_mutuals_and_degree_drop_a_deleted_member_before_the_graph_c
     assert degree.json()["degree"] == 3
     assert paths["degree"] == 3
     assert str(gone.member_id) not in str(paths)
-    assert mutuals["mutuals"] == []
+    assert mutuals["items"] == []
     assert card["degree"] == 3 and card["mutual_count"] == 0
 
     await project_outbox(db_session, api_graph)

@@ -160,7 +160,7 @@ async def test_blocked_and_blocker_vanish_from_each_others_paths_and_mutuals(
         await connect(client, a, b)
     await project_outbox(db_session, api_graph)
     before = await client.get(f"/v1/members/{target.member_id}/mutuals", headers=blocked.headers)
-    assert {m["name"] for m in before.json()["mutuals"]} == {"Bea", "Yan"}
+    assert {m["name"] for m in before.json()["items"]} == {"Bea", "Yan"}
 
     # The graph still holds Xavier-Bea (the removal is not projected yet): the API filters.
     await _block(client, blocker, blocked)
@@ -169,8 +169,8 @@ async def test_blocked_and_blocker_vanish_from_each_others_paths_and_mutuals(
         response = await client.get(f"/v1/members/{about.member_id}/{what}", headers=member.headers)
         assert response.status_code == 200, response.text
         if what == "mutuals":
-            return {m["name"] for m in response.json()["mutuals"]}
-        return {i["name"] for p in response.json()["paths"] for i in p["intermediaries"]}
+            return {m["name"] for m in response.json()["items"]}
+        return {i["name"] for p in response.json()["items"] for i in p["intermediaries"]}
 
     assert await named(blocked, target, "mutuals") == {"Yan"}
     assert "Bea" not in await named(blocked, target, "paths")

@@ -37,10 +37,10 @@ async def test_paths_rank_the_strong_route_first_and_show_only_bands(
     assert response.status_code == 200
     body = response.json()
     assert body["degree"] == 2
-    routes = [[i["member_id"] for i in path["intermediaries"]] for path in body["paths"]]
+    routes = [[i["member_id"] for i in path["intermediaries"]] for path in body["items"]]
     assert routes == [[str(friend.member_id), str(fof.member_id)], [str(weak.member_id)]]
     assert "score" not in json.dumps(body)
-    assert [link["band"] for link in body["paths"][0]["links"]] == ["strong"] * 3
+    assert [link["band"] for link in body["items"][0]["links"]] == ["strong"] * 3
     assert "rating" not in json.dumps(body) and "strength" not in json.dumps(body)
 
 
@@ -51,7 +51,7 @@ async def test_members_who_opted_out_are_never_intermediaries(
     await client.patch("/v1/me", json={"allows_introductions": False}, headers=friend.headers)
     await project_outbox(db_session, api_graph)
     body = (await client.get(f"/v1/members/{target.member_id}/paths", headers=me.headers)).json()
-    intermediaries = {i["member_id"] for p in body["paths"] for i in p["intermediaries"]}
+    intermediaries = {i["member_id"] for p in body["items"] for i in p["intermediaries"]}
     assert intermediaries == {str(weak.member_id)}
 
 
@@ -64,7 +64,7 @@ async def test_mutuals_put_the_one_who_knows_them_best_first(
         await connect(client, mutual, target, rating, rating)
     await project_outbox(db_session, api_graph)
     body = (await client.get(f"/v1/members/{target.member_id}/mutuals", headers=me.headers)).json()
-    assert [(m["name"], m["band_with_them"]) for m in body["mutuals"]] == [
+    assert [(m["name"], m["band_with_them"]) for m in body["items"]] == [
         ("Close", "strong"),
         ("Distant", "weak"),
     ]
@@ -106,7 +106,7 @@ async def test_network_health_lists_fading_connections_by_name(
     clock.advance(days=365)
     body = (await client.get("/v1/me/network/health", headers=me.headers)).json()
     assert body["total"] == 1
-    assert [f["name"] for f in body["fading"]] == ["Old Friend"]
+    assert [f["name"] for f in body["fading"]["items"]] == ["Old Friend"]
     assert body["by_how_we_met"]["coffee"] == 1
 
 

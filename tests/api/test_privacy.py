@@ -47,7 +47,23 @@ async def _snapshot(
             f"{about}/card",
             f"{about}/recommendations",
         ]
-    return {url: await _get(client, url, viewer) for url in urls}
+    answers = {url: await _get(client, url, viewer) for url in urls}
+    # Page by page too: a cursor must tell no more than the pages it follows.
+    for member in members:
+        if member.member_id != viewer.member_id:
+            for listing in ("mutuals", "paths"):
+                url = f"/v1/members/{member.member_id}/{listing}?limit=1"
+                answers[url + "&all"] = await _pages(client, url, viewer)
+    return answers
+
+
+async def _pages(client: httpx.AsyncClient, url: str, viewer: SignedIn) -> Answer:
+    """Every page of a list, one row a page, following ``next_cursor``."""
+    pages = [await _get(client, url, viewer)]
+    while pages[-1][0] == 200 and pages[-1][1]["next_cursor"] is not None:
+        cursor = pages[-1][1]["next_cursor"]
+        pages.append(await _get(client, f"{url}&cursor={cursor}", viewer))
+    return 200, pages
 
 
 async def _settings(client: httpx.AsyncClient, member: SignedIn, **chosen: object) -> None:
@@ -128,8 +144,8 @@ async def test_my_paths_do_not_move_when_an_intermediary_re_rates_me(
     await project_outbox(db_session, api_graph)
 
     assert await _paths(client, me, target) == before
-    assert all("score" not in path for path in before["paths"])
-    assert [link["band"] for link in before["paths"][0]["links"]] == ["strong", "good"]
+    assert all("score" not in path for path in before["items"])
+    assert [link["band"] for link in before["items"][0]["links"]] == ["strong", "good"]
 
 
 async def test_a_hidden_member_s_connections_show_through_no_degree_mutuals_or_paths(
@@ -153,8 +169,8 @@ async def test_a_hidden_member_s_connections_show_through_no_degree_mutuals_or_p
     before = await answers()
     assert before == [
         (200, {"degree": None}),
-        (200, {"mutuals": []}),
-        (200, {"degree": None, "paths": []}),
+        (200, {"items": [], "next_cursor": None}),
+        (200, {"degree": None, "items": [], "next_cursor": None}),
     ] * len(friends)
     for friend in friends:
         await _disconnect(client, friend, hider)
@@ -165,7 +181,7 @@ async def test_a_hidden_member_s_connections_show_through_no_degree_mutuals_or_p
 async def _mutual_names(client: httpx.AsyncClient, viewer: SignedIn, other: SignedIn) -> Any:
     status, body = await _get(client, f"/v1/members/{other.member_id}/mutuals", viewer)
     assert status == 200
-    return [mutual["name"] for mutual in body["mutuals"]]
+    return [mutual["name"] for mutual in body["items"]]
 
 
 async def test_mutuals_show_only_members_who_consent(
@@ -201,7 +217,7 @@ async def test_only_me_members_are_never_intermediaries(
     await _settings(client, hidden, connections_visible_to="only_me")
     await project_outbox(db_session, api_graph)
     body = await _paths(client, me, target)
-    assert [[i["name"] for i in path["intermediaries"]] for path in body["paths"]] == [["Open"]]
+    assert [[i["name"] for i in path["intermediaries"]] for path in body["items"]] == [["Open"]]
 
     await _disconnect(client, hidden, target)
     await project_outbox(db_session, api_graph)
@@ -308,5 +324,8 @@ async def test_a_targets_new_setting_holds_before_the_graph_has_seen_it(
 
     about = f"/v1/members/{target.member_id}"
     assert await _get(client, f"{about}/degree", me) == (200, {"degree": None})
-    assert await _get(client, f"{about}/mutuals", me) == (200, {"mutuals": []})
-    assert await _get(client, f"{about}/paths", me) == (200, {"degree": None, "paths": []})
+    assert await _get(client, f"{about}/mutuals", me) == (200, {"items": [], "next_cursor": None})
+    assert await _get(client, f"{about}/paths", me) == (
+        200,
+        {"degree": None, "items": [], "next_cursor": None},
+    )

@@ -36,7 +36,7 @@ async def test_the_card_agrees_with_degree_mutuals_and_sending(
     degree = await client.get(f"/v1/members/{carol.member_id}/degree", headers=ada.headers)
     mutuals = await client.get(f"/v1/members/{carol.member_id}/mutuals", headers=ada.headers)
     assert card["degree"] == degree.json()["degree"] == 2
-    assert card["mutual_count"] == len(mutuals.json()["mutuals"]) == 1
+    assert card["mutual_count"] == len(mutuals.json()["items"]) == 1
     assert card["graph_available"] is True
     assert (
         card["profile"]

@@ -20,7 +20,7 @@ async def card(ctx: InvitationContext, me: Member, other: Member) -> CardOut:
     except ServiceUnavailable:
         degree, mutual_count, graph_available = None, None, False
     else:
-        mutual_count, graph_available = len(mutuals.mutuals), True
+        mutual_count, graph_available = len(mutuals), True
     return CardOut(
         profile=MemberProfileOut.model_validate(other),
         degree=degree,

@@ -1,6 +1,4 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.web.problems import problem_responses
@@ -8,10 +6,27 @@ from services.api.clock import Now
 from services.api.connections.deps import RepositoryDep as ConnectionsDep
 from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep
 from services.api.graph_client import GraphDep
+from services.api.network import ordering
 from services.api.network import service as network
 from services.api.network.deps import MemberSharingConnections, OtherMember
-from services.api.network.schemas import DegreeOut, MutualsOut, NetworkHealthOut, PathsOut
-from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_name, window
+from services.api.network.schemas import (
+    DegreeOut,
+    MutualOut,
+    NetworkHealthOut,
+    PathPage,
+    RatedContactOut,
+    WeedOutCandidate,
+)
+from services.api.pagination import (
+    PAGE_SIZE,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    after_key,
+    after_name,
+    ranked,
+    window,
+)
 from services.api.schemas import ContactOut
 
 router = APIRouter(
@@ -26,30 +41,46 @@ router = APIRouter(
 ABOUT_MEMBER = problem_responses((404, "No such member"), (422, "The member is you"))
 
 
-@router.get("/members/{member_id}/paths", response_model=PathsOut, responses=ABOUT_MEMBER)
+# Each path is a search of the graph: a short first page unless more are asked for.
+PATHS_PAGE_SIZE = 5
+
+
+@router.get("/members/{member_id}/paths", response_model=PathPage, responses=ABOUT_MEMBER)
 async def introduction_paths(
     target: OtherMember,
     me: CurrentMember,
     session: SessionDep,
     graph: GraphDep,
     now: Now,
-    limit: Annotated[int, Query(ge=1, le=100)] = 5,
-) -> PathsOut:
+    limit: LimitQuery = PATHS_PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> PathPage:
     """Whom to ask for an introduction: paths of 2 or 3 hops through members who allow
     introductions, as far as the target lets ways to them be seen, one per first
     intermediary. Best first: by the links' bands (my first link by my own rating of
     it), then fewer hops, then member ids. Each link shows a band, never a rating or a
-    score (docs/privacy.md)."""
-    return await network.paths(graph, MemberRepository(session), me, target, limit, now)
+    score (docs/privacy.md). Pages of 5 unless `limit` says otherwise (every other list:
+    20), the best 100 paths in all."""
+    after = after_key(cursor, ordering.after_path)
+    return await network.paths(graph, MemberRepository(session), me, target, limit, after, now)
 
 
-@router.get("/members/{member_id}/mutuals", response_model=MutualsOut, responses=ABOUT_MEMBER)
+@router.get("/members/{member_id}/mutuals", response_model=Page[MutualOut], responses=ABOUT_MEMBER)
 async def mutual_connections(
-    target: OtherMember, me: CurrentMember, session: SessionDep, graph: GraphDep, now: Now
-) -> MutualsOut:
+    target: OtherMember,
+    me: CurrentMember,
+    session: SessionDep,
+    graph: GraphDep,
+    now: Now,
+    limit: LimitQuery = PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> Page[MutualOut]:
     """Our mutual connections who allow introductions (none when they keep ways to
     them to direct links), the one who knows them best first, then by member id."""
-    return await network.mutuals(graph, MemberRepository(session), me, target, now)
+    after = after_key(cursor, ordering.after_mutual)
+    rows = await network.mutuals(graph, MemberRepository(session), me, target, now)
+    found = ranked(rows, limit, after, ordering.mutual_key, ordering.mutual_cursor)
+    return found.page(found.rows)
 
 
 @router.get("/members/{member_id}/degree", response_model=DegreeOut, responses=ABOUT_MEMBER)
@@ -84,7 +115,44 @@ async def member_connections(
 
 @router.get("/me/network/health", response_model=NetworkHealthOut)
 async def network_health(
-    me: CurrentMember, session: SessionDep, graph: GraphDep, now: Now
+    me: CurrentMember,
+    session: SessionDep,
+    graph: GraphDep,
+    now: Now,
+    limit: LimitQuery = PAGE_SIZE,
 ) -> NetworkHealthOut:
-    """My relationships at a glance: how strong, which are fading, which could go."""
-    return await network.health(graph, MemberRepository(session), me, now)
+    """My relationships at a glance: how strong, which are fading, which could go (the
+    first page of each list; `limit` sizes both)."""
+    return await network.health(graph, MemberRepository(session), me, now, limit)
+
+
+@router.get(
+    "/me/network/health/fading",
+    response_model=Page[RatedContactOut],
+)
+async def fading_connections(
+    me: CurrentMember,
+    session: SessionDep,
+    graph: GraphDep,
+    now: Now,
+    limit: LimitQuery = PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> Page[RatedContactOut]:
+    """The connections faded 2 or more below my rating, the most faded first."""
+    after = after_key(cursor, ordering.after_fading)
+    return await network.fading(graph, MemberRepository(session), me, now, limit, after)
+
+
+@router.get("/me/network/health/weed-out", response_model=Page[WeedOutCandidate])
+async def weed_out_candidates(
+    me: CurrentMember,
+    session: SessionDep,
+    graph: GraphDep,
+    now: Now,
+    limit: LimitQuery = PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> Page[WeedOutCandidate]:
+    """The connections I might remove: rated 2 or less, or 3 or less with no
+    interaction for 90 days; the lowest rating, then the longest silent first."""
+    after = after_key(cursor, ordering.after_weed_out)
+    return await network.weed_out(graph, MemberRepository(session), me, now, limit, after)

@@ -3,6 +3,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from rapport_common.strength import Band
+from services.api.pagination import Page
 from services.api.schemas import ContactOut
 
 
@@ -21,20 +22,17 @@ class PathOut(BaseModel):
     links: list[LinkOut]
 
 
-class PathsOut(BaseModel):
+class PathPage(Page[PathOut]):
+    """Best first: ask the first one's first intermediary."""
+
     degree: int | None = Field(
         description="1 if we are connected, else the fewest hops of a path I may see (2 or "
         "3), else null"
     )
-    paths: list[PathOut]
 
 
 class MutualOut(ContactOut):
     band_with_them: Band = Field(description="How well this mutual knows them")
-
-
-class MutualsOut(BaseModel):
-    mutuals: list[MutualOut] = Field(description="Best first: ask the first one")
 
 
 class DegreeOut(BaseModel):
@@ -59,8 +57,13 @@ class NetworkHealthOut(BaseModel):
     effective_rating_histogram: dict[str, int] = Field(
         description="My effective ratings, rounded, counted per value 1-10"
     )
-    fading: list[RatedContactOut] = Field(description="Faded 2 or more below my rating")
-    weed_out: list[WeedOutCandidate] = Field(
-        description="Rated 2 or less, or 3 or less with no interaction for 90 days"
+    fading: Page[RatedContactOut] = Field(
+        description="Faded 2 or more below my rating, the most faded first: the first page "
+        "(`limit`), the next from GET /v1/me/network/health/fading with `next_cursor`"
+    )
+    weed_out: Page[WeedOutCandidate] = Field(
+        description="Rated 2 or less, or 3 or less with no interaction for 90 days; the "
+        "lowest rating, then the longest silent first: the first page (`limit`), the next "
+        "from GET /v1/me/network/health/weed-out with `next_cursor`"
     )
     by_how_we_met: dict[str, int]
