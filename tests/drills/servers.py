@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,13 +18,6 @@ from redis.exceptions import RedisError
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 # PostgreSQL refuses to run as root; the stack script runs it as the postgres user too.
 AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-def spare_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Servers:

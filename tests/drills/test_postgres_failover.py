@@ -20,8 +20,9 @@ from alembic.config import Config
 from rapport_common.settings import PostgresSettings, Settings
 from services.api.main import create_app
 from tests.conftest import eventually
-from tests.drills.servers import AS_POSTGRES, PGBIN, Servers, run, spare_port
+from tests.drills.servers import AS_POSTGRES, PGBIN, Servers, run
 from tests.factories import PASSWORD
+from tests.processes import free_port
 
 pytestmark = pytest.mark.drills
 
@@ -49,7 +50,7 @@ async def test_primary_stopped_standby_promoted_api_recovers_and_loses_no_write(
 ) -> None:
     servers = Servers("postgres")
     try:
-        primary_port, standby_port = spare_port(), spare_port()
+        primary_port, standby_port = free_port(), free_port()
         primary = servers.folder("primary", for_postgres=True)
         standby = servers.folder("standby", for_postgres=True)
         await run(

@@ -20,9 +20,10 @@ from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
 from tests.conftest import eventually
 from tests.drills.conftest import TimedSmtp
-from tests.drills.servers import Servers, redis_answers, redis_info, spare_port
+from tests.drills.servers import Servers, redis_answers, redis_info
 from tests.factories import SignedIn, invitation_id, sign_in, sign_in_all
-from tests.recovery.conftest import http_status, running
+from tests.processes import free_port, running
+from tests.recovery.conftest import http_status
 
 pytestmark = pytest.mark.drills
 
@@ -46,8 +47,8 @@ async def test_sentinel_promotes_the_replica_and_the_notifier_sends_everything_o
 
     servers = Servers("redis")
     try:
-        primary_port, replica_port = spare_port(), spare_port()
-        sentinel_ports = [spare_port() for _ in range(3)]
+        primary_port, replica_port = free_port(), free_port()
+        sentinel_ports = [free_port() for _ in range(3)]
         primary = servers.redis("primary", primary_port)
         await eventually(lambda: redis_answers(primary_port), within=20)
         servers.redis("replica", replica_port, "--replicaof", "127.0.0.1", str(primary_port))
@@ -56,7 +57,7 @@ async def test_sentinel_promotes_the_replica_and_the_notifier_sends_everything_o
         await eventually(lambda: _replica_in_sync(replica_port), within=30)
         await eventually(lambda: _sentinels_see_everything(sentinel_ports), within=30)
 
-        graph_port, health_port = spare_port(), spare_port()
+        graph_port, health_port = free_port(), free_port()
         env = {
             "RAPPORT_POSTGRES__DATABASE": settings.postgres.database,
             "RAPPORT_REDIS__SENTINELS": ",".join(f"127.0.0.1:{port}" for port in sentinel_ports),

@@ -6,20 +6,13 @@ subprocesses, mail goes over SMTP to a slow (but real) SMTP server in this test,
 kill lands while emails are going out.
 """
 
-import asyncio
-import email
-import email.policy
 import os
 import signal
-import socket
-import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,64 +21,27 @@ from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from tests.conftest import eventually
 from tests.factories import invitation_id, sign_in, sign_in_all
+from tests.processes import CountingSmtp, free_port, running, smtp_server
 
 DECLINES = 30
 
 
-class SlowSmtp:
-    """Accepts each message after a short pause and remembers its notification id."""
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        await asyncio.sleep(0.15)
-        raw = envelope.original_content or b""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        self.received.append(str(message["X-Rapport-Notification"]))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and modules)
-        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-
-
 @pytest.fixture
-async def slow_smtp() -> AsyncIterator[tuple[SlowSmtp, int]]:
-    handler = SlowSmtp()
-    port = _free_port()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(handler, hostname="slow-smtp"), "127.0.0.1", port
-    )
-    yield handler, port
-    server.close()
-    await server.wait_closed()
+async def slow_smtp() -> AsyncIterator[tuple[CountingSmtp, int]]:
+    """Accepts each message after a short pause, so the kill lands while emails go out."""
+    handler = CountingSmtp(delay=0.15)
+    async with smtp_server(handler) as port:
+        yield handler, port
 
 
 async def test_a_killed_worker_loses_nothing_and_resends_nothing_recorded_as_sent(
     settings: Settings,
     committed_client: httpx.AsyncClient,
     committed_db: async_sessionmaker[AsyncSession],
-    slow_smtp: tuple[SlowSmtp, int],
+    slow_smtp: tuple[CountingSmtp, int],
 ) -> None:
     smtp, smtp_port = slow_smtp
-    graph_port = _free_port()
+    graph_port = free_port()
     env = {
         **os.environ,
         "RAPPORT_POSTGRES__DATABASE": settings.postgres.database,
@@ -125,14 +81,14 @@ async def test_a_killed_worker_loses_nothing_and_resends_nothing_recorded_as_sen
         str(graph_port),
     ]
     worker = [sys.executable, "-m", "services.notifier"]
-    with _process(graph, env):
-        with _process(worker, env) as first:
+    with running(graph, env):
+        with running(worker, env) as first:
             await eventually(lambda: _at_least(sent_declines, 5), within=60)
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         recorded_before_kill = await sent_declines()
         assert len(recorded_before_kill) < DECLINES, "the kill came too late to test anything"
-        with _process(worker, env):
+        with running(worker, env):
             await eventually(lambda: _at_least(sent_declines, DECLINES), within=90)
             await eventually(lambda: _all_events_completed(committed_db), within=60)
 

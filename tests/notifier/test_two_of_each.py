@@ -6,20 +6,14 @@ Real processes: each worker talks to its own graph service, both graph services 
 one Neo4j, and both workers to the one PostgreSQL and Redis, while the events arrive.
 """
 
-import asyncio
-import email
-import email.policy
 import os
-import socket
-import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +23,7 @@ from rapport_common.settings import Settings
 from services.graph.database import Graph
 from tests.conftest import eventually
 from tests.factories import invitation_id, sign_in, sign_in_all
+from tests.processes import CountingSmtp, free_port, running, smtp_server
 from tests.webhooks.conftest import register
 from tests.webhooks.receiver import Receiver
 
@@ -37,57 +32,11 @@ ACCEPTS = 8
 GRAPH_SERVICE = [sys.executable, "-m", "uvicorn", "services.graph.main:build", "--factory"]
 
 
-class CapturingSmtp:
-    """Records the Message-ID of every message it accepts, and its notification id if it
-    has one (account emails, such as the verification, have none)."""
-
-    def __init__(self) -> None:
-        self.message_ids: list[str] = []
-        self.notification_ids: list[str] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        raw = envelope.original_content or b""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        self.message_ids.append(str(message["Message-ID"]))
-        if message["X-Rapport-Notification"] is not None:
-            self.notification_ids.append(str(message["X-Rapport-Notification"]))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and modules)
-        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-
-
 @pytest.fixture
-async def smtp() -> AsyncIterator[tuple[CapturingSmtp, int]]:
-    handler = CapturingSmtp()
-    port = _free_port()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(handler, hostname="capturing-smtp"), "127.0.0.1", port
-    )
-    yield handler, port
-    server.close()
-    await server.wait_closed()
+async def smtp() -> AsyncIterator[tuple[CountingSmtp, int]]:
+    handler = CountingSmtp()
+    async with smtp_server(handler) as port:
+        yield handler, port
 
 
 @pytest.fixture
@@ -103,7 +52,7 @@ async def test_two_workers_and_two_graph_services_do_each_thing_once(
     committed_client: httpx.AsyncClient,
     committed_db: async_sessionmaker[AsyncSession],
     graph: Graph,
-    smtp: tuple[CapturingSmtp, int],
+    smtp: tuple[CountingSmtp, int],
     receiver: Receiver,
 ) -> None:
     capture, smtp_port = smtp
@@ -113,7 +62,7 @@ async def test_two_workers_and_two_graph_services_do_each_thing_once(
         "RAPPORT_SMTP__PORT": str(smtp_port),
         "RAPPORT_LOG_LEVEL": "WARNING",
     }
-    graph_ports = [_free_port(), _free_port()]
+    graph_ports = [free_port(), free_port()]
     ada = await sign_in(committed_client, "Ada")
     await register(committed_client, ada, receiver.url(), "invitation.declined")
     decliners = await sign_in_all(committed_client, *(f"Decliner {n}" for n in range(DECLINES)))
@@ -122,16 +71,16 @@ async def test_two_workers_and_two_graph_services_do_each_thing_once(
     with ExitStack() as processes:
         for port in graph_ports:
             processes.enter_context(
-                _process([*GRAPH_SERVICE, "--host", "127.0.0.1", "--port", str(port)], base)
+                running([*GRAPH_SERVICE, "--host", "127.0.0.1", "--port", str(port)], base)
             )
         for port in graph_ports:
             worker_env = {
                 **base,
                 "RAPPORT_GRAPH__URL": f"http://127.0.0.1:{port}",
-                "RAPPORT_NOTIFIER__PORT": str(_free_port()),
+                "RAPPORT_NOTIFIER__PORT": str(free_port()),
             }
             processes.enter_context(
-                _process([sys.executable, "-m", "services.notifier"], worker_env)
+                running([sys.executable, "-m", "services.notifier"], worker_env)
             )
 
         # The events arrive while both workers run, so both take jobs. Every invitation
@@ -159,7 +108,7 @@ async def test_two_workers_and_two_graph_services_do_each_thing_once(
         emailed = {str(notification_id) for notification_id in notifications.scalars()}
     # invitation_received for everyone invited, then a decline note or an acceptance.
     assert len(emailed) == 2 * (DECLINES + ACCEPTS)
-    copies = Counter(capture.notification_ids)
+    copies = Counter(capture.received)
     assert set(copies) == emailed
     assert max(copies.values()) == 1, "an email went out twice"
     assert max(Counter(capture.message_ids).values()) == 1, "an account email went out twice"

@@ -8,18 +8,13 @@ store they stop).
 """
 
 import asyncio
-import email
-import email.policy
-import os
-import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.processes import CountingSmtp, smtp_server
 
 STACK_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack.sh"
 # How soon after a store answers again every service must be ready (issue 14).
@@ -65,50 +60,8 @@ async def http_status(url: str) -> int | None:
         return None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A service as a real process (output in ``log``), killed at the end."""
-    with log.open("ab") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and modules)
-            args, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
-
-
-class CountingSmtp:
-    """Accepts each message after a short pause and remembers its notification id."""
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        await asyncio.sleep(0.1)
-        message = email.message_from_bytes(
-            envelope.original_content or b"", policy=email.policy.default
-        )
-        self.received.append(str(message["X-Rapport-Notification"]))
-        return "250 OK"
-
-
 @pytest.fixture
 async def counting_smtp() -> AsyncIterator[tuple[CountingSmtp, int]]:
-    handler = CountingSmtp()
-    port = free_port()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(handler, hostname="counting-smtp"), "127.0.0.1", port
-    )
-    yield handler, port
-    server.close()
-    await server.wait_closed()
+    handler = CountingSmtp(delay=0.1)
+    async with smtp_server(handler) as port:
+        yield handler, port

@@ -16,14 +16,8 @@ from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
 from tests.conftest import eventually
 from tests.factories import invitation_id, sign_in, sign_in_all
-from tests.recovery.conftest import (
-    READY_WITHIN_SECONDS,
-    CountingSmtp,
-    free_port,
-    http_status,
-    running,
-    stack,
-)
+from tests.processes import CountingSmtp, free_port, running
+from tests.recovery.conftest import READY_WITHIN_SECONDS, http_status, stack
 
 pytestmark = pytest.mark.faults
 
