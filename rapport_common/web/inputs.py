@@ -7,11 +7,20 @@ the edge of the calendar overflows once moved to UTC.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict, ValidationInfo
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    GetJsonSchemaHandler,
+    Strict,
+    ValidationInfo,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 # Validation context for documents a service stored itself under the rules of their day:
 # rules added since must not make them unreadable.
@@ -24,10 +33,13 @@ _C0_C1 = "\x00-\x1f\x7f-\x9f"
 _SEPARATORS = "\u2028\u2029"
 _SURROGATES = "\ud800-\udfff"
 _BIDI = "\u202a-\u202e\u2066-\u2069"
-_REFUSED_ON_ONE_LINE = re.compile(f"[{_C0_C1}{_SEPARATORS}{_SURROGATES}{_BIDI}]")
+_ONE_LINE = f"{_C0_C1}{_SEPARATORS}{_SURROGATES}{_BIDI}"
+_REFUSED_ON_ONE_LINE = re.compile(f"[{_ONE_LINE}]")
 # Several lines keep tab, line feed, carriage return and the Unicode separators.
-_REFUSED_ON_SEVERAL_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_SURROGATES}{_BIDI}]")
-_REFUSED_IN_OPAQUE = re.compile(f"[\x00{_SURROGATES}]")
+_SEVERAL_LINES = f"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_SURROGATES}{_BIDI}"
+_REFUSED_ON_SEVERAL_LINES = re.compile(f"[{_SEVERAL_LINES}]")
+_OPAQUE = f"\x00{_SURROGATES}"
+_REFUSED_IN_OPAQUE = re.compile(f"[{_OPAQUE}]")
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 # A day inside the calendar's ends, so a day of arithmetic either side stays a date.
@@ -69,6 +81,32 @@ def _refuse(text: str, refused: re.Pattern[str], line_breaks_refused: bool) -> s
         "must not contain the control character {code} (at character {at})",
         {"code": code, "at": position},
     )
+
+
+def _spelled(characters: str) -> str:
+    """A regular expression's character ranges written with ``\\uXXXX`` escapes, as
+    both ECMA-262 (JSON Schema's dialect) and Python read them."""
+    return "".join(f"\\u{ord(char):04x}" if char != "-" else "-" for char in characters)
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """The JSON Schema ``pattern`` of a text type: the characters its validator refuses,
+    so a client's generator (or a fuzzer) makes only text the server takes. The
+    validator stays the rule, and names the character it refuses."""
+
+    refused: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        # Lone surrogates are left out: JSON Schema's strings are Unicode code points,
+        # which surrogates are not, and a Rust or `u`-mode regex refuses such a range.
+        refused = self.refused.replace(_SURROGATES, "")
+        # A field's own pattern (a token's alphabet, a locale) is narrower: it stays.
+        schema.setdefault("pattern", f"^[^{_spelled(refused)}]*$")
+        return schema
 
 
 def _single_line(text: str, info: ValidationInfo) -> str:
@@ -116,11 +154,11 @@ def _written_as_text(value: Any) -> Any:
 
 
 # Names, headlines, emails, rule names, URLs, tokens: no control character, no line break.
-SingleLine = Annotated[str, AfterValidator(_single_line)]
+SingleLine = Annotated[str, AfterValidator(_single_line), _Pattern(_ONE_LINE)]
 # Notes, questions, answers, templates: tab, LF and CR kept; other controls and NUL refused.
-MultiLine = Annotated[str, AfterValidator(_multi_line)]
+MultiLine = Annotated[str, AfterValidator(_multi_line), _Pattern(_SEVERAL_LINES)]
 # Passwords: never shown, so any character but NUL and the unencodable ones.
-OpaqueText = Annotated[str, AfterValidator(_opaque)]
+OpaqueText = Annotated[str, AfterValidator(_opaque), _Pattern(_OPAQUE)]
 # A moment a client gives; naive ones are left for the field's own rule to judge.
 # Both read text even in a strict input model, and only text (or a datetime).
 Instant = Annotated[

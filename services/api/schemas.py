@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Strict as StrictType
 
 from rapport_common.models.members import Member
@@ -43,6 +43,18 @@ class Strict(BaseModel):
     (``IdIn``, ``Instant``), and take text only."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers_as_integers(cls, data: Any) -> Any:
+        # JSON has one number type and JSON Schema counts 45.0 as an integer, so a
+        # client (or its generator) may send one: it is 45. A float field takes it too.
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: int(value) if isinstance(value, float) and value.is_integer() else value
+            for key, value in data.items()
+        }
 
 
 # An id in a request body: a UUID written as text.

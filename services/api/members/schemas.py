@@ -45,10 +45,9 @@ Company = Annotated[
 ]
 Title = Company
 Bio = Annotated[MultiLine, StringConstraints(strip_whitespace=True, max_length=500)]
-# A BCP 47 tag such as "en", "pt-BR" or "zh-Hant-TW".
-Locale = Annotated[
-    SingleLine, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
-]
+# A BCP 47 tag such as "en", "pt-BR" or "zh-Hant-TW"; its alphabet has no character
+# SingleLine refuses, and a plain str keeps the pattern in the OpenAPI document.
+Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
 
 _TIME_ZONES = frozenset(zoneinfo.available_timezones())
 
