@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := deploy/local/stack.sh
 VENV := .venv/bin
 
-.PHONY: install run up down status test lint bench clean
+.PHONY: install run up down status test lint bench clean client
 
 install:  ## Debian packages, the locked virtualenv, Neo4j's jars
 	@bash deploy/local/install.sh
@@ -45,6 +45,13 @@ lint: install  ## ruff, ruff format --check, mypy --strict, import contracts, de
 	$(VENV)/lint-imports --no-cache
 	$(VENV)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	@bash deploy/kubernetes/validate.sh
+
+# The TypeScript types of the API (clients/typescript/rapport.d.ts), from the OpenAPI
+# document create_app() serves, by the pinned openapi-typescript; then the example
+# client typed by them is compiled with tsc --strict. Commit the file with the change.
+client: install
+	$(VENV)/python clients/typescript/generate.py
+	cd clients/typescript && node_modules/.bin/tsc --strict --noEmit -p .
 
 clean: down
 	rm -rf .local .venv deploy/local/neo4j/target

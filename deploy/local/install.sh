@@ -6,7 +6,9 @@
 #     in which `make test` renders every email and compares it with its reference image;
 #   - the Python virtualenv (.venv) from uv.lock, exactly as locked;
 #   - Neo4j Community's jars, resolved by Maven into ~/.m2 and target/lib;
-#   - kustomize, built with Go, for `make lint`'s check of deploy/kubernetes.
+#   - kustomize, built with Go, for `make lint`'s check of deploy/kubernetes;
+#   - clients/typescript's node_modules (openapi-typescript, TypeScript) from its
+#     package-lock.json with `npm ci`, never globally, for `make client` and its test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -87,8 +89,25 @@ install_kustomize() {
     GOBIN="$PWD/.local/tools/bin" "$go" install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 }
 
+install_typescript_tools() {
+    # Again only when the lock changed since the last `npm ci` (its hash is kept beside).
+    local folder=clients/typescript stamp=clients/typescript/node_modules/.lock-sha256 lock
+    lock=$(sha256sum "$folder/package-lock.json" | cut -d' ' -f1)
+    if [ -d "$folder/node_modules" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$lock" ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null; then
+        say "Node.js 20 and npm are needed for clients/typescript (make client and its test)"
+        exit 1
+    fi
+    say "installing clients/typescript's tools from package-lock.json (npm ci)"
+    (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$lock" >"$stamp"
+}
+
 install_system_packages
 install_python
 install_neo4j
 install_kustomize
+install_typescript_tools
 say "everything is installed"

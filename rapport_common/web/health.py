@@ -3,14 +3,26 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from rapport_common.metrics import exposition
 from rapport_common.web.problems import problem_response, problem_responses
 
 Check = Callable[[], Awaitable[None]]
+
+
+class DependencyReport(BaseModel):
+    """One dependency in `/readyz`'s answer, keyed by its name."""
+
+    address: str
+    status: Literal["up", "down"]
+    error: str | None = Field(default=None, description="Why it is down; only when it is")
+
+
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
@@ -51,6 +63,7 @@ def health_router(
     @router.get(
         "/readyz",
         summary="Every dependency answers",
+        response_model=dict[str, DependencyReport],
         responses=problem_responses((503, "A dependency is down; the body names it")),
     )
     async def readyz(request: Request) -> JSONResponse:

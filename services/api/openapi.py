@@ -272,6 +272,9 @@ def _one_problem_schema(document: dict[str, Any]) -> None:
     for operation in _operations(document, "webhooks"):
         operation["responses"].pop("422", None)
         operation.pop("operationId", None)
+        # What a receiver answers with is never read: its status alone counts.
+        for response in operation["responses"].values():
+            response.pop("content", None)
 
 
 def _link(document: dict[str, Any]) -> None:
@@ -294,12 +297,18 @@ def _require_headers(document: dict[str, Any]) -> None:
                 parameter["schema"] = {"type": "string", "maxLength": 100}
 
 
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/ProblemDetails"}
+
+
 def _problem_media_only(document: dict[str, Any]) -> None:
     for operation in _operations(document):
         for status, response in operation["responses"].items():
             content = response.get("content", {})
             if status[0] in "45" and "application/json" in content:
                 content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+            # A route answering HTML (the email links' pages) loses its problems' schema.
+            if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
+                content[PROBLEM_MEDIA_TYPE].setdefault("schema", PROBLEM_SCHEMA)
 
 
 def document_contract(app: FastAPI) -> None:
