@@ -6,7 +6,9 @@ import socket
 import uuid
 from datetime import datetime
 from email.errors import MessageError
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
@@ -21,6 +23,27 @@ MESSAGE_ID_DOMAIN = "rapport.example"
 # (composing and recording an email costs more than its SMTP exchange on a reused
 # connection), few enough not to look like a flood to the server.
 MAX_CONNECTIONS = 8
+
+
+class _KeptHeaderClasses(HeaderRegistry):
+    """The standard header registry, keeping the class it makes for each header name:
+    the standard one makes a new class (``type(...)``) for every header set, about a
+    tenth of an email's building time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+# The default policy (what EmailMessage uses), with the header classes kept.
+POLICY = default_policy.clone(header_factory=_KeptHeaderClasses())
 
 
 class Undeliverable(Exception):
@@ -56,7 +79,7 @@ def build_email(
     emails about one invitation show as one conversation. It is From the configured
     sender and has no Reply-To: no member's address is ever in an email's headers but
     the recipient's own."""
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = settings.sender  # configuration: an error here is not this email's
     try:
         email["To"] = to

@@ -38,9 +38,12 @@ def _environment(html: bool) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the code: no file check on every use.
+        auto_reload=False,
     )
 
 
+@cache
 def kind_template(kind: str) -> str:
     """The template file of ``kind``, the generic one if it has none."""
     name = f"kinds/{kind}.jinja"
