@@ -14,6 +14,10 @@ from rapport_common.repositories.erasure import ErasureRepository
 
 FORMER_MEMBER = "a former member"
 REMOVED_ADDRESS = "(address removed)"
+# What stands where their headline was (a decline note shows who wrote it).
+REMOVED_DETAILS = "(details removed)"
+# A shorter headline could match ordinary words of a message.
+MIN_DETAIL_LENGTH = 4
 # Shorter forms would replace parts of ordinary words' neighbours too often to be safe.
 MIN_NAME_LENGTH = 2
 # Before these (ignoring spaces) a replacement starts a sentence, or an HTML paragraph.
@@ -36,13 +40,20 @@ def _replacement(match: re.Match[str]) -> str:
     return FORMER_MEMBER
 
 
-def anonymise(text: str, names: Sequence[str], email: str | None = None) -> str:
+def anonymise(
+    text: str, names: Sequence[str], email: str | None = None, details: Sequence[str] = ()
+) -> str:
     """``text`` with each whole-word occurrence of the names (and their HTML-escaped
     forms) replaced by "a former member" ("A former member" where a sentence starts),
-    and the address by a mark that it was removed."""
+    the address by a mark that it was removed, and the profile details (a headline)
+    by another."""
     if email:
         for form in {email, html.escape(email)}:
             text = re.sub(re.escape(form), REMOVED_ADDRESS, text, flags=re.IGNORECASE)
+    for detail in details:
+        if len(detail.strip()) >= MIN_DETAIL_LENGTH:
+            for form in dict.fromkeys((detail.strip(), html.escape(detail.strip()))):
+                text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", REMOVED_DETAILS, text)
     for name in names:
         for form in dict.fromkeys((name, html.escape(name))):
             text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", _replacement, text)
@@ -50,14 +61,18 @@ def anonymise(text: str, names: Sequence[str], email: str | None = None) -> str:
 
 
 def _anonymised_data(
-    data: dict[str, Any], member_id: uuid.UUID, names: Sequence[str], email: str | None
+    data: dict[str, Any],
+    member_id: uuid.UUID,
+    names: Sequence[str],
+    email: str | None,
+    details: Sequence[str],
 ) -> dict[str, Any]:
     """Keys whose value is the member's id are dropped; text is anonymised."""
     kept: dict[str, Any] = {}
     for key, value in data.items():
         if value == str(member_id):
             continue
-        kept[key] = anonymise(value, names, email) if isinstance(value, str) else value
+        kept[key] = anonymise(value, names, email, details) if isinstance(value, str) else value
     return kept
 
 
@@ -67,6 +82,7 @@ async def anonymise_notifications(
     member_id: uuid.UUID,
     names: Sequence[str],
     email: str | None = None,
+    details: Sequence[str] = (),
 ) -> int:
     """Rewrite other members' notifications about the member: they stay in their feeds,
     naming "a former member". Idempotent: a rewritten one no longer changes. Returns how
@@ -75,10 +91,10 @@ async def anonymise_notifications(
     member = str(member_id)
     for notification in notifications:
         values: dict[str, Any] = {
-            "subject": anonymise(notification.subject, names, email)[:200],
-            "body_text": anonymise(notification.body_text, names, email),
-            "body_html": anonymise(notification.body_html, names, email),
-            "data": _anonymised_data(notification.data or {}, member_id, names, email),
+            "subject": anonymise(notification.subject, names, email, details)[:200],
+            "body_text": anonymise(notification.body_text, names, email, details),
+            "body_html": anonymise(notification.body_html, names, email, details),
+            "data": _anonymised_data(notification.data or {}, member_id, names, email, details),
             "related_member_id": (
                 None
                 if notification.related_member_id == member_id

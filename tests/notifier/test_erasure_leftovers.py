@@ -28,6 +28,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 NAME = "Zyphrena Quollbright"
 GIVEN_NAME = "Zyphie"
+# Shown under their decline note (issue 17), so it is in other members' notifications.
+HEADLINE = "Vortexine cartographer"
 # What the retention table (docs/privacy.md) keeps on purpose: the address another
 # member typed to invite the deleted member by email stays on that sender's own record
 # (nulling it would tell the sender that the address had an account).
@@ -48,6 +50,7 @@ class Footprint:
             "name": NAME,
             "surname": NAME.split()[1],
             "given name": GIVEN_NAME,
+            "headline": HEADLINE,
         }
 
 
@@ -85,7 +88,7 @@ async def _footprint(
     email = f"zyphrena.{uuid.uuid4().hex[:8]}@erasure.example"
     registered = await client.post(
         "/v1/auth/register",
-        json={"email": email, "password": PASSWORD, "name": NAME},
+        json={"email": email, "password": PASSWORD, "name": NAME, "headline": HEADLINE},
         headers={"Idempotency-Key": f"register-{uuid.uuid4().hex}"},
     )
     assert registered.status_code == 201, registered.text

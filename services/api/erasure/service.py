@@ -37,7 +37,8 @@ async def erase(session: AsyncSession, member: Member, now: datetime) -> None:
     events = await erasure.events_naming(locked.id)
     event_ids = [event.id for event in events]
     notifications = await erasure.notifications_about(locked.id, event_ids, related)
-    await anonymise_notifications(erasure, notifications, locked.id, names, locked.email)
+    details = [locked.headline] if locked.headline else []
+    await anonymise_notifications(erasure, notifications, locked.id, names, locked.email, details)
     # Done or not: an event about the member must neither reach anyone now nor be
     # replayed into a rebuilt graph.
     await erasure.delete_events(event_ids)
