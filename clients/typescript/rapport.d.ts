@@ -12662,7 +12662,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The request is not valid; `errors` lists each field */
@@ -12674,7 +12673,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected error on our side */
@@ -12686,7 +12684,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved. */
@@ -12699,7 +12696,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -12745,7 +12741,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The request body is larger than 1 MiB */
@@ -12768,7 +12763,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description An unexpected error on our side */
@@ -12780,7 +12774,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved. */
@@ -12793,7 +12786,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                    "text/html": components["schemas"]["ProblemDetails"];
                 };
             };
         };

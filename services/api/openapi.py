@@ -306,9 +306,11 @@ def _problem_media_only(document: dict[str, Any]) -> None:
             content = response.get("content", {})
             if status[0] in "45" and "application/json" in content:
                 content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-            # A route answering HTML (the email links' pages) loses its problems' schema.
+            # A route answering HTML (the email links' pages) has FastAPI give its
+            # problems an HTML twin and no schema; they are problem documents alone.
             if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                 content[PROBLEM_MEDIA_TYPE].setdefault("schema", PROBLEM_SCHEMA)
+                content.pop("text/html", None)
 
 
 def document_contract(app: FastAPI) -> None:
