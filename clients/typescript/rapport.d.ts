@@ -4518,6 +4518,24 @@ export interface components {
             my_effective_rating: number;
         };
         /**
+         * Readiness
+         * @description `/readyz`'s answer when every dependency is up.
+         */
+        Readiness: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ready";
+            /**
+             * Checks
+             * @description Each dependency, by name
+             */
+            checks: {
+                [key: string]: components["schemas"]["DependencyReport"];
+            };
+        };
+        /**
          * RecommendationApprovedWebhook
          * @description Sent to the author when the subject approves their recommendation.
          */
@@ -4961,10 +4979,6 @@ export interface components {
         CheckLivenessResponse: {
             [key: string]: string;
         };
-        /** CheckReadinessResponse */
-        CheckReadinessResponse: {
-            [key: string]: components["schemas"]["DependencyReport"];
-        };
     };
     responses: never;
     parameters: never;
@@ -5096,7 +5110,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CheckReadinessResponse"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description An unexpected error on our side */

@@ -23,6 +23,13 @@ class DependencyReport(BaseModel):
     error: str | None = Field(default=None, description="Why it is down; only when it is")
 
 
+class Readiness(BaseModel):
+    """`/readyz`'s answer when every dependency is up."""
+
+    status: Literal["ready"]
+    checks: dict[str, DependencyReport] = Field(description="Each dependency, by name")
+
+
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
@@ -63,7 +70,7 @@ def health_router(
     @router.get(
         "/readyz",
         summary="Every dependency answers",
-        response_model=dict[str, DependencyReport],
+        response_model=Readiness,
         responses=problem_responses((503, "A dependency is down; the body names it")),
     )
     async def readyz(request: Request) -> JSONResponse:
