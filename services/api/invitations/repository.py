@@ -44,6 +44,14 @@ class SendingRecord:
     negative: int
 
 
+# Aliases made once: making one copies every column of the table (a fifth of an API
+# worker's time when each request made its own).
+_INVITER = aliased(Member, name="inviter")
+_INVITEE = aliased(Member, name="invitee")
+_LOCKED = aliased(Member, name="locked_inviter")
+_BECAME = aliased(Invitation, name="became")
+
+
 class InvitationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -57,11 +65,10 @@ class InvitationRepository:
     async def get_locked_with_members(self, invitation_id: uuid.UUID) -> Invitation | None:
         """The invitation, locked (its row only), with both its members loaded into the
         session in the same round trip: the rules and the answer need them."""
-        inviter, invitee = aliased(Member), aliased(Member)
         query = (
-            select(Invitation, inviter, invitee)
-            .join(inviter, inviter.id == Invitation.inviter_id)
-            .join(invitee, invitee.id == Invitation.invitee_id)
+            select(Invitation, _INVITER, _INVITEE)
+            .join(_INVITER, _INVITER.id == Invitation.inviter_id)
+            .join(_INVITEE, _INVITEE.id == Invitation.invitee_id)
             .where(Invitation.id == invitation_id)
             .with_for_update(of=Invitation)
         )
@@ -94,10 +101,9 @@ class InvitationRepository:
         (``lock_inviter``) when the invitee exists: the invitee, whether they blocked
         the inviter, whether the inviter blocked them, and the invitee's stored policy.
         None when there is no such member."""
-        locked = aliased(Member)
         lock = (
-            select(locked.id)
-            .where(locked.id == inviter)
+            select(_LOCKED.id)
+            .where(_LOCKED.id == inviter)
             .with_for_update(key_share=True)
             .scalar_subquery()
         )
@@ -271,7 +277,7 @@ def sending_record_query(
     this_week = Invitation.created_at > week_since
     mine_by_email = EmailInvitation.inviter_id == inviter
     emailed_this_week = mine_by_email & (EmailInvitation.created_at > week_since)
-    became = aliased(Invitation)
+    became = _BECAME
     accepted = (
         select(became.id)
         .where(
