@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -123,6 +124,9 @@ async def _seed(client: httpx.AsyncClient, engine: AsyncEngine) -> SignedIn:
     return ada
 
 
+# Everything the run commits (its members, and the failed sign-ins the fuzzer causes,
+# which would throttle later tests' sign-ins from this address) is emptied afterwards.
+@pytest.mark.usefixtures("committed_db")
 async def test_the_api_keeps_its_contract_under_every_schemathesis_check(
     settings: Settings, engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -148,6 +152,14 @@ async def test_the_api_keeps_its_contract_under_every_schemathesis_check(
             "run",
             f"{api_url}/openapi.json",
             "--checks",
+            "all",
+            # Every phase but "coverage": on this Python (3.11) its deep recursion through
+            # anyOf schemas intermittently dies inside CPython's ast module ("SystemError:
+            # AST constructor recursion depth mismatch"), a crash of the tool, not a
+            # finding. Negative data still comes from the fuzzing phase (mode "all").
+            "--phases",
+            "examples,fuzzing,stateful",
+            "--mode",
             "all",
             "--max-examples",
             str(MAX_EXAMPLES),
