@@ -55,6 +55,9 @@ _BECAME = aliased(Invitation, name="became")
 class InvitationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # The session's identity map holds rows weakly: what a query loaded alongside
+        # is kept here for the request, so that a later lookup finds it loaded.
+        self._kept: list[Member] = []
 
     async def get(self, invitation_id: uuid.UUID, for_update: bool = False) -> Invitation | None:
         query = select(Invitation).where(Invitation.id == invitation_id)
@@ -73,7 +76,11 @@ class InvitationRepository:
             .with_for_update(of=Invitation)
         )
         row = (await self.session.execute(query)).first()
-        return None if row is None else row[0]
+        if row is None:
+            return None
+        invitation, inviter, invitee = row
+        self._kept += [inviter, invitee]
+        return invitation
 
     async def add(self, invitation: Invitation) -> Invitation:
         self.session.add(invitation)
