@@ -16,6 +16,9 @@ from rapport_common.outbox import OutboxEvent
 from tests.conftest import project_outbox
 from tests.factories import SignedIn, connect, invitation_id, invite, sign_in, sign_in_all
 
+# In the order they were written: a table read without ORDER BY has none.
+ordered_events = select(OutboxEvent).order_by(OutboxEvent.sequence)
+
 
 async def _block(client: httpx.AsyncClient, blocker: SignedIn, other: SignedIn) -> None:
     response = await client.post(f"/v1/blocks/{other.member_id}", headers=blocker.headers)
@@ -135,7 +138,7 @@ async def test_blocking_removes_the_connection_through_the_outbox(
     degree = f"/v1/members/{blocked.member_id}/degree"
     assert (await client.get(degree, headers=blocker.headers)).json() == {"degree": 1}
     await _block(client, blocker, blocked)
-    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    types = [e.type for e in (await db_session.execute(ordered_events)).scalars()]
     assert types[-2:] == ["connection.removed", "block.created"]
     await project_outbox(db_session, api_graph)
     assert (await client.get(degree, headers=blocker.headers)).json() == {"degree": None}
@@ -211,7 +214,7 @@ async def test_what_was_open_between_them_closes_quietly(
     gone = await client.get(f"/v1/introductions/{introduction}", headers=blocked.headers)
     assert gone.status_code == 404
     assert (await client.get("/v1/introductions", headers=blocked.headers)).json()["items"] == []
-    new = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    new = [e.type for e in (await db_session.execute(ordered_events)).scalars()]
     assert new[-3:] == ["invitation.expired", "introduction.closed", "block.created"]
 
 
