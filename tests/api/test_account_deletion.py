@@ -159,7 +159,11 @@ async def test_deleting_records_member_deleted_with_ids_only(
     gone, friend = await sign_in_all(client, "Zebulon Quixotic", "Friend Person")
     await connect(client, gone, friend, 9, 9)
     assert (await _delete(client, gone)).status_code == 204
-    events = (await db_session.execute(select(OutboxEvent))).scalars().all()
+    events = (
+        (await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence)))
+        .scalars()
+        .all()
+    )
     naming = [e for e in events if str(gone.member_id) in str(e.payload)]
     assert [(e.type, e.payload) for e in naming] == [
         ("member.deleted", {"member_id": str(gone.member_id)})

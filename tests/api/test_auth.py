@@ -27,7 +27,11 @@ async def test_register_writes_its_events_in_the_same_transaction(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:
     member_id = await register(client, name="Grace Hopper")
-    events = (await db_session.execute(select(OutboxEvent))).scalars().all()
+    events = (
+        (await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence)))
+        .scalars()
+        .all()
+    )
     assert [(e.type, e.payload["member_id"]) for e in events] == [
         ("member.registered", str(member_id)),
         ("account.email_verification_requested", str(member_id)),
@@ -55,7 +59,11 @@ async def test_failed_registration_leaves_no_event(
         "/v1/auth/register",
         json={"email": "once@example.com", "password": PASSWORD, "name": "Twice"},
     )
-    events = (await db_session.execute(select(OutboxEvent))).scalars().all()
+    events = (
+        (await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence)))
+        .scalars()
+        .all()
+    )
     assert len(events) == 2  # the first registration's, and its verification email
 
 

@@ -70,7 +70,11 @@ async def test_rerating_my_side_publishes_connection_rated(
         f"/v1/connections/{bob.member_id}", json={"rating": 7}, headers=ada.headers
     )
     assert response.json()["my_rating"] == 7
-    events = (await db_session.execute(select(OutboxEvent))).scalars().all()
+    events = (
+        (await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence)))
+        .scalars()
+        .all()
+    )
     rated = [e.payload for e in events if e.type == "connection.rated"]
     assert rated == [{"rater_id": str(ada.member_id), "ratee_id": str(bob.member_id), "rating": 7}]
 

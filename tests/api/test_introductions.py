@@ -48,7 +48,12 @@ async def test_the_full_introduction_creates_a_confirmed_introduced_invitation(
     view = (await client.get(f"/v1/invitations/{invitation}", headers=target.headers)).json()
     assert view["introduced"] is True
     assert view["referral"] == {"referrer_id": str(friend.member_id), "status": "confirmed"}
-    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    types = [
+        e.type
+        for e in (
+            await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence))
+        ).scalars()
+    ]
     assert [t for t in types if t.startswith("introduction.")] == [
         "introduction.requested",
         "introduction.forwarded",

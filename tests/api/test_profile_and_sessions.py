@@ -33,7 +33,11 @@ async def test_patch_me_changes_settings_and_publishes_member_updated(
     body = response.json()
     assert (body["is_recruiter"], body["allows_introductions"]) == (True, False)
     assert body["connections_visible_to"] == "only_me"
-    events = (await db_session.execute(select(OutboxEvent))).scalars().all()
+    events = (
+        (await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence)))
+        .scalars()
+        .all()
+    )
     updated = [e for e in events if e.type == "member.updated"]
     assert updated[-1].payload["allows_introductions"] is False
 

@@ -198,7 +198,12 @@ async def test_a_recommendation_shows_only_after_approval_and_disappears_when_hi
     assert (await _act(client, subject, recommendation, "show")).json()["status"] == "approved"
     assert len((await _shown(client, viewer, subject)).json()["items"]) == 1
 
-    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    types = [
+        e.type
+        for e in (
+            await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence))
+        ).scalars()
+    ]
     assert [t for t in types if t.startswith("recommendation.")] == [
         "recommendation.requested",
         "recommendation.approved",

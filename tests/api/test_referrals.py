@@ -30,7 +30,12 @@ async def test_a_referrer_who_knows_only_the_invitee_is_asked_to_confirm(
     await connect(client, alice, bob)
     sent = await invitation_id(client, ada, bob, referred_by_member_id=str(alice.member_id))
     assert await _referral_view(client, sent, bob.headers) == "unverified"
-    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    types = [
+        e.type
+        for e in (
+            await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence))
+        ).scalars()
+    ]
     assert "referral.requested" in types
 
 
@@ -56,7 +61,12 @@ async def test_a_referrer_who_knows_both_is_asked_and_can_confirm(
     )
     assert response.status_code == 204
     assert await _referral_view(client, sent, bob.headers) == "confirmed"
-    types = [e.type for e in (await db_session.execute(select(OutboxEvent))).scalars()]
+    types = [
+        e.type
+        for e in (
+            await db_session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence))
+        ).scalars()
+    ]
     assert "referral.requested" in types and "referral.confirmed" in types
 
 
