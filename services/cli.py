@@ -3,6 +3,8 @@ outbox's dead letters, and a preview of every email.
 
     rapport import ldbc DIR
     rapport import csv MEMBERS_CSV CONNECTIONS_CSV
+    rapport import csv|ldbc ... --offline NEO4J_HOME --yes   (Neo4j stopped; a first load)
+    rapport graph schema
     rapport graph rebuild
     rapport outbox dead
     rapport outbox retry EVENT_ID...
@@ -24,6 +26,12 @@ from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.settings import Settings, get_settings
 from services.graph.database import Graph, create_driver
 from services.graph.importers.ldbc import import_ldbc
+from services.graph.importers.offline import (
+    AdminImportFailed,
+    create_schema,
+    import_csv_offline,
+    import_ldbc_offline,
+)
 from services.graph.importers.plain_csv import ImportFormatError, import_csv
 from services.graph.importers.rebuild import rebuild
 from services.graph.importers.writer import BATCH_SIZE
@@ -39,7 +47,26 @@ async def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[obje
         await driver.close()
 
 
+def _offline(args: argparse.Namespace) -> bool:
+    """With ``--offline``: refuse without ``--yes`` (the database is replaced)."""
+    if args.offline is None:
+        return False
+    if not args.yes:
+        sys.exit(
+            f"rapport: an offline import replaces the database under {args.offline} (Neo4j "
+            "must be stopped); run again with --yes to go ahead"
+        )
+    return True
+
+
 async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
+    if _offline(args):
+        for loaded in await asyncio.to_thread(
+            import_ldbc_offline, args.directory, args.offline, args.neo4j_admin
+        ):
+            print(loaded)
+        return
+
     async def work(graph: Graph) -> None:
         for loaded in await import_ldbc(graph, args.directory, args.batch_size):
             print(loaded)
@@ -48,9 +75,23 @@ async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _import_csv(settings: Settings, args: argparse.Namespace) -> None:
+    if _offline(args):
+        for loaded in await asyncio.to_thread(
+            import_csv_offline, args.members, args.connections, args.offline, args.neo4j_admin
+        ):
+            print(loaded)
+        return
+
     async def work(graph: Graph) -> None:
         for loaded in await import_csv(graph, args.members, args.connections, args.batch_size):
             print(loaded)
+
+    await _with_graph(settings, work)
+
+
+async def _schema(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(graph: Graph) -> None:
+        print(f"constraints: {', '.join(await create_schema(graph))}; their indexes are online")
 
     await _with_graph(settings, work)
 
@@ -140,9 +181,28 @@ def _parser() -> argparse.ArgumentParser:
     plain.set_defaults(run=_import_csv)
     for sub in (ldbc, plain):
         sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per UNWIND")
+        sub.add_argument(
+            "--offline",
+            type=Path,
+            metavar="NEO4J_HOME",
+            help="a first load of a large network: neo4j-admin writes the database under "
+            "NEO4J_HOME, which must be stopped, replacing it; then start Neo4j and run "
+            "'rapport graph schema' (stack.sh import-offline does all three)",
+        )
+        sub.add_argument(
+            "--neo4j-admin",
+            type=str.split,
+            metavar="COMMAND",
+            help="the neo4j-admin of a Neo4j installation (default: the jars of make install)",
+        )
+        sub.add_argument("--yes", action="store_true", help="confirm --offline's replacement")
 
     graph = commands.add_parser("graph", help="maintain the graph")
     actions = graph.add_subparsers(dest="action", required=True)
+    schema_parser = actions.add_parser(
+        "schema", help="create the constraints (after an offline import) and wait for them"
+    )
+    schema_parser.set_defaults(run=_schema)
     rebuild_parser = actions.add_parser(
         "rebuild", help="wipe Neo4j and replay every outbox event from PostgreSQL"
     )
@@ -180,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         asyncio.run(args.run(get_settings(), args))
-    except (ImportFormatError, FileNotFoundError, NotDone) as exc:
+    except (ImportFormatError, FileNotFoundError, NotDone, AdminImportFailed) as exc:
         sys.exit(f"rapport: {exc}")
 
 

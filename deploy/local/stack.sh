@@ -10,6 +10,9 @@
 #                           mail, graph, api, notifier); --immediate stops postgres
 #                           without a checkpoint, as a crash would
 #   stack.sh kill NAME      SIGKILL one part's main process (a fault drill)
+#   stack.sh import-offline csv MEMBERS_CSV CONNECTIONS_CSV | ldbc DIR
+#                           the initial load of a large network: stop Neo4j, replace its
+#                           database with neo4j-admin's import, start it, create the schema
 #
 # Every process but postgres and redis runs under a small supervisor loop (this script's
 # `supervise`) that leads its own process group: when the process dies it is restarted
@@ -464,6 +467,21 @@ kill_part() {  # SIGKILL the part's main process, not its supervisor: what a cra
     say "$1 (pid $pid) killed with SIGKILL"
 }
 
+# ---- the initial load of a large network, offline (docs/graph.md, "Offline import") ----
+import_offline() {  # import_offline csv MEMBERS CONNECTIONS | ldbc DIR
+    [ $# -ge 2 ] || die "import-offline csv MEMBERS_CSV CONNECTIONS_CSV | ldbc DIR"
+    say "stopping neo4j: neo4j-admin writes the stopped database's files itself"
+    stop_process neo4j
+    local status=0
+    "$VENV/rapport" import "$@" --offline "$STATE/neo4j" --yes || status=$?
+    # Started again whatever happened: a failed import leaves the previous database.
+    start_neo4j
+    wait_for neo4j 300 log_says neo4j "NEO4J READY"
+    say "neo4j ready on bolt://127.0.0.1:$BOLT_PORT"
+    [ "$status" = 0 ] || die "the offline import failed (status $status); neo4j runs with the database it had"
+    "$VENV/rapport" graph schema
+}
+
 load_settings
 case "${1:-}" in
     up) up "${2:-}" ;;
@@ -483,6 +501,7 @@ case "${1:-}" in
     stop) stop_part "${2:?which part?}" "${3:-}" ;;
     restart) stop_part "${2:?which part?}" "${3:-}"; start_part "$2" ;;
     kill) kill_part "${2:?which part?}" ;;
+    import-offline) shift; import_offline "$@" ;;
     supervise) shift; supervise "$@" ;;
-    *) sed -n '2,24p' "$0"; exit 2 ;;
+    *) sed -n '2,27p' "$0"; exit 2 ;;
 esac
