@@ -10,37 +10,128 @@ from typing import LiteralString
 
 from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weaker
 
-# One endpoint's strongest ``$cap`` connections, as compact lists [member_id, element id,
-# allows_introductions, connections_visible_to, weaker rating, the endpoint's own rating
-# of them, since_ms, degree], plus whether it is connected to ``$other_id`` at all
-# (checked directly, so the cap cannot hide it) and its own privacy settings
-# [connections_visible_to, allows_introductions, reachable_by]. Settings come back raw:
-# Python applies the rule (rapport_common/domain/privacy.py). The order is by strength
-# (rapport_common/strength.py), then member id, so a capped hub keeps its strongest links
-# and the same ones every time; degrees are only counted for the members kept.
-# ``startNode(r) = m``: the relationship runs from the lower member id to the higher, so
-# the endpoint's own rating is ``rating_low`` exactly when it is the start node.
-NEIGHBOURHOOD: LiteralString = (
+
+# One endpoint's neighbourhood, inside ``SEARCH``: its strongest ``$cap`` connections, as
+# compact lists [member_id, element id, allows_introductions, connections_visible_to,
+# weaker rating, the endpoint's own rating of them, since_ms, degree]. Settings come
+# back raw: Python applies the rule (rapport_common/domain/privacy.py). The order is by
+# strength (rapport_common/strength.py), then member id, so a capped hub keeps its
+# strongest links and the same ones every time; degrees are only counted for the
+# members kept. ``startNode(r) = m``: the relationship runs from the lower member id to
+# the higher, so the endpoint's own rating is ``rating_low`` exactly when it is the start
+# node. Also, for the middle step, the members who may stand in the middle (``$consents``
+# mirrors ``privacy.may_introduce`` on the stored settings, their defaults when unset;
+# neither endpoint), split into those that may be expanded (no hub) and the hubs, and
+# the relationships the expandable ones would read.
+def _neighbourhood(endpoint: LiteralString, other: LiteralString) -> LiteralString:
+    return (
+        """
+CALL ("""
+        + endpoint
+        + """, """
+        + other
+        + """) {
+  MATCH ("""
+        + endpoint
+        + """)-[r:KNOWS]-(o)
+  WITH o, startNode(r) = """
+        + endpoint
+        + """ AS mine_is_low, """
+        + cypher_link_inputs("r", "a", "b", "since_ms")
+        + """
+  WITH o, since_ms, """
+        + cypher_weaker("a", "b")
+        + """ AS rating, CASE WHEN mine_is_low THEN a ELSE b END AS own
+  ORDER BY """
+        + cypher_rank("rating", "since_ms")
+        + """ DESC, o.member_id
+  LIMIT $cap
+  WITH o, since_ms, rating, own, COUNT { (o)-[:KNOWS]-() } AS degree,
+       ("""
+        + other
+        + """ IS NULL OR o <> """
+        + other
+        + """)
+       AND coalesce(o.allows_introductions, $consents.allows_introductions)
+       AND coalesce(o.connections_visible_to, $consents.visible_to) IN $consents.visible AS usable
+  RETURN collect([o.member_id, elementId(o), o.allows_introductions,
+                  o.connections_visible_to, rating, own, since_ms, degree]) AS neighbours,
+         collect(CASE WHEN usable AND degree <= $hub_degree THEN o END) AS expandable,
+         collect(CASE WHEN usable AND degree > $hub_degree THEN o END) AS hubs,
+         collect(CASE WHEN usable THEN o END) AS usable,
+         sum(CASE WHEN usable AND degree <= $hub_degree THEN degree ELSE 0 END) AS reads
+}"""
+    )
+
+
+# The whole search in one query (docs/graph.md, "Paths"): both neighbourhoods, whether
+# the endpoints are directly connected (checked directly, so the cap cannot hide it),
+# the target's settings [connections_visible_to, allows_introductions, reachable_by],
+# and, when ``$middle`` and not directly connected, the links between the two
+# neighbourhoods as [source-side element id, target-side element id, lowest rating,
+# since_ms] in the case where every link between their usable members can be read
+# within the bounds: each side's expandable members read at most ``$budget``
+# relationships and there are at most ``$pair_cap`` pairs of hubs. Then side ``a`` (the
+# one without hubs, else the source's) is expanded forward to any usable member of side
+# ``b``, ``b``'s expandable members backward to ``a``'s hubs, and each pair of hubs is
+# tested with an Expand(Into): every link the planned query (``MIDDLE_LINKS``) could
+# read, and ``links`` is null otherwise (the caller plans it then, ``paths/middle.py``).
+SEARCH: LiteralString = (
     """
-MATCH (m:Member {member_id: $member_id})
-CALL (m) {
-  MATCH (m)-[r:KNOWS]-(o)
-  WITH o, startNode(r) = m AS mine_is_low, """
+OPTIONAL MATCH (s:Member {member_id: $source})
+OPTIONAL MATCH (t:Member {member_id: $target})"""
+    + _neighbourhood("s", "t")
+    + """
+WITH s, t, neighbours AS near_source, expandable AS source_expandable,
+     hubs AS source_hubs, usable AS source_usable, reads AS source_reads"""
+    + _neighbourhood("t", "s")
+    + """
+WITH s, t, near_source, source_expandable, source_hubs, source_usable, source_reads,
+     neighbours AS near_target, expandable AS target_expandable, hubs AS target_hubs,
+     usable AS target_usable, reads AS target_reads,
+     s IS NOT NULL AND t IS NOT NULL AND EXISTS { (s)-[:KNOWS]-(t) } AS direct
+WITH *, $middle AND NOT direct AND source_reads <= $budget AND target_reads <= $budget
+        AND size(source_hubs) * size(target_hubs) <= $pair_cap AS whole,
+     size(source_hubs) = 0 OR (size(target_hubs) > 0 AND source_reads <= target_reads)
+       AS from_source
+CALL (whole, from_source, source_expandable, source_hubs, source_usable,
+      target_expandable, target_hubs, target_usable) {
+  WITH * WHERE whole
+  WITH CASE WHEN from_source THEN source_expandable ELSE target_expandable END AS a_expand,
+       CASE WHEN from_source THEN target_usable ELSE source_usable END AS b_usable,
+       CASE WHEN from_source THEN source_hubs ELSE target_hubs END AS a_hubs,
+       CASE WHEN from_source THEN target_expandable ELSE source_expandable END AS b_expand,
+       CASE WHEN from_source THEN target_hubs ELSE source_hubs END AS b_hubs,
+       from_source
+  CALL (a_expand, b_usable, a_hubs, b_expand, b_hubs) {
+    UNWIND a_expand AS x
+    MATCH (x)-[r:KNOWS]-(y)
+    WHERE y IN b_usable
+    RETURN x, y, r
+    UNION ALL
+    WITH a_hubs, b_expand WHERE size(a_hubs) > 0
+    UNWIND b_expand AS y
+    MATCH (y)-[r:KNOWS]-(x)
+    WHERE x IN a_hubs
+    RETURN x, y, r
+    UNION ALL
+    UNWIND a_hubs AS x
+    UNWIND b_hubs AS y
+    WITH x, y WHERE x <> y
+    MATCH (x)-[r:KNOWS]-(y)
+    RETURN x, y, r
+  }
+  WITH from_source, x, y, """
     + cypher_link_inputs("r", "a", "b", "since_ms")
     + """
-  WITH o, since_ms, """
+  WITH CASE WHEN from_source THEN [x, y] ELSE [y, x] END AS ends, a, b, since_ms
+  RETURN collect([elementId(ends[0]), elementId(ends[1]), """
     + cypher_weaker("a", "b")
-    + """ AS rating, CASE WHEN mine_is_low THEN a ELSE b END AS own
-  ORDER BY """
-    + cypher_rank("rating", "since_ms")
-    + """ DESC, o.member_id
-  LIMIT $cap
-  RETURN collect([o.member_id, elementId(o), o.allows_introductions,
-                  o.connections_visible_to, rating, own, since_ms,
-                  COUNT { (o)-[:KNOWS]-() }]) AS neighbours
+    + """, since_ms]) AS links
 }
-RETURN neighbours, EXISTS { (m)-[:KNOWS]-(:Member {member_id: $other_id}) } AS direct,
-       [m.connections_visible_to, m.allows_introductions, m.reachable_by] AS consent
+RETURN near_source, near_target, direct,
+       [t.connections_visible_to, t.allows_introductions, t.reachable_by] AS consent,
+       CASE WHEN whole THEN links END AS links
 """
 )
 

@@ -17,10 +17,10 @@ degree) or ``member_id`` (mutuals). So the limit, the floor pruning and the degr
 only ways the viewer may see, and paths and degree come from the same search.
 """
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rapport_common.domain import privacy
 from rapport_common.domain.privacy import Consent
@@ -97,45 +97,79 @@ class _Search:
     near_target: dict[str, Neighbour]
     direct: bool
     target: Consent
+    # The links between the two neighbourhoods when the search query could read them
+    # all within the bounds; None when the middle step is still to be planned.
+    middle: list[MiddleLink] | None
 
 
-async def _neighbourhood(
-    graph: Graph, scoring: _Scoring, member_id: str, other_id: str, own: bool
-) -> tuple[dict[str, Neighbour], bool, Consent]:
+# ``SEARCH``'s ``$consents``: privacy.may_introduce on stored settings, defaults when unset.
+_CONSENTS = {
+    "allows_introductions": Consent.allows_introductions,
+    "visible_to": Consent.visible_to.value,
+    "visible": sorted(v.value for v in privacy.introducing_visibilities()),
+}
+
+
+def _neighbours(
+    rows: list[list[Any]], scoring: _Scoring, own: bool, endpoint: str
+) -> dict[str, Neighbour]:
     """One endpoint's neighbours, each link weighed by the endpoint's own rating when
     ``own`` (the viewer's first link: re-rating it moves only the viewer's own band),
-    else by its weaker side."""
-    rows = await graph.read(
-        queries.NEIGHBOURHOOD,
-        member_id=member_id,
-        other_id=other_id,
-        cap=NEIGHBOUR_CAP,
-        **scoring.parameters,
-    )
-    if not rows:
-        return {}, False, Consent()
-    row = rows[0]
+    else by its weaker side. ``endpoint`` is the other end of the path: it can be no
+    middle member of its own path."""
     neighbours = {}
-    for member, element, allows, visible_to, weaker, own_rating, since_ms, degree in row[
-        "neighbours"
-    ]:
+    for member, element, allows, visible_to, weaker, own_rating, since_ms, degree in rows:
+        if member == endpoint:
+            continue
         consents = privacy.may_introduce(Consent.from_graph(visible_to, allows, None))
         weight = scoring.weight(own_rating if own else weaker, since_ms)
         neighbours[member] = Neighbour(member, element, consents, weight, degree)
-    return neighbours, row["direct"], Consent.from_graph(*row["consent"])
+    return neighbours
 
 
-async def _search(graph: Graph, scoring: _Scoring, source: str, target: str) -> _Search:
+def _links(
+    rows: list[list[Any]],
+    scoring: _Scoring,
+    near_source: dict[str, Neighbour],
+    near_target: dict[str, Neighbour],
+    from_source: bool = True,
+) -> list[MiddleLink]:
+    """Middle links as the queries return them (element ids, rating, since_ms)."""
+    members = {n.element_id: n.member_id for n in (*near_source.values(), *near_target.values())}
+    links = []
+    for a_side, b_side, rating, since_ms in rows:
+        pair = (members[a_side], members[b_side])
+        source_side, target_side = pair if from_source else pair[::-1]
+        links.append(MiddleLink(source_side, target_side, scoring.weight(rating, since_ms)))
+    return links
+
+
+async def _search(
+    graph: Graph, scoring: _Scoring, source: str, target: str, middle: bool
+) -> _Search:
+    """Both neighbourhoods in one query, and with ``middle`` the links between them
+    too when they can all be read within the bounds (``queries.SEARCH``)."""
     if source == target:
         raise SameMember("Source and target must be two different members.")
-    (near_source, direct, _), (near_target, _, target_consent) = await asyncio.gather(
-        _neighbourhood(graph, scoring, source, target, own=True),
-        _neighbourhood(graph, scoring, target, source, own=False),
+    rows = await graph.read(
+        queries.SEARCH,
+        source=source,
+        target=target,
+        cap=NEIGHBOUR_CAP,
+        consents=_CONSENTS,
+        hub_degree=HUB_DEGREE,
+        budget=EXPANSION_BUDGET,
+        pair_cap=PAIR_CHECK_CAP,
+        middle=middle,
+        **scoring.parameters,
     )
-    # Neither endpoint can be a middle member of its own path.
-    near_source.pop(target, None)
-    near_target.pop(source, None)
-    return _Search(near_source, near_target, direct, target_consent)
+    row = rows[0]
+    near_source = _neighbours(row["near_source"], scoring, True, target)
+    near_target = _neighbours(row["near_target"], scoring, False, source)
+    found = row["links"]
+    links = None if found is None else _links(found, scoring, near_source, near_target)
+    target_consent = Consent.from_graph(*row["consent"])
+    return _Search(near_source, near_target, row["direct"], target_consent, links)
 
 
 async def _middle_links(
@@ -164,13 +198,8 @@ async def _middle_links(
         pairs=plan.pairs,
         **scoring.parameters,
     )
-    members = {n.element_id: n.member_id for n in (*near_source.values(), *near_target.values())}
-    links = []
-    for a_side, b_side, rating, since_ms in rows[0]["links"] if rows else ():
-        pair = (members[a_side], members[b_side])
-        source_side, target_side = pair if plan.from_source else pair[::-1]
-        links.append(MiddleLink(source_side, target_side, scoring.weight(rating, since_ms)))
-    return links
+    found = rows[0]["links"] if rows else []
+    return _links(found, scoring, near_source, near_target, plan.from_source)
 
 
 def _path_out(path: FoundPath) -> PathOut:
@@ -191,7 +220,7 @@ async def _ways(
     """The one search behind paths and degree: the degree of the ways ``source`` may
     see to ``target``, and the best ``limit`` of them (``limit=0``: the degree alone,
     which spares the middle step when a 2-hop way exists)."""
-    search = await _search(graph, scoring, source, target)
+    search = await _search(graph, scoring, source, target, middle=limit > 0)
     if search.direct:
         return 1, []
     reach = privacy.max_hops_to(search.target)
@@ -210,7 +239,9 @@ async def _ways(
     # to matter (the limit-th best can only rise as paths are added). Without a 2-hop
     # way the floor is 0 for any limit, so the degree is found from the same links.
     floor = two_hops[-1].score if limit and len(two_hops) >= limit else 0.0
-    links = await _middle_links(graph, scoring, search, usable, floor)
+    links = search.middle
+    if links is None:
+        links = await _middle_links(graph, scoring, search, usable, floor)
     paths = rank_paths(source, target, near_source, near_target, links, limit)
     return consented_degree(False, near_source, near_target, links, usable), paths
 
