@@ -1,6 +1,8 @@
-"""The targets, checked against a run's results, as a printed table or Markdown.
+"""The targets, checked against a run's results, as a printed table or Markdown; and the
+scale curve over several runs.
 
 python -m bench.report bench/results/100k.json [--markdown]
+python -m bench.report --curve bench/results/10k.json bench/results/100k.json bench/results/1m.json
 """
 
 import argparse
@@ -132,6 +134,12 @@ LINES = [
     Line("4 import", "connections into Neo4j",
          lambda r: _dig(r, "import", "connections_per_second"), "/s", ">= 50000",
          lambda v: v >= 50_000),
+    Line("4 import", "offline (neo4j-admin), stop to schema",
+         lambda r: _dig(r, "import", "offline", "connections_per_second"), "/s"),
+    Line("4 import", "offline, neo4j-admin alone",
+         lambda r: _dig(r, "import", "offline", "admin_connections_per_second"), "/s"),
+    Line("4 import", "offline graph = online graph",
+         lambda r: _dig(r, "import", "offline_same_as_online"), ""),
     Line("5 memory", "api peak RSS (all its processes)", _peak("api"), "MiB"),
     Line("5 memory", "graph peak RSS (all its processes)", _peak("graph"), "MiB"),
     Line("5 memory", "notifier peak RSS (all its processes)", _peak("notifier"), "MiB"),
@@ -184,13 +192,50 @@ def markdown(results: Results) -> str:
     return "\n".join(lines)
 
 
+# The scale curve (issue 14): latency at concurrency 1 by network size, and how the p99
+# grows from 100k to 1m (target: at most twice).
+CURVE = (
+    ("paths p50", (*P1, "service", "p50_ms")),
+    ("paths p99", (*P1, "service", "p99_ms")),
+    ("search p50", (*S1, "p50_ms")),
+    ("search p99", (*S1, "p99_ms")),
+)
+
+
+def curve(runs: list[Results]) -> str:
+    """A Markdown table: one row per run (in the order given), then p99(1m) / p99(100k)."""
+    lines = [
+        "| scale | members | connections | " + " | ".join(f"{n} (ms)" for n, _ in CURVE) + " |",
+        "|---" * (3 + len(CURVE)) + "|",
+    ]
+    by_scale = {}
+    for run in runs:
+        by_scale[run["scale"]] = run
+        sizes = run.get("sizes", {})
+        cells = [run["scale"], _format(sizes.get("members")), _format(sizes.get("connections"))]
+        cells += [_format(_dig(run, *keys)) for _, keys in CURVE]
+        lines.append(f"| {' | '.join(cells)} |")
+    if "100k" in by_scale and "1m" in by_scale:
+        for name, keys in CURVE[1::2]:
+            big, small = _dig(by_scale["1m"], *keys), _dig(by_scale["100k"], *keys)
+            ratio = big / small if big and small else None
+            verdict = "-" if ratio is None else "met" if ratio <= 2 else "MISSED"
+            lines.append(f"\n{name}: 1m / 100k = {_format(ratio)} x (target <= 2: {verdict})")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Print a bench result as a table.")
-    parser.add_argument("results", type=Path)
+    parser.add_argument("results", type=Path, nargs="+")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--curve", action="store_true", help="the scale curve of several runs")
     args = parser.parse_args()
-    results = json.loads(args.results.read_text())
-    print(markdown(results) if args.markdown else table(results))
+    runs = [json.loads(path.read_text()) for path in args.results]
+    if args.curve:
+        print(curve(runs))
+        return
+    for results in runs:
+        print(markdown(results) if args.markdown else table(results))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import gc
 import json
 import logging
 import os
+import resource
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -65,7 +66,9 @@ class Bench:
         self.results["workers"] = {"api": settings.api.workers, "graph": settings.graph.workers}
         self.results["versions"] = versions() | await stores.server_versions(settings)
         say(f"data: {scale.members:,} members, about {scale.connections:,} connections")
+        started = time.perf_counter()
         data, manifest = await asyncio.to_thread(dataset, scale, SEED, DATA)
+        self.phase("data", started)
         self.data = data
         self.results["sizes"] = asdict(manifest) | {"files": str(data)}
         await stores.reset(settings)
@@ -75,26 +78,47 @@ class Bench:
             components = await graph.read("CALL dbms.components() YIELD versions RETURN versions")
             self.results["versions"]["neo4j_server"] = components[0]["versions"][0]
             if "import" in self.only:
-                say("4/6 bulk import into Neo4j")
-                imported = await self.measured("import", measure_import(graph, data))
+                say("4/6 bulk import into Neo4j: offline (neo4j-admin), then online")
+                started = time.perf_counter()
+                imported = await self.measured("import", measure_import(graph, data, scale))
+                self.phase("import", started)
                 self.results["import"] = imported
-                say(f"   {imported['connections_per_second']:,} connections/s")
+                offline = imported["offline"]
+                say(
+                    f"   offline {offline['connections_per_second']:,} connections/s "
+                    f"(neo4j-admin alone {offline['admin_connections_per_second']:,}/s), "
+                    f"online {imported.get('connections_per_second', '-')}/s"
+                )
             elif (await counts(graph))["connections"] != manifest.connections:
                 raise SystemExit("without the import, Neo4j must already hold this network")
             if "paths" in self.only:
+                started = time.perf_counter()
                 await self.paths(data, driver)
+                self.phase("paths", started)
             if self.only & {"notifier", "api", "search"}:
+                started = time.perf_counter()
                 await self.services()
+                self.phase("services", started)
         finally:
             await self.processes.stop_all()
             await driver.close()
             partial = WORK / f"{scale.name}.partial.json"
             partial.write_text(json.dumps(self.results, indent=2, default=str) + "\n")
-        pid_file = config.NEO4J_PID_FILE
+        pid_file = config.NEO4J_CHILD_FILE
         pid = (pid_file.read_text().split() if pid_file.exists() else None) or ["-"]
         self.memory["neo4j"] = {"sum": peak_rss_mb(int(pid[0])) if pid[0].isdigit() else None}
+        # The generator, the network read back for the paths and the offline conversion.
+        self.memory["bench"] = {
+            "sum": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        }
         self.results["memory_peak_rss_mb"] = self.memory
         return self.results
+
+    def phase(self, name: str, started: float) -> None:
+        self.results.setdefault("phases_seconds", {})[name] = round(
+            time.perf_counter() - started, 1
+        )
+        say(f"   {name}: {self.results['phases_seconds'][name]:.0f} s")
 
     async def paths(self, data: Path, driver: Any) -> None:
         say("1/6 introduction paths: reading the generated network back")
@@ -166,7 +190,9 @@ class Bench:
     async def search(self) -> None:
         say("6/6 member search: the network into PostgreSQL (not timed)")
         bench = SearchBench(self.settings, self.data)
+        started = time.perf_counter()
         preparation = await bench.prepare()
+        self.phase("search_preparation", started)
         say(f"6/6 member search: {preparation['members']:,} members, c=1 and c=16")
         measured = await self.measured("search", bench.measure())
         self.results["search"] = measured | {"preparation": preparation}
@@ -210,25 +236,26 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="100k")
     parser.add_argument(
         "--only",
-        default=",".join(STEPS),
         help="for working on the bench: a comma-separated subset of "
-        f"{', '.join(STEPS)} (without import, Neo4j must already hold the network)",
+        f"{', '.join(STEPS)} (without import, Neo4j must already hold the network); "
+        "default: the scale's steps (1m: import, paths, search)",
     )
     args = parser.parse_args()
-    only = set(args.only.split(","))
+    scale = SCALES[args.scale]
+    only = set(args.only.split(",")) if args.only else set(scale.steps)
     if not only <= set(STEPS):
         parser.error(f"--only takes {', '.join(STEPS)}")
     # Neo4j's notes on queries (unknown labels before the import, the naive query's
     # warnings) would bury the progress lines.
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     started = time.monotonic()
-    results = asyncio.run(Bench(SCALES[args.scale], get_settings(), only).run())
+    results = asyncio.run(Bench(scale, get_settings(), only).run())
     results["finished_at"] = datetime.now(UTC).isoformat()
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     make_started = os.environ.get("BENCH_MAKE_STARTED")
     if make_started:
         results["make_seconds_until_results"] = round(time.time() - float(make_started), 1)
-    path = write(results, only == set(STEPS))
+    path = write(results, only == set(scale.steps))
     print()
     print(table(results))
     print(f"\n{path} ({results['bench_seconds']:.0f} s)")
