@@ -69,20 +69,26 @@ class OutboxEvent(Base):
         )
 
 
+def event_values(event_type: str, payload: BaseModel, version: int = 1) -> dict[str, Any]:
+    """The columns of a new event row (the others take their defaults): for
+    ``record_event``, and for a statement that writes the row together with its change."""
+    expected = EVENT_PAYLOADS[(event_type, version)]
+    if not isinstance(payload, expected):
+        raise TypeError(f"{event_type} v{version} takes {expected.__name__}")
+    return {
+        "id": uuid.uuid4(),
+        "type": event_type,
+        "version": version,
+        "payload": payload.model_dump(mode="json"),
+        "request_id": request_id_var.get(),
+    }
+
+
 async def record_event(
     session: AsyncSession, event_type: str, payload: BaseModel, version: int = 1
 ) -> OutboxEvent:
     """Add an event to the caller's transaction; the relay is woken when it commits."""
-    expected = EVENT_PAYLOADS[(event_type, version)]
-    if not isinstance(payload, expected):
-        raise TypeError(f"{event_type} v{version} takes {expected.__name__}")
-    event = OutboxEvent(
-        id=uuid.uuid4(),
-        type=event_type,
-        version=version,
-        payload=payload.model_dump(mode="json"),
-        request_id=request_id_var.get(),
-    )
+    event = OutboxEvent(**event_values(event_type, payload, version))
     # The table's trigger sends NOTIFY on commit (migration "outbox notify trigger").
     session.add(event)
     return event

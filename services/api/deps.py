@@ -8,7 +8,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import exists, select, true
+from sqlalchemy import bindparam, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import connection_lost
@@ -59,15 +59,37 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+# Where the claims read before the body (``AuthFirstRoute``) wait for the dependency,
+# so that the token is decoded and its signature checked once a request.
+_CLAIMS_SCOPE_KEY = "rapport.access_claims"
+
+
 async def get_access_claims(
-    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AccessClaims:
+    known: AccessClaims | None = request.scope.get(_CLAIMS_SCOPE_KEY)
+    if known is not None:
+        return known
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
-    return read_access_claims(settings.auth, token)
+    claims = read_access_claims(settings.auth, token)
+    request.scope[_CLAIMS_SCOPE_KEY] = claims
+    return claims
 
 
 AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
+
+
+# Built once, with bind parameters: building them was a cost of every request.
+_MEMBER = select(Member, true()).where(Member.id == bindparam("member_id"))
+_MEMBER_IN_SESSION = select(
+    Member,
+    exists().where(
+        RefreshToken.family_id == bindparam("session_id"),
+        RefreshToken.member_id == bindparam("member_id"),
+        RefreshToken.revoked_at.is_(None),
+    ),
+).where(Member.id == bindparam("member_id"))
 
 
 async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Member:
@@ -75,17 +97,12 @@ async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Me
     is ended (signed out, ended from the sessions list, a password changed or reset),
     its tokens are refused at once, not only when they expire. One round trip: the
     member and whether their sign-in is still active, in the same statement."""
-    active = (
-        exists().where(
-            RefreshToken.family_id == claims.session_id,
-            RefreshToken.member_id == claims.member_id,
-            RefreshToken.revoked_at.is_(None),
-        )
-        if claims.session_id is not None
-        else true()
-    )
-    query = select(Member, active).where(Member.id == claims.member_id)
-    row = (await session.execute(query)).first()
+    if claims.session_id is None:
+        query, params = _MEMBER, {"member_id": claims.member_id}
+    else:
+        query = _MEMBER_IN_SESSION
+        params = {"member_id": claims.member_id, "session_id": claims.session_id}
+    row = (await session.execute(query, params)).first()
     # A sign-in ended (or an account gone with its sign-ins) reads as ended, as before.
     if claims.session_id is not None and (row is None or not row[1]):
         raise Unauthorized("This sign-in has ended; sign in again.")
@@ -153,7 +170,7 @@ class AuthFirstRoute(APIRoute):
         async def authenticated_first(request: Request) -> Response:
             if sign_in:
                 token = await oauth2_scheme(request)
-                await get_access_claims(request.app.state.settings, token)
+                await get_access_claims(request, request.app.state.settings, token)
             if json_body:
                 # Read once here; FastAPI's handler gets the same request, body cached.
                 _check_body(await request.body(), optional)

@@ -8,6 +8,7 @@ from rapport_common.settings import Settings
 from services.api.connections.repository import ConnectionRepository
 from services.api.graph_client import GraphClient
 from services.api.invitations.repository import InvitationRepository
+from services.api.invitations.writes import InvitationWrites
 from services.api.policies.repository import PolicyRepository
 
 
@@ -23,6 +24,7 @@ class InvitationContext:
 
     def __post_init__(self) -> None:
         self.invitations = InvitationRepository(self.session)
+        self.writes = InvitationWrites(self.session)
         self.members = MemberRepository(self.session)
         self.connections = ConnectionRepository(self.session)
         self.policies = PolicyRepository(self.session)

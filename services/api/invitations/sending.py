@@ -9,7 +9,7 @@ from rapport_common.events import InvitationSentV1
 from rapport_common.models.enums import InvitationStatus, ReferralStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
-from rapport_common.outbox import record_event
+from rapport_common.outbox import event_values
 from rapport_common.repositories.blocks import BlockRepository
 from rapport_common.web.problems import Conflict, NotFound, Problem
 from services.api.invitations import availability, transitions
@@ -186,15 +186,9 @@ async def create(
 
 
 async def add_and_announce(ctx: InvitationContext, invitation: Invitation, other: Member) -> None:
-    """Store a new invitation and record ``invitation.sent``; 409 if the pair already has
-    an open one (``other`` is the member named in that answer)."""
-    try:
-        # No savepoint: on a conflict the whole request fails anyway, with a 409.
-        await ctx.invitations.add(invitation)
-    except IntegrityError as exc:  # the other side sent theirs at the same moment
-        raise InvitationExists(f"An invitation between you and {other.name} is open.") from exc
-    await record_event(
-        ctx.session,
+    """Store a new invitation and record ``invitation.sent``, in one statement; 409 if
+    the pair already has an open one (``other`` is the member named in that answer)."""
+    event = event_values(
         "invitation.sent",
         InvitationSentV1(
             invitation_id=invitation.id,
@@ -204,3 +198,8 @@ async def add_and_announce(ctx: InvitationContext, invitation: Invitation, other
             referrer_id=invitation.referrer_id,
         ),
     )
+    try:
+        # No savepoint: on a conflict the whole request fails anyway, with a 409.
+        await ctx.writes.insert(invitation, [event])
+    except IntegrityError as exc:  # the other side sent theirs at the same moment
+        raise InvitationExists(f"An invitation between you and {other.name} is open.") from exc

@@ -21,7 +21,7 @@ from rapport_common.models.connections import Connection
 from rapport_common.models.enums import InvitationStatus, ReferralStatus, ReportReason
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
-from rapport_common.outbox import record_event
+from rapport_common.outbox import event_values, record_event
 from rapport_common.web.problems import Conflict, Forbidden
 from services.api.invitations.context import InvitationContext
 from services.api.policies import service as policies
@@ -77,8 +77,8 @@ async def accept(
     how_we_met: str | None,
     automatic: bool = False,
 ) -> Connection:
-    """Close the invitation and connect the two, with the ratings given so far."""
-    _close(ctx, invitation, InvitationStatus.ACCEPTED)
+    """Close the invitation and connect the two, with the ratings given so far: one
+    statement with both events."""
     connection = Connection(
         member_low_id=min(invitation.inviter_id, invitation.invitee_id),
         member_high_id=max(invitation.inviter_id, invitation.invitee_id),
@@ -90,24 +90,25 @@ async def accept(
         connection.set_rating_by(invitation.inviter_id, invitation.inviter_rating)
     if rating is not None:
         connection.set_rating_by(invitation.invitee_id, rating)
-    await ctx.connections.add(connection)
-    await record_event(
-        ctx.session,
-        "invitation.accepted",
-        InvitationAcceptedV1(**event_ref(invitation), automatic=automatic),
-    )
-    await record_event(
-        ctx.session,
-        "connection.created",
-        ConnectionCreatedV1(
-            inviter_id=invitation.inviter_id,
-            invitee_id=invitation.invitee_id,
-            inviter_rating=invitation.inviter_rating,
-            invitee_rating=rating,
-            how_we_met=connection.how_we_met,
-            connected_at=ctx.now,
+    events = [
+        event_values(
+            "invitation.accepted",
+            InvitationAcceptedV1(**event_ref(invitation), automatic=automatic),
         ),
-    )
+        event_values(
+            "connection.created",
+            ConnectionCreatedV1(
+                inviter_id=invitation.inviter_id,
+                invitee_id=invitation.invitee_id,
+                inviter_rating=invitation.inviter_rating,
+                invitee_rating=rating,
+                how_we_met=connection.how_we_met,
+                connected_at=ctx.now,
+            ),
+        ),
+    ]
+    closed = {"status": InvitationStatus.ACCEPTED, "closed_at": ctx.now}
+    await ctx.writes.change(invitation, closed, events, connection)
     return connection
 
 
@@ -125,15 +126,21 @@ async def decline(
 
     One sent by email is declined quietly: the sender is never told (nor shown that the
     address was a member's), so no note goes out and none is rendered."""
+    closed = {"status": InvitationStatus.DECLINED, "closed_at": ctx.now, "decline_note": note}
     if invitation.email_invitation_id is not None:
-        _close(ctx, invitation, InvitationStatus.DECLINED)
-        invitation.decline_note = note
-        await record_event(
-            ctx.session, "invitation.declined_quietly", InvitationEventV1(**event_ref(invitation))
+        quietly = event_values(
+            "invitation.declined_quietly", InvitationEventV1(**event_ref(invitation))
         )
+        await ctx.writes.change(invitation, closed, [quietly])
         return
     if note is None:
-        stored = await policies.get_policy(ctx.policies, invitation.invitee_id)
+        # Usually read already, with the invitation (``get_locked_with_members``).
+        read, row = ctx.invitations.known_policy(invitation.invitee_id)
+        stored = (
+            policies.stored_policy(row)
+            if read
+            else await policies.get_policy(ctx.policies, invitation.invitee_id)
+        )
         suggestion = (
             from_storage(Suggestion, invitation.suggestion) if invitation.suggestion else None
         )
@@ -145,13 +152,12 @@ async def decline(
         # A template stored before placeholders had to be bare falls back to the polite one.
         template = _decline_template(stored.policy, suggestion)
         note = templates.render(template, values, NOTE_MAX_LENGTH, fallback=POLITE_DECLINE)
-    _close(ctx, invitation, InvitationStatus.DECLINED)
-    invitation.decline_note = note
-    await record_event(
-        ctx.session,
+    closed["decline_note"] = note
+    declined = event_values(
         "invitation.declined",
         InvitationDeclinedV1(**event_ref(invitation), note=note, automatic=automatic),
     )
+    await ctx.writes.change(invitation, closed, [declined])
 
 
 async def defer(

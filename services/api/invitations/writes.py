@@ -1,0 +1,159 @@
+"""An invitation's change and its outbox events, written in one statement.
+
+The hot paths (send, accept, decline) write a row or two and one or two events. Through
+the ORM's unit of work that was a statement per table and a good part of an API
+worker's time; here each is one statement, the change's writes as CTEs of the events'
+INSERT (PostgreSQL runs all of them or none), built once per shape with bind
+parameters. Afterwards the session holds the invitation as if it had been loaded with
+the new values, so what a request changes later is flushed as an update as before.
+
+Pending ORM changes are flushed first: the events keep the order they were recorded
+in (their ``sequence``), and the rows they refer to are there.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Column, Insert, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.types import TypeEngine
+
+from rapport_common.clock import system_clock
+from rapport_common.models.connections import Connection
+from rapport_common.models.invitations import Invitation
+from rapport_common.outbox import OutboxEvent
+
+_INVITATIONS = cast(Table, Invitation.__table__)
+_CONNECTIONS = cast(Table, Connection.__table__)
+_EVENTS = cast(Table, OutboxEvent.__table__)
+# ``outbox.event_values``'s keys, and the defaults of the others (``_event_params``).
+_EVENT_COLUMNS = (
+    "id",
+    "type",
+    "version",
+    "payload",
+    "request_id",
+    "created_at",
+    "attempts",
+    "consumed_by",
+    "requeues",
+)
+_STATEMENTS: dict[tuple[str, tuple[str, ...], int], Insert] = {}
+
+
+def _events_insert(count: int) -> Insert:
+    """INSERT ... SELECT of one row of bind parameters per event, in order (a
+    multi-row VALUES would do, but SQLAlchemy does not cache its compiled form)."""
+    rows = [
+        select(
+            *(
+                bindparam(f"event{i}_{name}", type_=_EVENTS.c[name].type).label(name)
+                for name in _EVENT_COLUMNS
+            )
+        )
+        for i in range(count)
+    ]
+    return insert(_EVENTS).from_select(_EVENT_COLUMNS, rows[0] if count == 1 else union_all(*rows))
+
+
+def _row_params(table: Table, prefix: str, entity: object) -> dict[str, Any]:
+    """Every column of ``entity``'s row: what it was given, else the column's default.
+    A column whose default is computed must be given."""
+    params: dict[str, Any] = {}
+    state = entity.__dict__
+    for attribute in sa_inspect(type(entity)).column_attrs:
+        if attribute.key not in state:
+            default = attribute.columns[0].default
+            if default is not None and not default.is_scalar:
+                raise ValueError(f"Set {table.name}.{attribute.key} first.")
+            setattr(entity, attribute.key, None if default is None else default.arg)
+        params[f"{prefix}_{attribute.columns[0].name}"] = state[attribute.key]
+    return params
+
+
+def _row_insert(table: Table, prefix: str) -> Insert:
+    return insert(table).values(
+        {
+            column.name: bindparam(f"{prefix}_{column.name}", type_=_bind_type(column))
+            for column in table.c
+        }
+    )
+
+
+def _bind_type(column: Column[Any]) -> TypeEngine[Any]:
+    """The column's type; for JSONB one that writes None as SQL NULL, as the ORM does
+    for an attribute left unset, not as JSON ``null``."""
+    return JSONB(none_as_null=True) if isinstance(column.type, JSONB) else column.type
+
+
+def _statement(kind: str, changed: tuple[str, ...], events: int) -> Insert:
+    """Built once per shape: ``insert`` (a new invitation), ``change`` (an update of
+    ``changed``), ``connect`` (an update and a new connection)."""
+    key = (kind, changed, events)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _events_insert(events)
+        if kind == "insert":
+            statement = statement.add_cte(_row_insert(_INVITATIONS, "invitation").cte("created"))
+        else:
+            values = {
+                name: bindparam(f"set_{name}", type_=_INVITATIONS.c[name].type) for name in changed
+            }
+            change = update(_INVITATIONS).where(_INVITATIONS.c.id == bindparam("invitation_id"))
+            statement = statement.add_cte(change.values(values).cte("changed"))
+        if kind == "connect":
+            statement = statement.add_cte(_row_insert(_CONNECTIONS, "connection").cte("connected"))
+        _STATEMENTS[key] = statement
+    return statement
+
+
+def _event_params(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, event in enumerate(events):
+        # The defaults the ORM gives a new ``OutboxEvent``.
+        row = {"created_at": system_clock(), "attempts": 0, "consumed_by": [], "requeues": 0}
+        params.update((f"event{i}_{key}", value) for key, value in (row | dict(event)).items())
+    return params
+
+
+def _keep_as_loaded(session: AsyncSession, entity: object) -> None:
+    make_transient_to_detached(entity)
+    session.add(entity)
+
+
+class InvitationWrites:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, invitation: Invitation, events: Sequence[Mapping[str, Any]]) -> None:
+        """Store a new invitation (unset columns take their default) with its events.
+        Raises ``IntegrityError`` as the ORM's INSERT would (the pair's open index)."""
+        await self.session.flush()
+        params = _row_params(_INVITATIONS, "invitation", invitation) | _event_params(events)
+        await self.session.execute(_statement("insert", (), len(events)), params)
+        _keep_as_loaded(self.session, invitation)
+
+    async def change(
+        self,
+        invitation: Invitation,
+        changes: Mapping[str, Any],
+        events: Sequence[Mapping[str, Any]],
+        connection: Connection | None = None,
+    ) -> None:
+        """Set ``changes`` on a loaded invitation, insert ``connection`` if given, and
+        record the events. The invitation's row must be locked by this transaction."""
+        await self.session.flush()
+        params = {f"set_{name}": value for name, value in changes.items()} | _event_params(events)
+        params["invitation_id"] = invitation.id
+        if connection is not None:
+            params |= _row_params(_CONNECTIONS, "connection", connection)
+        kind = "change" if connection is None else "connect"
+        await self.session.execute(_statement(kind, tuple(changes), len(events)), params)
+        for name, value in changes.items():
+            set_committed_value(invitation, name, value)
+        if connection is not None:
+            _keep_as_loaded(self.session, connection)
