@@ -1,6 +1,7 @@
 """The bounds of the path search (docs/graph.md, "Bounds"), with the caps made small."""
 
 import random
+from typing import Any, LiteralString
 
 import httpx
 import pytest
@@ -125,3 +126,47 @@ async def test_paths_match_brute_force_when_most_members_are_hubs(
         limit=limit,
     )
     assert with_paths > (10 if private else 20)
+
+
+async def _queries_per_search(
+    graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, source: str, target: str
+) -> tuple[int, list[list[str]]]:
+    """How many queries one search of the graph service sent to Neo4j, and its paths."""
+    sent: list[str] = []
+    read = Graph.read
+
+    async def counted(graph: Graph, cypher: LiteralString, **parameters: Any) -> Any:
+        sent.append(cypher)
+        return await read(graph, cypher, **parameters)
+
+    monkeypatch.setattr(Graph, "read", counted)
+    found = await _intermediaries(graph_client, source, target)
+    monkeypatch.setattr(Graph, "read", read)
+    return len(sent), found
+
+
+@pytest.mark.usefixtures("small_caps")
+async def test_a_search_within_the_bounds_is_one_query_and_the_planned_step_a_second(
+    graph: Graph, graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Per-request overhead is most of a search's cost (bench/README.md, "Findings"):
+    # both neighbourhoods and the links between them come in one query, unless a bound
+    # (here a pair cap of 0 against two hubs) needs the planned middle step.
+    s, x, y, t = (new_id() for _ in range(4))
+    first, second, u = (new_id() for _ in range(3))
+    await seed(
+        graph,
+        _with_fans(
+            _network(
+                (s, x, 9), (x, y, 9), (y, t, 9),
+                (s, first, 8), (first, second, 8), (second, u, 8),
+            ),
+            first,
+            second,
+        ),
+    )  # fmt: skip
+
+    assert await _queries_per_search(graph_client, monkeypatch, s, t) == (1, [[x, y]])
+    assert await _queries_per_search(graph_client, monkeypatch, s, u) == (1, [[first, second]])
+    monkeypatch.setattr(service, "PAIR_CHECK_CAP", 0)
+    assert await _queries_per_search(graph_client, monkeypatch, s, u) == (2, [])

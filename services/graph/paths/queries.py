@@ -72,10 +72,11 @@ CALL ("""
 # since_ms] in the case where every link between their usable members can be read
 # within the bounds: each side's expandable members read at most ``$budget``
 # relationships and there are at most ``$pair_cap`` pairs of hubs. Then side ``a`` (the
-# one without hubs, else the source's) is expanded forward to any usable member of side
-# ``b``, ``b``'s expandable members backward to ``a``'s hubs, and each pair of hubs is
-# tested with an Expand(Into): every link the planned query (``MIDDLE_LINKS``) could
-# read, and ``links`` is null otherwise (the caller plans it then, ``paths/middle.py``).
+# one without hubs, the one that reads less if neither has any, else the source's) is
+# expanded forward to any usable member of side ``b``, ``b``'s expandable members
+# backward to ``a``'s hubs, and each pair of hubs is tested with an Expand(Into): every
+# link the planned query (``MIDDLE_LINKS``) could read. ``links`` is null otherwise (the
+# caller plans the middle step then, ``paths/middle.py``).
 SEARCH: LiteralString = (
     """
 OPTIONAL MATCH (s:Member {member_id: $source})
@@ -92,8 +93,8 @@ WITH s, t, near_source, source_expandable, source_hubs, source_usable, source_re
      s IS NOT NULL AND t IS NOT NULL AND EXISTS { (s)-[:KNOWS]-(t) } AS direct
 WITH *, $middle AND NOT direct AND source_reads <= $budget AND target_reads <= $budget
         AND size(source_hubs) * size(target_hubs) <= $pair_cap AS whole,
-     size(source_hubs) = 0 OR (size(target_hubs) > 0 AND source_reads <= target_reads)
-       AS from_source
+     CASE WHEN size(source_hubs) = 0 AND size(target_hubs) = 0 THEN source_reads <= target_reads
+          ELSE size(source_hubs) = 0 OR size(target_hubs) > 0 END AS from_source
 CALL (whole, from_source, source_expandable, source_hubs, source_usable,
       target_expandable, target_hubs, target_usable) {
   WITH * WHERE whole

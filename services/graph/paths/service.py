@@ -118,12 +118,17 @@ def _neighbours(
     else by its weaker side. ``endpoint`` is the other end of the path: it can be no
     middle member of its own path."""
     neighbours = {}
+    weight = scoring.weight
+    consents: dict[tuple[str | None, bool | None], bool] = {}  # a few distinct settings
     for member, element, allows, visible_to, weaker, own_rating, since_ms, degree in rows:
         if member == endpoint:
             continue
-        consents = privacy.may_introduce(Consent.from_graph(visible_to, allows, None))
-        weight = scoring.weight(own_rating if own else weaker, since_ms)
-        neighbours[member] = Neighbour(member, element, consents, weight, degree)
+        consent = consents.get((visible_to, allows))
+        if consent is None:
+            consent = privacy.may_introduce(Consent.from_graph(visible_to, allows, None))
+            consents[visible_to, allows] = consent
+        strength = weight(own_rating if own else weaker, since_ms)
+        neighbours[member] = Neighbour(member, element, consent, strength, degree)
     return neighbours
 
 
@@ -231,16 +236,17 @@ async def _ways(
         return can_introduce(neighbour, source, target)
 
     near_source, near_target = search.near_source, search.near_target
-    two_hops = rank_paths(source, target, near_source, near_target, [], limit)
-    degree = consented_degree(False, near_source, near_target, [], usable)
-    if reach < 3 or (limit == 0 and degree is not None):
-        return degree, two_hops
-    # 2-hop paths set the score a 3-hop path through two unexpanded members must reach
-    # to matter (the limit-th best can only rise as paths are added). Without a 2-hop
-    # way the floor is 0 for any limit, so the degree is found from the same links.
-    floor = two_hops[-1].score if limit and len(two_hops) >= limit else 0.0
     links = search.middle
-    if links is None:
+    if reach < 3 or links is None:
+        two_hops = rank_paths(source, target, near_source, near_target, [], limit)
+        degree = consented_degree(False, near_source, near_target, [], usable)
+        if reach < 3 or (limit == 0 and degree is not None):
+            return degree, two_hops
+        # 2-hop paths set the score a 3-hop path through two unexpanded members must
+        # reach to matter (the limit-th best can only rise as paths are added). Without
+        # a 2-hop way the floor is 0 for any limit, so the degree is found from the same
+        # links.
+        floor = two_hops[-1].score if limit and len(two_hops) >= limit else 0.0
         links = await _middle_links(graph, scoring, search, usable, floor)
     paths = rank_paths(source, target, near_source, near_target, links, limit)
     return consented_degree(False, near_source, near_target, links, usable), paths
