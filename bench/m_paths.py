@@ -1,26 +1,34 @@
 """Measurement 1: introduction paths through the graph service's ``/internal/v1/paths``,
 against the two reference queries on the same Neo4j, on the same sampled pairs, in
-alternating rounds; and the service's answers checked against brute force."""
+alternating rounds; and the service's answers checked against brute force. The same
+pairs also through the public API's ``/v1/members/{target}/paths``, asked by the source,
+signed in (the extra hop: sign-in check, privacy recheck in PostgreSQL, names)."""
 
 import asyncio
 import random
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from neo4j import AsyncDriver
 
-from bench import config, paths_reference
+from bench import config, paths_reference, stores
 from bench.bruteforce import Expected, Strengths, compare, expected_paths, identical
-from bench.config import AT, GRAPH_PORT, Scale
+from bench.config import API_PORT, AT, GRAPH_PORT, SEED, Scale
 from bench.http import Connection
 from bench.load import Run, alternate, fixed_count, fixed_window
+from bench.m_search import _members as search_member_rows
 from bench.network import Network, Pair, sample_pairs
 from bench.stats import summary
-from rapport_common.settings import StrengthSettings, get_settings
+from rapport_common.settings import Settings, StrengthSettings, get_settings
+from services.api.auth.tokens import issue_access_token
 from services.graph.paths.service import NEIGHBOUR_CAP
 
 AT_PARAMETER = AT.strftime("%Y-%m-%dT%H:%M:%SZ")
 LIMIT = 5
+PUBLIC_WARMUP = 300  # calls of the public endpoint at concurrency 1, never measured
+TOKEN_MINUTES = 600
 
 
 class PathsBench:
@@ -36,6 +44,24 @@ class PathsBench:
         ]
         self.answers: dict[tuple[str, str], dict[str, Any]] = {}
         self.headers = get_settings().graph.auth_headers()
+        # Each source's Authorization header for the public endpoint (``sign_in``).
+        self.signed_in: dict[str, dict[str, str]] = {}
+        self.api = Connection("127.0.0.1", API_PORT)
+
+    async def sign_in(self, settings: Settings, data: Path) -> None:
+        """The network's members into PostgreSQL (as the search measurement writes them)
+        and a sign-in for every source of a pair, with an access token naming it, as
+        signing in through the API leaves them (without argon2: a sign-in's cost is not
+        a path's). Before the API starts; not timed."""
+        rows, _ = search_member_rows(data, random.Random(SEED + 6))  # the search's seed
+        await stores.load_members(settings, rows)
+        sources = {pair.source for pair in (*self.pairs, *self.warmup_pairs)}
+        families = {source: uuid.uuid4() for source in sorted(sources)}
+        await stores.open_sign_ins(settings, [(uuid.UUID(m), f) for m, f in families.items()])
+        auth = settings.auth.model_copy(update={"access_token_minutes": TOKEN_MINUTES})
+        for member, family in families.items():
+            token, _ = issue_access_token(auth, uuid.UUID(member), family)
+            self.signed_in[member] = {"Authorization": f"Bearer {token}"}
 
     def pair(self, n: int) -> Pair:
         pairs = self.warmup_pairs if self.warming_up else self.pairs
@@ -53,6 +79,18 @@ class PathsBench:
             raise RuntimeError(f"{response.status}: {response.body[:200]!r}")
         if not self.warming_up:
             self.answers[(pair.source, pair.target)] = response.json()
+        return True
+
+    async def public(self, _: int, n: int) -> bool:
+        """The source asks the public API for its paths to the target (concurrency 1)."""
+        pair = self.pair(n)
+        response = await self.api.request(
+            "GET",
+            f"/v1/members/{pair.target}/paths?limit={LIMIT}",
+            headers=self.signed_in[pair.source],
+        )
+        if response.status != 200:
+            raise RuntimeError(f"{response.status}: {response.body[:200]!r}")
         return True
 
     async def shortest(self, worker: int, n: int) -> bool:
@@ -84,11 +122,12 @@ class PathsBench:
 
     async def latency(self) -> dict[str, Any]:
         """Concurrency 1: per round, the service on a block of pairs, then shortestPath on
-        the same block, then the straightforward query on the block's first pairs."""
+        the same block, then the straightforward query on the block's first pairs, then
+        the public endpoint on the block (when the members are signed in)."""
         per_round = config.PATH_LATENCY_REQUESTS // config.ROUNDS
         naive_per_round = self.scale.straightforward_samples // config.ROUNDS
         base = config.PATH_WARMUP
-        service, shortest = Run(), Run()
+        service, shortest, public = Run(), Run(), Run()
         naive: list[float] = []
         timeouts = 0
         for r in range(config.ROUNDS):
@@ -99,8 +138,16 @@ class PathsBench:
             seconds, timed_out = await self.straightforward(block)
             naive += seconds
             timeouts += timed_out
+            if self.signed_in:
+                public.add(await fixed_count(self.public, per_round, 1, first))
+        served = service.report()
+        answered = public.report() if self.signed_in else None
         return {
-            "service": service.report(),
+            "service": served,
+            "public_api": answered,
+            "public_api_p99_to_service_p99": (
+                round(answered["p99_ms"] / served["p99_ms"], 2) if answered else None
+            ),
             "shortest_path": shortest.report(),
             "straightforward": {
                 **summary(naive),
@@ -187,6 +234,8 @@ class PathsBench:
         await fixed_count(self.endpoint, config.PATH_WARMUP, config.PATH_CONCURRENCY)
         await fixed_count(self.shortest, config.PATH_WARMUP // 4, config.PATH_CONCURRENCY)
         await self.straightforward(self.warmup_pairs[:2])
+        if self.signed_in:
+            await fixed_count(self.public, PUBLIC_WARMUP, 1)
         self.warming_up = False
         result = {
             "pairs": {"distance_2": self.scale.path_pairs, "distance_3": self.scale.path_pairs},
@@ -194,6 +243,6 @@ class PathsBench:
             f"concurrency_{config.PATH_CONCURRENCY}": await self.throughput(),
             "checked_against_brute_force": await self.check(),
         }
-        for connection in self.connections:
+        for connection in (*self.connections, self.api):
             await connection.close()
         return result

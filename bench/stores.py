@@ -175,3 +175,36 @@ async def server_versions(settings: Settings) -> dict[str, str]:
     finally:
         await queue.close()
     return {"postgresql": str(postgres), "redis": str(info.get("redis_version"))}
+
+
+async def load_members(settings: Settings, members: Sequence[tuple[Any, ...]]) -> None:
+    """Members alone, as rows of ``SEARCH_MEMBER_COLUMNS``: the public paths endpoint
+    (measurement 1) reads the caller, the target and the intermediaries from PostgreSQL
+    and the paths from the graph service, so it needs no connections here."""
+    connection = await _connect(settings)
+    try:
+        await connection.copy_records_to_table(
+            "members", records=members, columns=SEARCH_MEMBER_COLUMNS
+        )
+        await connection.execute("VACUUM (ANALYZE) members")
+    finally:
+        await connection.close()
+
+
+async def open_sign_ins(
+    settings: Settings, sign_ins: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """An active sign-in per (member, family id), as signing in leaves it (a refresh
+    token of a new family), so access tokens naming it pass the API's sign-in check."""
+    connection = await _connect(settings)
+    try:
+        await connection.executemany(
+            "INSERT INTO refresh_tokens (id, member_id, family_id, token_hash, expires_at) "
+            "VALUES ($1, $2, $3, $4, now() + interval '1 day')",
+            [
+                (uuid.uuid4(), member, family, uuid.uuid4().hex + uuid.uuid4().hex)
+                for member, family in sign_ins
+            ],
+        )
+    finally:
+        await connection.close()
