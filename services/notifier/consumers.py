@@ -8,6 +8,9 @@ until the event is dead-lettered). The session is the event job's own: a consume
 what must be durable before it acts outside PostgreSQL (an email, a queued job); what it
 leaves uncommitted is committed before the next consumer runs, or rolled back if it
 fails.
+
+Each also says which events concern it (``CONCERNS``): the others it would return from
+at once, so the job skips it for them, without the guard's lock and its transaction.
 """
 
 from collections.abc import Awaitable, Callable
@@ -17,33 +20,42 @@ from arq.cron import CronJob, cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.events import EventEnvelope
-from services.notifier.accounts.emails import send_account_email
+from services.notifier import graph_projection
+from services.notifier.accounts import emails as account_emails
 from services.notifier.erasure.guard import skip_deleted_members
 from services.notifier.erasure.jobs import FINISH_CRON
 from services.notifier.errors import TransientError
-from services.notifier.exports.consumer import build_export
+from services.notifier.exports import consumer as exports
 from services.notifier.exports.crons import sweep_exports
-from services.notifier.graph_projection import project_to_graph
-from services.notifier.notifications import crons, digest
-from services.notifier.notifications.consumer import notify
-from services.notifier.notifications.join_emails import send_join_email
-from services.notifier.webhooks.consumer import fan_out
+from services.notifier.notifications import consumer as notifications
+from services.notifier.notifications import crons, digest, join_emails
+from services.notifier.webhooks import consumer as webhooks
 from services.notifier.webhooks.jobs import SWEEP_CRON, deliver_webhook
 
 Consumer = Callable[[dict[str, Any], EventEnvelope, AsyncSession], Awaitable[None]]
+Concerns = Callable[[EventEnvelope], bool]
 
 # Keyed by the name recorded in ``outbox_events.consumed_by``: renaming one makes every
 # unfinished event run it again (harmless, it is idempotent), nothing worse.
 CONSUMERS: dict[str, Consumer] = {
-    "graph": project_to_graph,
-    "notifications": notify,
-    "webhooks": fan_out,
-    "join_emails": send_join_email,
-    "account_emails": send_account_email,
-    "exports": build_export,
+    "graph": graph_projection.project_to_graph,
+    "notifications": notifications.notify,
+    "webhooks": webhooks.fan_out,
+    "join_emails": join_emails.send_join_email,
+    "account_emails": account_emails.send_account_email,
+    "exports": exports.build_export,
 }
 # Each skips an event about a deleted account (services/notifier/erasure/guard.py).
 CONSUMERS = {name: skip_deleted_members(consumer) for name, consumer in CONSUMERS.items()}
+# Whether an event concerns each: one that does not is done with it without running.
+CONCERNS: dict[str, Concerns] = {
+    "graph": graph_projection.concerns,
+    "notifications": notifications.concerns,
+    "webhooks": webhooks.concerns,
+    "join_emails": join_emails.concerns,
+    "account_emails": account_emails.concerns,
+    "exports": exports.concerns,
+}
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]
 CRON_JOBS: list[CronJob] = [
@@ -59,4 +71,4 @@ CRON_JOBS: list[CronJob] = [
     FINISH_CRON,
 ]
 
-__all__ = ["CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]
+__all__ = ["CONCERNS", "CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]

@@ -13,11 +13,16 @@ from services.notifier.errors import TransientError
 logger = logging.getLogger(__name__)
 
 
+def concerns(envelope: EventEnvelope) -> bool:
+    """Whether ``project_to_graph`` has anything to do with the event."""
+    return envelope.type in GRAPH_EVENT_TYPES
+
+
 async def project_to_graph(
     ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession
 ) -> None:
     """Idempotent: the graph service ignores an event it has already applied."""
-    if envelope.type not in GRAPH_EVENT_TYPES:
+    if not concerns(envelope):
         return
     client: httpx.AsyncClient = ctx["graph_client"]
     settings: Settings = ctx["settings"]

@@ -12,7 +12,7 @@ from rapport_common.db import connection_lost
 from rapport_common.events import EventEnvelope
 from rapport_common.logging import request_id_var
 from rapport_common.outbox import OutboxEvent
-from services.notifier.consumers import CONSUMERS, TransientError
+from services.notifier.consumers import CONCERNS, CONSUMERS, TransientError
 from services.notifier.queue import JobQueue
 from services.notifier.relay import requeue_stalled
 
@@ -88,11 +88,15 @@ async def _handle_event(ctx: dict[str, Any], event_id: str) -> str:
 async def _consume(
     ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession, done_before: list[str]
 ) -> tuple[list[str], dict[str, Exception]]:
-    """Run each consumer not done yet; return those done, and the failures by name."""
+    """Run each consumer not done yet; return those done, and the failures by name.
+    One the event does not concern is done with it at once (it would do nothing)."""
     done, failures = list(done_before), {}
     previous_succeeded = False
     for name, consumer in CONSUMERS.items():
         if name in done:
+            continue
+        if not CONCERNS[name](envelope):
+            done.append(name)
             continue
         if previous_succeeded and session.in_transaction():
             # What the previous consumer left uncommitted is its own finished work: this

@@ -86,6 +86,11 @@ def _stop(row: AccountToken, reason: str, now: datetime) -> None:
     row.email_error = reason[:ERROR_LENGTH]
 
 
+def concerns(envelope: EventEnvelope) -> bool:
+    """Whether ``send_account_email`` has anything to do with the event."""
+    return envelope.type in ACCOUNT_EMAIL_EVENT_TYPES
+
+
 async def send_account_email(
     ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession
 ) -> None:
@@ -96,7 +101,7 @@ async def send_account_email(
     due. The token's hash is committed before the email goes, so the link works the
     moment it arrives; a crash between sending and recording sends the email again with
     a new link, and the first one then stops working."""
-    if envelope.type not in ACCOUNT_EMAIL_EVENT_TYPES:
+    if not concerns(envelope):
         return
     event = parse_payload(envelope)
     assert isinstance(event, AccountEmailRequestedV1)

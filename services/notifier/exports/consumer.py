@@ -17,6 +17,11 @@ from services.notifier.exports import archive
 from services.notifier.notifications.store import Draft, deliver, store
 
 
+def concerns(envelope: EventEnvelope) -> bool:
+    """Whether ``build_export`` has anything to do with the event."""
+    return envelope.type == "export.requested"
+
+
 async def build_export(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
     """Build the archive of an ``export.requested`` event, store it, then notify the
     member (in-app and by email) with the signed download link.
@@ -24,7 +29,7 @@ async def build_export(ctx: dict[str, Any], envelope: EventEnvelope, session: As
     Idempotent: the export row is locked while it is built and its archive committed
     with the status ``ready``, so a rerun finds it built and only makes sure of the
     notification, which its dedupe key stores once and ``deliver`` emails once."""
-    if envelope.type != "export.requested":
+    if not concerns(envelope):
         return
     event = parse_payload(envelope)
     assert isinstance(event, ExportRequestedV1)

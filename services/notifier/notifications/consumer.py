@@ -172,6 +172,11 @@ def _builder_for(event_type: str) -> Builder | None:
     return None
 
 
+def concerns(envelope: EventEnvelope) -> bool:
+    """Whether ``notify`` has anything to do with the event."""
+    return _builder_for(envelope.type) is not None
+
+
 async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
     """Store this event's notifications and email them.
 

@@ -89,6 +89,11 @@ async def _due(session: AsyncSession, email_invitation_id: Any) -> EmailInvitati
     return (await session.execute(query)).scalar_one_or_none()
 
 
+def concerns(envelope: EventEnvelope) -> bool:
+    """Whether ``send_join_email`` has anything to do with the event."""
+    return envelope.type == "email_invitation.sent"
+
+
 async def send_join_email(
     ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession
 ) -> None:
@@ -98,7 +103,7 @@ async def send_join_email(
     committed right after the SMTP server accepts it, so a rerun finds nothing due. The
     do-not-contact list is read again here, since the address may have asked to stop
     since the invitation was sent."""
-    if envelope.type != "email_invitation.sent":
+    if not concerns(envelope):
         return
     event = parse_payload(envelope)
     assert isinstance(event, EmailInvitationSentV1)

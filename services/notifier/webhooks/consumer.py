@@ -12,7 +12,7 @@ from rapport_common.models.enums import WebhookMessageStatus
 from services.notifier.clock import now_of
 from services.notifier.webhooks.jobs import enqueue
 from services.notifier.webhooks.repository import DeliveryRepository
-from services.notifier.webhooks.routing import Route, route
+from services.notifier.webhooks.routing import Route, may_route, route
 
 # Message ids derive from (event, endpoint), so a rerun names the same message.
 MESSAGE_NAMESPACE = uuid.UUID("5f0a4a52-4c0e-4d8e-9a57-2f1f0c8f7b61")
@@ -31,6 +31,11 @@ def body_of(target: Route, occurred_at: datetime) -> str:
     data = target.data.model_dump(mode="json")
     envelope = {"type": target.event_type, "timestamp": _timestamp(occurred_at), "data": data}
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+
+
+def concerns(envelope: EventEnvelope) -> bool:
+    """Whether ``fan_out`` may have anything to do with the event."""
+    return may_route(envelope)
 
 
 async def fan_out(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:

@@ -137,10 +137,25 @@ def _recommendation(event_type: str, event: RecommendationEventV1) -> list[Route
     return [Route(to, event_type, data)]
 
 
+# The outbox events that may reach partners (``route`` decides for whom).
+ROUTED_TYPES = frozenset(
+    {"invitation.sent", "invitation.accepted", "invitation.declined"}
+    | {"connection.created", "connection.removed"}
+)
+ROUTED_PREFIXES = ("introduction.", "recommendation.")
+
+
+def may_route(envelope: EventEnvelope) -> bool:
+    """Whether ``route`` may find deliveries for the event: false for most events."""
+    if envelope.version != 1 or envelope.type in QUIET_EVENTS:
+        return False  # a new version gets its own mapping when it is introduced
+    return envelope.type in ROUTED_TYPES or envelope.type.startswith(ROUTED_PREFIXES)
+
+
 def route(envelope: EventEnvelope) -> list[Route]:
     """The webhook deliveries an outbox event calls for; none for most events."""
-    if envelope.version != 1 or envelope.type in QUIET_EVENTS:
-        return []  # a new version gets its own mapping when it is introduced
+    if not may_route(envelope):
+        return []
     if envelope.type in ("invitation.sent", "invitation.accepted", "invitation.declined"):
         event = parse_payload(envelope)
         assert isinstance(event, InvitationEventV1)
