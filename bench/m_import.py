@@ -17,7 +17,7 @@ fingerprints (counts and sums of every property) are compared.
 
 import asyncio
 import os
-import resource
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -93,10 +93,13 @@ def _stack(*args: str, scale: Scale) -> float:
     return time.perf_counter() - started
 
 
-def _children_peak_mb() -> float:
-    """The largest peak RSS of any child process waited for so far (the admin tool's,
-    the biggest of them at this point of a run)."""
-    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+def _admin_peak_mb(log: Path) -> float | None:
+    """The tool's own report of its peak memory (heap and off-heap). The children's
+    ``ru_maxrss`` would not do: a child starts from its parent's high-water mark."""
+    found = re.search(r"Peak memory usage: ([\d.]+)(GiB|MiB)", log.read_text(errors="replace"))
+    if found is None:
+        return None
+    return round(float(found[1]) * (1024 if found[2] == "GiB" else 1), 1)
 
 
 async def measure_offline(graph: Graph, data: Path, scale: Scale) -> dict[str, Any]:
@@ -113,7 +116,7 @@ async def measure_offline(graph: Graph, data: Path, scale: Scale) -> dict[str, A
     phases["convert"] = files.seconds
     home = ROOT / ".local" / "bench" / "neo4j"
     phases["neo4j_admin"] = await asyncio.to_thread(admin_import, files, home)
-    admin_peak = _children_peak_mb()
+    admin_peak = _admin_peak_mb(STAGING / "neo4j-admin.log")
     for name in ("members.csv", "bare_members.csv", "knows.csv"):
         (STAGING / name).unlink()
     phases["neo4j_start"] = await asyncio.to_thread(_stack, "start", "neo4j", scale=scale)
