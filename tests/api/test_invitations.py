@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.connections import Connection
+from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
 from tests.conftest import SteppingClock
 from tests.factories import connect, invitation_id, invite, sign_in
@@ -252,3 +253,36 @@ async def test_limit_over_100_is_a_422(client: httpx.AsyncClient) -> None:
     bob = await sign_in(client, "Bob")
     response = await client.get("/v1/invitations?limit=101", headers=bob.headers)
     assert response.status_code == 422
+
+
+async def test_an_automatic_accept_when_sent_keeps_the_events_in_the_order_they_happened(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    """A send's rows and events are written by one statement, an accept's by another,
+    with the referral's event, recorded in between, flushed before the accept's."""
+    ada, bob, cy = (
+        await sign_in(client, "Ada"),
+        await sign_in(client, "Bob"),
+        await sign_in(client, "Cy"),
+    )
+    policy = {"rules": [], "otherwise": {"type": "accept"}, "otherwise_automatic": True}
+    response = await client.put(
+        "/v1/me/policy", json=policy, headers={**bob.headers, "If-Match": '"0"'}
+    )
+    assert response.status_code == 200, response.text
+    response = await invite(client, ada, bob, referred_by_member_id=str(cy.member_id))
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "accepted"
+    types = [event.type for event in await _events(db_session)]
+    assert types[-4:] == [
+        "invitation.sent",
+        "referral.false_claim",
+        "invitation.accepted",
+        "connection.created",
+    ]
+    invitation = (await db_session.execute(select(Invitation))).scalar_one()
+    assert invitation.status == "accepted" and invitation.closed_at is not None
+    assert invitation.suggestion is not None and invitation.suggestion["automatic"] is True
+    connection = (await db_session.execute(select(Connection))).scalar_one()
+    assert connection.invitation_id == invitation.id
+    assert connection.rating_by(bob.member_id) is None
