@@ -57,13 +57,16 @@ def members_named(payload: dict[str, Any]) -> set[uuid.UUID]:
     return named
 
 
-async def all_present(session: AsyncSession, member_ids: set[uuid.UUID]) -> bool:
-    """Whether every one of the members still exists; each found is key-share locked
-    until the session's transaction ends, so that a deletion waits for it."""
+async def all_present(session: AsyncSession, member_ids: set[uuid.UUID]) -> list[Member] | None:
+    """The members, if every one of them still exists (``None`` if not); each found is
+    key-share locked until the session's transaction ends, so that a deletion waits for
+    it. They are loaded whole: while the caller holds them, the session's identity map
+    has them, so the consumer reads them without a query of its own."""
     found = await session.execute(
-        select(Member.id).where(Member.id.in_(member_ids)).with_for_update(key_share=True)
+        select(Member).where(Member.id.in_(member_ids)).with_for_update(key_share=True)
     )
-    return len(found.all()) == len(member_ids)
+    members = list(found.scalars())
+    return members if len(members) == len(member_ids) else None
 
 
 def skip_deleted_members(consumer: Consumer) -> Consumer:
@@ -72,13 +75,17 @@ def skip_deleted_members(consumer: Consumer) -> Consumer:
     async def guarded(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
         named = members_named(envelope.payload)
         about_the_living = envelope.type not in ABOUT_THE_DELETED and named
-        if about_the_living and not await all_present(session, named):
+        # Held until the consumer returns: the session keeps loaded rows only as long as
+        # someone does, and the consumer looks the same members up.
+        present = await all_present(session, named) if about_the_living else []
+        if present is None:
             logger.info(
                 "event about a deleted account skipped",
                 extra={"event_id": str(envelope.event_id), "type": envelope.type},
             )
             return
         await consumer(ctx, envelope, session)
+        del present
 
     guarded.__name__ = getattr(consumer, "__name__", "consumer")
     guarded.__doc__ = consumer.__doc__

@@ -120,9 +120,17 @@ async def store(
         )
     if not rows:
         return []
-    await session.execute(
-        insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # The rows as parameters, not in the statement: one compiled statement serves every
+    # call (rows in ``values()`` made a new one to compile each time).
+    inserted = await session.execute(
+        insert(Notification)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notification.id),
+        rows,
     )
+    new = list(inserted.scalars())
+    if len(new) == len(rows):
+        return new  # the usual case: none was stored before, no second query
     keys = [row["dedupe_key"] for row in rows]
     found = await session.execute(select(Notification.id).where(Notification.dedupe_key.in_(keys)))
     return list(found.scalars())
