@@ -4,6 +4,7 @@ The graph service applies the privacy rule (docs/privacy.md) to the settings pro
 into it and answers with member ids and bands; this layer rechecks the target's and the
 intermediaries' settings against PostgreSQL, which may be a few events ahead."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -65,13 +66,13 @@ async def _deletions_pending(members: MemberRepository) -> bool:
 
 
 async def _visible_paths(
-    body: dict[str, Any], members: MemberRepository, me: Member, target: Member
+    body: dict[str, Any], members: MemberRepository, blocked: set[uuid.UUID], target: Member
 ) -> list[PathOut]:
-    """The graph's paths that PostgreSQL, which may be ahead of it, still allows."""
+    """The graph's paths that PostgreSQL, which may be ahead of it, still allows; none
+    through a member I blocked or who blocked me (``blocked``: blocks stay in
+    PostgreSQL)."""
     ids = {uuid.UUID(i) for path in body["paths"] for i in path["intermediaries"]}
     known = await members.get_many(ids)
-    # Members I blocked or who blocked me are never a way (blocks stay in PostgreSQL).
-    blocked = await BlockRepository(members.session).related_to(me.id)
     reach = privacy.max_hops_to(Consent.of(target))
     found: list[PathOut] = []
     for path in body["paths"]:
@@ -107,17 +108,26 @@ async def paths(
     """A page of the best paths (at most ``RECHECK_PATHS`` in all). The graph ranks the
     best N; N grows until the page is full after the ones rechecked away, or the graph
     has no more, so a page is full whenever more paths follow."""
-    asked = limit + 1 if after is None else 2 * (limit + 1)
+    asked = min(limit + 1 if after is None else 2 * (limit + 1), RECHECK_PATHS)
+    # The graph searches while PostgreSQL answers what its paths are checked against:
+    # the two reads that need nothing from the graph cost no wait of their own.
+    searching = asyncio.ensure_future(graph.paths(me.id, target.id, asked, now))
+    try:
+        blocked = await BlockRepository(members.session).related_to(me.id)
+        deletions_pending = await _deletions_pending(members)
+    except BaseException:
+        searching.cancel()
+        raise
+    body = await searching
     while True:
-        asked = min(asked, RECHECK_PATHS)
-        body = await graph.paths(me.id, target.id, asked, now)
-        found = await _visible_paths(body, members, me, target)
+        found = await _visible_paths(body, members, blocked, target)
         page = ranked(found, limit, after, ordering.path_key, ordering.path_cursor)
         if page.next_cursor is not None or len(body["paths"]) < asked or asked == RECHECK_PATHS:
             break
-        asked *= 4
+        asked = min(asked * 4, RECHECK_PATHS)
+        body = await graph.paths(me.id, target.id, asked, now)
     graph_degree = body["degree"]
-    if graph_degree is not None and graph_degree > 1 and await _deletions_pending(members):
+    if graph_degree is not None and graph_degree > 1 and deletions_pending:
         known = await members.get_many(
             {uuid.UUID(i) for path in body["paths"] for i in path["intermediaries"]}
         )
