@@ -17,8 +17,10 @@ from rapport_common.metrics import EMAILS
 from rapport_common.settings import SmtpSettings
 from services.notifier.errors import TransientError
 from services.notifier.notifications.messages import Message, one_line
+from services.notifier.notifications.mime import MESSAGE_ID_DOMAIN, RawEmail
 
-MESSAGE_ID_DOMAIN = "rapport.example"
+# What the mailer sends: a message the SMTP client writes out, or one written already.
+Email = EmailMessage | RawEmail
 # At most this many SMTP connections at once: enough to keep the worker's jobs busy
 # (composing and recording an email costs more than its SMTP exchange on a reused
 # connection), few enough not to look like a flood to the server.
@@ -118,6 +120,24 @@ def _refused(code: int, reply: str) -> Exception:
     return RefusedForNow(f"the SMTP server refused it for now: {code} {reply}")
 
 
+async def _transmit(client: aiosmtplib.SMTP, email: Email) -> None:
+    """One email over ``client``: a written one as ``send_message`` would send the
+    message it was written from (``BODY=8BITMIME`` when the server has it)."""
+    if isinstance(email, EmailMessage):
+        await client.send_message(email)
+        return
+    await client._ehlo_or_helo_if_needed()  # as send_message does first
+    if client.supports_extension("8BITMIME"):
+        options = ["BODY=8BITMIME"]
+    elif not email.eight_bit:
+        options = []
+    else:
+        # Its 8-bit parts must be encoded again for this server: the client does that.
+        await client.send_message(email.build())
+        return
+    await client.sendmail(email.sender, email.recipients, email.data, mail_options=options)
+
+
 class Mailer:
     """Sends over a few SMTP connections kept open between emails, instead of a
     connection (connect, EHLO, QUIT) per email.
@@ -134,7 +154,7 @@ class Mailer:
         # Looked up once: aiosmtplib would otherwise call getfqdn in a thread per connect.
         self._local_hostname: str | None = None
 
-    async def send(self, email: EmailMessage) -> None:
+    async def send(self, email: Email) -> None:
         """Send one email. ``Undeliverable`` and ``RefusedForNow`` concern this email
         alone; any other ``TransientError`` means the server cannot be used right now."""
         try:
@@ -150,7 +170,7 @@ class Mailer:
             raise
         EMAILS.labels("sent").inc()
 
-    async def _send_counted(self, email: EmailMessage) -> None:
+    async def _send_counted(self, email: Email) -> None:
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
@@ -166,7 +186,7 @@ class Mailer:
                 ) from exc
             self._idle.append(client)
 
-    async def _send(self, client: aiosmtplib.SMTP | None, email: EmailMessage) -> aiosmtplib.SMTP:
+    async def _send(self, client: aiosmtplib.SMTP | None, email: Email) -> aiosmtplib.SMTP:
         """Send on ``client`` (or a new connection); the connection is closed unless the
         server accepted the email."""
         reused = client is not None and client.is_connected
@@ -174,7 +194,7 @@ class Mailer:
         try:
             current = await self._ready(client)
             try:
-                await current.send_message(email)
+                await _transmit(current, email)
             except aiosmtplib.SMTPServerDisconnected:
                 if not reused:
                     raise
@@ -182,7 +202,7 @@ class Mailer:
                 # first command: one fresh connection tries again.
                 current.close()
                 current = await self._ready(None)
-                await current.send_message(email)
+                await _transmit(current, email)
         except BaseException:
             if current is not None:
                 current.close()
