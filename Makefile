@@ -31,9 +31,9 @@ test: install
 # Benchmarks (bench/README.md): a bench stack of their own (.local/bench, ports shifted by
 # 30000, a bigger Neo4j), stopped afterwards unless KEEP_STACK=1; its graph is scratch
 # data, loaded again by every run. SCALE=10k for a quick run, SCALE=1m for the scale
-# curve's top (about 25 minutes; a page cache that holds its 3.7 GB store: bench/config.py).
+# curve's top (a page cache that holds its 3.5 GB store: bench/config.py).
 SCALE ?= 100k
-BENCH_NEO4J := NEO4J_HEAP=4g NEO4J_PAGECACHE_MB=$(if $(filter 1m,$(SCALE)),5120,3072)
+BENCH_NEO4J := NEO4J_HEAP=4g NEO4J_PAGECACHE_MB=$(if $(filter 1m,$(SCALE)),4096,3072)
 bench: install
 	@RAPPORT_STACK=bench $(BENCH_NEO4J) bash $(STACK) up --infra
 	@status=0; RAPPORT_STACK=bench $(BENCH_NEO4J) bash $(STACK) exec $(VENV)/python -m bench --scale $(SCALE) || status=$$?; \

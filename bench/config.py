@@ -62,7 +62,7 @@ SCALES = {
     # in Python around such hubs).
     "1m": Scale(
         "1m", 1_000_000, 25_000_000, 100, 20_000, 800, 20, 20,
-        online_import=False, neo4j_pagecache_mb=5_120, steps=("import", "paths", "search"),
+        online_import=False, neo4j_pagecache_mb=4_096, steps=("import", "paths", "search"),
     ),
 }  # fmt: skip
 
