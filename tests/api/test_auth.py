@@ -2,13 +2,19 @@
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import httpx
+import jwt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.clock import system_clock
 from rapport_common.models.members import Member
 from rapport_common.outbox import OutboxEvent
+from rapport_common.settings import Settings
+from services.api.auth.tokens import ALGORITHM, AUDIENCE
+from tests.conftest import eventually
 from tests.factories import PASSWORD, register, sign_in
 
 
@@ -163,3 +169,25 @@ async def test_an_oversized_password_at_sign_in_is_422_not_hashed(
         "/v1/auth/token", data={"username": "a@example.com", "password": "x" * 100_000}
     )
     assert response.status_code == 422
+
+
+async def test_a_token_used_before_is_refused_once_it_expires(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A verified token is not checked again at every request, but only until its
+    ``exp``: then it is refused as expired, as at its first use."""
+    ada = await sign_in(client, "Ada")
+    now = system_clock()
+    token = jwt.encode(
+        {"sub": str(ada.member_id), "aud": AUDIENCE, "iat": now, "exp": now + timedelta(seconds=2)},
+        settings.auth.jwt_secret.get_secret_value(),
+        algorithm=ALGORITHM,
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/v1/me", headers=headers)).status_code == 200
+
+    async def refused() -> bool:
+        response = await client.get("/v1/me", headers=headers)
+        return response.status_code == 401 and "expired" in response.json()["detail"]
+
+    await eventually(refused, within=10)
