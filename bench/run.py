@@ -127,10 +127,25 @@ class Bench:
         say("1/6 introduction paths: graph service against the reference queries")
         await self.graph_service()
         bench = PathsBench(self.scale, network, driver)
+        await self.paths_api(bench, data)
         self.results["paths"] = await self.measured("paths", bench.measure())
+        await self.stop("api")
+        await stores.reset(self.settings)  # the members it signed in: later steps start empty
         del bench, network
         gc.unfreeze()
         gc.collect()
+
+    async def paths_api(self, bench: PathsBench, data: Path) -> None:
+        """For the public paths endpoint: its members signed in, then the API started."""
+        say("1/6 introduction paths: the network's members into PostgreSQL (not timed)")
+        await bench.sign_in(self.settings, data)
+        await self.processes.start(
+            "api",
+            self.processes.uvicorn(
+                "services.api.main:build", config.API_PORT, self.settings.api.workers
+            ),
+            http_ready(f"http://127.0.0.1:{config.API_PORT}/readyz"),
+        )
 
     async def graph_service(self) -> None:
         if "graph" not in self.processes.started:
