@@ -1,8 +1,5 @@
 """Typed dependencies: the request's transaction, settings, the signed-in member."""
 
-import base64
-import json
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
@@ -67,44 +64,6 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _CLAIMS_SCOPE_KEY = "rapport.access_claims"
 
 
-class VerifiedTokens:
-    """Access tokens whose signature was checked, with their claims, until they expire.
-    A client sends the same token with every request, and checking it again (PyJWT's
-    character checks and the HMAC) was 4% of an API worker's time. A token is valid
-    while the system time is before its ``exp``, as PyJWT decides; whether its sign-in
-    still stands is asked of the database at every request (``get_current_member``).
-    Bounded: emptied when full."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._known: dict[str, tuple[AccessClaims, float]] = {}
-
-    def get(self, token: str) -> AccessClaims | None:
-        found = self._known.get(token)
-        if found is None:
-            return None
-        if time.time() >= found[1]:
-            del self._known[token]
-            return None
-        return found[0]
-
-    def add(self, token: str, claims: AccessClaims) -> None:
-        """``token`` was just verified: its payload's ``exp`` is a number."""
-        payload = token.split(".")[1]
-        expires = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
-        if len(self._known) >= self.size:
-            self._known.clear()
-        self._known[token] = (claims, float(expires))
-
-
-def _verified_tokens(request: Request) -> VerifiedTokens:
-    state = request.app.state
-    tokens: VerifiedTokens | None = getattr(state, "verified_tokens", None)
-    if tokens is None:
-        tokens = state.verified_tokens = VerifiedTokens()
-    return tokens
-
-
 async def get_access_claims(
     request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AccessClaims:
@@ -113,11 +72,7 @@ async def get_access_claims(
         return known
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
-    verified = _verified_tokens(request)
-    claims = verified.get(token)
-    if claims is None:
-        claims = read_access_claims(settings.auth, token)
-        verified.add(token, claims)
+    claims = read_access_claims(settings.auth, token)
     request.scope[_CLAIMS_SCOPE_KEY] = claims
     return claims
 

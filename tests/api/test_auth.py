@@ -174,8 +174,7 @@ async def test_an_oversized_password_at_sign_in_is_422_not_hashed(
 async def test_a_token_used_before_is_refused_once_it_expires(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    """A verified token is not checked again at every request, but only until its
-    ``exp``: then it is refused as expired, as at its first use."""
+    """A token that worked is refused as expired once its ``exp`` passes."""
     ada = await sign_in(client, "Ada")
     now = system_clock()
     token = jwt.encode(

@@ -22,7 +22,6 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeEngine
 
-from rapport_common.clock import system_clock
 from rapport_common.models.connections import Connection
 from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
@@ -30,18 +29,15 @@ from rapport_common.outbox import OutboxEvent
 _INVITATIONS = cast(Table, Invitation.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
 _EVENTS = cast(Table, OutboxEvent.__table__)
-# ``outbox.event_values``'s keys, and the defaults of the others (``_event_params``).
-_EVENT_COLUMNS = (
-    "id",
-    "type",
-    "version",
-    "payload",
-    "request_id",
-    "created_at",
-    "attempts",
-    "consumed_by",
-    "requeues",
+# ``outbox.event_values``'s keys, then the columns the ORM fills from their defaults
+# (``created_at``, ``attempts``...), given here as ``record_event``'s insert gives them.
+_EVENT_GIVEN = ("id", "type", "version", "payload", "request_id")
+_EVENT_DEFAULTS = tuple(
+    (column.name, column.default)
+    for column in _EVENTS.c
+    if column.default is not None and column.name not in _EVENT_GIVEN
 )
+_EVENT_COLUMNS = (*_EVENT_GIVEN, *(name for name, _ in _EVENT_DEFAULTS))
 _STATEMENTS: dict[tuple[str, tuple[str, ...], int], Insert] = {}
 
 
@@ -114,8 +110,11 @@ def _statement(kind: str, changed: tuple[str, ...], events: int) -> Insert:
 def _event_params(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for i, event in enumerate(events):
-        # The defaults the ORM gives a new ``OutboxEvent``.
-        row = {"created_at": system_clock(), "attempts": 0, "consumed_by": [], "requeues": 0}
+        # Each column default evaluated as the ORM evaluates it for a new OutboxEvent.
+        row = {
+            name: default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
+            for name, default in _EVENT_DEFAULTS
+        }
         params.update((f"event{i}_{key}", value) for key, value in (row | dict(event)).items())
     return params
 
