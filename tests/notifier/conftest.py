@@ -25,12 +25,18 @@ class Mailbox:
         self.folder = folder
 
     def messages_to(self, address: str) -> list[EmailMessage]:
+        return [message for message, _ in self.raw_to(address)]
+
+    def raw_to(self, address: str) -> list[tuple[EmailMessage, bytes]]:
+        """Each message to ``address``, parsed, with the bytes the server received (the
+        parser decodes what a mail client might not, such as encoded words)."""
         found = []
         for path in sorted(self.folder.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            raw = path.read_bytes()
+            message = email.message_from_bytes(raw, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
             if address.lower() in str(message["To"]).lower():
-                found.append(message)
+                found.append((message, raw))
         return found
 
 

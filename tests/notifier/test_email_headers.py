@@ -3,6 +3,7 @@ conversation (In-Reply-To/References), written by a machine (Auto-Submitted), ea
 its one-click unsubscribe, from Rapport's address with no member's address to reply to,
 with a button to the web app and no rating of the other member."""
 
+import re
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
@@ -69,6 +70,28 @@ async def test_the_emails_of_one_invitation_are_one_thread_from_rapport_with_wor
     [received] = [m for m in to_bob if "wants to connect" in str(m["Subject"])]
     button = f"{settings.web.app_url.rstrip('/')}/invitations/{sent}"
     assert button in body_text(received) and f'href="{button}"' in _html(received)
+
+
+async def test_the_unsubscribe_link_is_written_as_a_plain_url_on_one_line(
+    committed_client: httpx.AsyncClient,
+    mailbox: Mailbox,
+    run_worker: Callable[[], Awaitable[None]],
+) -> None:
+    """RFC 2369/8058 want ``List-Unsubscribe: <URL>`` as it is: mail clients do not
+    decode encoded words there, and the signed link is longer than a folded line."""
+    ada, bob = await sign_in_all(committed_client, "Ada Lovelace", "Bob Builder")
+    await invitation_id(committed_client, ada, bob)
+    await run_worker()
+
+    [(email, raw)] = [
+        found for found in mailbox.raw_to(bob.email) if "connect" in str(found[0]["Subject"])
+    ]
+    line = re.search(rb"^List-Unsubscribe: (.*?)\r?\n(?![ \t])", raw, re.MULTILINE | re.DOTALL)
+    assert line is not None, raw[:600]
+    written = line.group(1).decode("ascii")
+    assert len(written) > 78 - len("List-Unsubscribe: ")  # long enough to have been folded
+    assert written == str(email["List-Unsubscribe"])
+    assert re.fullmatch(r"<https?://[!-~]+>", written), written
 
 
 def _html(email: EmailMessage) -> str:

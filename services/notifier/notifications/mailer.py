@@ -17,7 +17,7 @@ from rapport_common.metrics import EMAILS
 from rapport_common.settings import SmtpSettings
 from services.notifier.errors import TransientError
 from services.notifier.notifications.messages import Message, one_line
-from services.notifier.notifications.mime import MESSAGE_ID_DOMAIN, RawEmail
+from services.notifier.notifications.mime import MESSAGE_ID_DOMAIN, RawEmail, UnfoldedUrlHeader
 
 # What the mailer sends: a message the SMTP client writes out, or one written already.
 Email = EmailMessage | RawEmail
@@ -34,6 +34,7 @@ class _KeptHeaderClasses(HeaderRegistry):
 
     def __init__(self) -> None:
         super().__init__()
+        self.map_to_type("list-unsubscribe", UnfoldedUrlHeader)
         self._made: dict[str, type[BaseHeader]] = {}
 
     def __getitem__(self, name: str) -> type[BaseHeader]:

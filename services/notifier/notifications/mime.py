@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.contentmanager import _encode_text  # type: ignore[attr-defined]
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, Policy
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from functools import cache
@@ -46,6 +47,35 @@ _ADDRESS = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(\.[A
 # Line breaks that Python's text splitting sees but the package's encoding does not.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+# RFC 5322 2.1.1: a line may be at most 998 characters, without its CRLF.
+MAX_UNFOLDED_LINE = 998
+
+
+class UnfoldedUrlHeader(UnstructuredHeader, BaseHeader):
+    """``List-Unsubscribe: <URL>``, written on one line however long the URL is.
+
+    A URL has no space to fold at, so the package turns a line longer than 78 characters
+    into encoded words (``=?utf-8?q?=3Chttp...``). RFC 2369 and 8058 want the URL as it
+    is, and mail clients do not decode encoded words there: they would not offer the
+    Unsubscribe button at all. A line of up to 998 characters is allowed."""
+
+    def fold(self, *, policy: Policy) -> str:
+        line = f"{self.name}: {self}"
+        if len(line) <= MAX_UNFOLDED_LINE and _PLAIN.fullmatch(str(self)):
+            return line + policy.linesep
+        return super().fold(policy=policy)
+
+
+def header_registry() -> HeaderRegistry:
+    """The package's header classes, with ``List-Unsubscribe`` kept on one line."""
+    registry = HeaderRegistry()
+    registry.map_to_type("list-unsubscribe", UnfoldedUrlHeader)
+    return registry
+
+
+_HEADERS = header_registry()
 
 
 @dataclass(frozen=True)
@@ -74,7 +104,7 @@ def _sender(sender: str) -> tuple[str, str] | None:
 def _folded(name: str, value: str) -> str:
     """The header as the package writes it, the way it does: the header object setting
     it makes (``header_store_parse``), folded by the SMTP client's policy."""
-    return SMTP.fold_binary(name, default_policy.header_factory(name, value)).decode("ascii")
+    return SMTP.fold_binary(name, _HEADERS(name, value)).decode("ascii")
 
 
 def _header(name: str, value: str) -> str | None:
