@@ -9,7 +9,7 @@ from typing import Literal
 from rapport_common.models.members import Member
 from rapport_common.repositories.blocks import BlockRepository
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.repository import PairState
+from services.api.invitations.send_state import PairState
 
 State = Literal[
     "connected",

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from rapport_common.settings import InvitationSettings
 from rapport_common.web.problems import Problem
-from services.api.invitations.repository import WEEK, InvitationRepository, SendingRecord
+from services.api.invitations.repository import InvitationRepository
+from services.api.invitations.send_state import WEEK, SendingRecord
 
 WEEK_SECONDS = int(WEEK.total_seconds())
 PENDING_RETRY_SECONDS = 24 * 3600
