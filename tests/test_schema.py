@@ -1,5 +1,5 @@
 """The migrated schema is the models' schema, down to the CHECK constraints that hold the
-statuses, and the latest migration goes down and up again."""
+statuses; the latest migration goes down and up again, and so does the whole chain."""
 
 import asyncio
 import re
@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import CheckConstraint, Connection, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from rapport_common.models import metadata
 from rapport_common.settings import Settings
@@ -78,5 +78,37 @@ async def test_the_latest_migration_goes_down_and_up_again(settings: Settings) -
         await asyncio.to_thread(
             _migrate, settings, ("upgrade", "head"), ("downgrade", "-1"), ("upgrade", "head")
         )
+    finally:
+        await recreate_database(settings, SCRATCH_DATABASE, create=False)
+
+
+def _leftovers(connection: Connection) -> dict[str, list[str]]:
+    """What a fully downgraded database still holds besides Alembic's own table."""
+    inspector = inspect(connection)
+    types = connection.execute(
+        text(
+            "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+            " WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c')"
+            " AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)"
+        )
+    ).scalars()
+    return {
+        "tables": [name for name in inspector.get_table_names() if name != "alembic_version"],
+        "types": sorted(types),
+    }
+
+
+async def test_every_migration_goes_down_to_base_and_up_again(settings: Settings) -> None:
+    """An operator rolling a database all the way back must be able to roll it forward."""
+    await recreate_database(settings, SCRATCH_DATABASE, create=True)
+    try:
+        await asyncio.to_thread(_migrate, settings, ("upgrade", "head"), ("downgrade", "base"))
+        engine = create_async_engine(settings.postgres.url(SCRATCH_DATABASE))
+        try:
+            async with engine.connect() as connection:
+                assert await connection.run_sync(_leftovers) == {"tables": [], "types": []}
+        finally:
+            await engine.dispose()
+        await asyncio.to_thread(_migrate, settings, ("upgrade", "head"))
     finally:
         await recreate_database(settings, SCRATCH_DATABASE, create=False)

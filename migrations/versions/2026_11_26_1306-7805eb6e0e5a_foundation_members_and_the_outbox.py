@@ -106,4 +106,8 @@ def downgrade() -> None:
     )
     op.drop_table("outbox_events")
     op.drop_table("members")
+    # Dropping a table leaves the native enum types its columns used: without this the
+    # upgrade after a full downgrade fails on CREATE TYPE.
+    op.execute("DROP TYPE IF EXISTS networking_stance")
+    op.execute("DROP TYPE IF EXISTS connection_visibility")
     # ### end Alembic commands ###
