@@ -1,6 +1,8 @@
-"""The do-not-contact list holds for every email the notifier sends: each kind of
-notification, and the join email. The notification stays in the feed."""
+"""The do-not-contact list holds for every unsolicited email the notifier sends: each
+kind of notification, and the join email. The notification stays in the feed. Account
+emails, which answer a request made with the address, still reach it."""
 
+import re
 import uuid
 from typing import Any
 
@@ -18,8 +20,8 @@ from services.notifier.notifications import catalogue
 from services.notifier.notifications.join_emails import send_join_email
 from services.notifier.notifications.store import DO_NOT_CONTACT, Draft, deliver, store
 from tests.api.test_email_invitations import invite_by_email, new_address
-from tests.factories import sign_in
-from tests.notifier.conftest import Mailbox
+from tests.factories import PASSWORD, sign_in
+from tests.notifier.conftest import Mailbox, RunWorker, body_text
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -92,3 +94,33 @@ async def test_an_address_not_on_the_list_gets_its_email(
     sent = await _notify(committed_db, settings, worker_ctx, other.member_id, "invitation_back")
     assert sent.emailed_at is not None
     assert len(mailbox.messages_to(other.email)) == 1
+
+
+async def test_an_address_on_the_list_still_gets_the_account_emails_it_asks_for(
+    committed_client: httpx.AsyncClient,
+    settings: Settings,
+    mailbox: Mailbox,
+    run_worker: RunWorker,
+) -> None:
+    """Someone who once stopped the join emails can still open an account with the
+    address and verify it, or reset its password."""
+    address = new_address()
+    await _stop(committed_client, settings, address)
+    registered = await committed_client.post(
+        "/v1/auth/register", json={"email": address, "password": PASSWORD, "name": "Dee"}
+    )
+    assert registered.status_code == 201, registered.text
+    reset = await committed_client.post("/v1/auth/password-reset", json={"email": address})
+    assert reset.status_code == 202
+    await run_worker()
+    subjects = sorted(str(email["Subject"]) for email in mailbox.messages_to(address))
+    assert subjects == ["Choose a new Rapport password", "Confirm your email address for Rapport"]
+    [verification] = [
+        email for email in mailbox.messages_to(address) if "Confirm" in str(email["Subject"])
+    ]
+    token = re.search(r"/account/verify-email\?token=([A-Za-z0-9_-]+)", body_text(verification))
+    assert token is not None
+    confirmed = await committed_client.post(
+        "/v1/auth/email-verification/confirm", json={"token": token.group(1)}
+    )
+    assert confirmed.status_code == 204

@@ -1,8 +1,13 @@
 """Account emails: the link to verify an address (at registration, again on request, or
 a new address of an email change), to reset a password, and the notice to the old
-address of a change, with its undo link. Always sent (no preference switches them off)
-but never to an address on the do-not-contact list; they go to an address, not to the
-member's feed.
+address of a change, with its undo link. Always sent (no preference switches them off);
+they go to an address, not to the member's feed.
+
+They go even to an address on the do-not-contact list. That list stops the email
+nobody asked for at that address (join emails, and notifications); an account email
+answers a request made with the address, each kind is limited per address or per
+account, and without it a person who once clicked "stop" could never verify the
+account they open with that address.
 
 The token in the link is made here, just before sending: its SHA-256 is committed to
 the request's ``account_tokens`` row, the token itself goes only into the email.
@@ -18,7 +23,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapport_common.domain.email_links import address_hash
 from rapport_common.events import (
     ACCOUNT_EMAIL_EVENT_TYPES,
     AccountEmailRequestedV1,
@@ -27,7 +31,6 @@ from rapport_common.events import (
 )
 from rapport_common.models.accounts import AccountToken, AccountTokenPurpose
 from rapport_common.models.members import Member
-from rapport_common.repositories.do_not_contact import DoNotContactRepository
 from rapport_common.settings import Settings
 from services.notifier.clock import clock_of
 from services.notifier.errors import TransientError
@@ -116,13 +119,9 @@ async def send_account_email(
     own = row.purpose in (Purpose.VERIFY_EMAIL, Purpose.RESET_PASSWORD)
     address = member.email if own else row.address
     assert address is not None
-    address_key = settings.email_invitations.address_key.get_secret_value()
     reason = _needless(row, member, clock())
     if reason is not None:
         _stop(row, reason, clock())
-    elif await DoNotContactRepository(session).contains(address_hash(address_key, address)):
-        _stop(row, "the address asked for no email from Rapport", clock())
-        logger.warning("account email not sent: do-not-contact", extra={"row_id": str(row.id)})
     else:
         await _send(ctx, settings, session, row, member, address)
     await session.commit()
