@@ -75,6 +75,9 @@ async def test_link_between_two_hubs_beyond_the_pair_cap_is_left_out(
     graph: Graph, graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service, "PAIR_CHECK_CAP", 0)
+    # Two sides of 6 relationships each, beyond what one query reads (2 x 2): the
+    # planned step, where the pair cap applies.
+    monkeypatch.setattr(service, "EXPANSION_BUDGET", 2)
     s, first, second, t = (new_id() for _ in range(4))
     await seed(
         graph,
@@ -150,8 +153,10 @@ async def test_a_search_within_the_bounds_is_one_query_and_the_planned_step_a_se
     graph: Graph, graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Per-request overhead is most of a search's cost (bench/README.md, "Findings"):
-    # both neighbourhoods and the links between them come in one query, unless a bound
-    # (here a pair cap of 0 against two hubs) needs the planned middle step.
+    # both neighbourhoods and the links between them come in one query, unless neither
+    # side can be read whole within the budget (here 2 x 2 against 8 and 6
+    # relationships): then the planned middle step follows, where the pair cap of 0
+    # leaves out the link between the two hubs.
     s, x, y, t = (new_id() for _ in range(4))
     first, second, u = (new_id() for _ in range(3))
     await seed(
@@ -169,4 +174,5 @@ async def test_a_search_within_the_bounds_is_one_query_and_the_planned_step_a_se
     assert await _queries_per_search(graph_client, monkeypatch, s, t) == (1, [[x, y]])
     assert await _queries_per_search(graph_client, monkeypatch, s, u) == (1, [[first, second]])
     monkeypatch.setattr(service, "PAIR_CHECK_CAP", 0)
+    monkeypatch.setattr(service, "EXPANSION_BUDGET", 2)
     assert await _queries_per_search(graph_client, monkeypatch, s, u) == (2, [])

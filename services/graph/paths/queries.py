@@ -21,8 +21,7 @@ from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weak
 # the higher, so the endpoint's own rating is ``rating_low`` exactly when it is the start
 # node. Also, for the middle step, the members who may stand in the middle (``$consents``
 # mirrors ``privacy.may_introduce`` on the stored settings, their defaults when unset;
-# neither endpoint), split into those that may be expanded (no hub) and the hubs, and
-# the relationships the expandable ones would read.
+# neither endpoint) and how many relationships they have in all.
 def _neighbourhood(endpoint: LiteralString, other: LiteralString) -> LiteralString:
     return (
         """
@@ -56,10 +55,8 @@ CALL ("""
        AND coalesce(o.connections_visible_to, $consents.visible_to) IN $consents.visible AS usable
   RETURN collect([o.member_id, elementId(o), o.allows_introductions,
                   o.connections_visible_to, rating, own, since_ms, degree]) AS neighbours,
-         collect(CASE WHEN usable AND degree <= $hub_degree THEN o END) AS expandable,
-         collect(CASE WHEN usable AND degree > $hub_degree THEN o END) AS hubs,
-         collect(CASE WHEN usable THEN o END) AS usable,
-         sum(CASE WHEN usable AND degree <= $hub_degree THEN degree ELSE 0 END) AS reads
+         collect(CASE WHEN usable THEN elementId(o) END) AS usable,
+         sum(CASE WHEN usable THEN degree ELSE 0 END) AS reads
 }"""
     )
 
@@ -67,66 +64,39 @@ CALL ("""
 # The whole search in one query (docs/graph.md, "Paths"): both neighbourhoods, whether
 # the endpoints are directly connected (checked directly, so the cap cannot hide it),
 # the target's settings [connections_visible_to, allows_introductions, reachable_by],
-# and, when ``$middle`` and not directly connected, the links between the two
-# neighbourhoods as [source-side element id, target-side element id, lowest rating,
-# since_ms] in the case where every link between their usable members can be read
-# within the bounds: each side's expandable members read at most ``$budget``
-# relationships and there are at most ``$pair_cap`` pairs of hubs. Then side ``a`` (the
-# one without hubs, the one that reads less if neither has any, else the source's) is
-# expanded forward to any usable member of side ``b``, ``b``'s expandable members
-# backward to ``a``'s hubs, and each pair of hubs is tested with an Expand(Into): every
-# link the planned query (``MIDDLE_LINKS``) could read. ``links`` is null otherwise (the
-# caller plans the middle step then, ``paths/middle.py``). The expansions meet the other
-# side in a hash join (``USING JOIN``): filtering each expanded relationship with ``IN``
-# on a list built in the query scans the list (it is hashed only when a parameter), and
-# that was half of Neo4j's CPU for a search.
+# and, when ``$middle`` and not directly connected, every link between the two
+# neighbourhoods' usable members as [source-side element id, target-side element id,
+# lowest rating, since_ms] when one side's usable members have at most ``$budget``
+# relationships in all: that side is expanded, hubs included, and each relationship
+# kept when its other end is a usable member of the other side. Any link between the
+# two sides has an end on the expanded side, so this is every link, found by reading
+# the fewest relationships any expansion could (bench/README.md, "Findings": the
+# former mix of expansions and pair tests read about three times as many). ``links`` is
+# null otherwise (the caller plans the middle step then, ``paths/middle.py``). The
+# expansion meets the other side in a hash join (``USING JOIN``) on element ids: an
+# ``IN`` on a list built in the query is scanned, a join's table is hashed.
 SEARCH: LiteralString = (
     """
 OPTIONAL MATCH (s:Member {member_id: $source})
 OPTIONAL MATCH (t:Member {member_id: $target})"""
     + _neighbourhood("s", "t")
     + """
-WITH s, t, neighbours AS near_source, expandable AS source_expandable,
-     hubs AS source_hubs, usable AS source_usable, reads AS source_reads"""
+WITH s, t, neighbours AS near_source, usable AS source_usable, reads AS source_reads"""
     + _neighbourhood("t", "s")
     + """
-WITH s, t, near_source, source_expandable, source_hubs, source_usable, source_reads,
-     neighbours AS near_target, expandable AS target_expandable, hubs AS target_hubs,
-     usable AS target_usable, reads AS target_reads,
+WITH s, t, near_source, source_usable, source_reads,
+     neighbours AS near_target, usable AS target_usable, reads AS target_reads,
      s IS NOT NULL AND t IS NOT NULL AND EXISTS { (s)-[:KNOWS]-(t) } AS direct
-WITH *, $middle AND NOT direct AND source_reads <= $budget AND target_reads <= $budget
-        AND size(source_hubs) * size(target_hubs) <= $pair_cap AS whole,
-     CASE WHEN size(source_hubs) = 0 AND size(target_hubs) = 0 THEN source_reads <= target_reads
-          ELSE size(source_hubs) = 0 OR size(target_hubs) > 0 END AS from_source
-CALL (whole, from_source, source_expandable, source_hubs, source_usable,
-      target_expandable, target_hubs, target_usable) {
+WITH *, $middle AND NOT direct AND (source_reads <= $budget OR target_reads <= $budget) AS whole,
+     source_reads <= target_reads AS from_source
+CALL (whole, from_source, source_usable, target_usable) {
   WITH * WHERE whole
-  WITH CASE WHEN from_source THEN source_expandable ELSE target_expandable END AS a_expand,
-       CASE WHEN from_source THEN target_usable ELSE source_usable END AS b_usable,
-       CASE WHEN from_source THEN source_hubs ELSE target_hubs END AS a_hubs,
-       CASE WHEN from_source THEN target_expandable ELSE source_expandable END AS b_expand,
-       CASE WHEN from_source THEN target_hubs ELSE source_hubs END AS b_hubs,
-       from_source
-  CALL (a_expand, b_usable, a_hubs, b_expand, b_hubs) {
-    MATCH (x)-[r:KNOWS]-(y)
-    USING JOIN ON y
-    WHERE elementId(x) IN [n IN a_expand | elementId(n)]
-      AND elementId(y) IN [n IN b_usable | elementId(n)]
-    RETURN x, y, r
-    UNION ALL
-    WITH a_hubs, b_expand WHERE size(a_hubs) > 0
-    MATCH (y)-[r:KNOWS]-(x)
-    USING JOIN ON x
-    WHERE elementId(y) IN [n IN b_expand | elementId(n)]
-      AND elementId(x) IN [n IN a_hubs | elementId(n)]
-    RETURN x, y, r
-    UNION ALL
-    UNWIND a_hubs AS x
-    UNWIND b_hubs AS y
-    WITH x, y WHERE x <> y
-    MATCH (x)-[r:KNOWS]-(y)
-    RETURN x, y, r
-  }
+  WITH from_source,
+       CASE WHEN from_source THEN source_usable ELSE target_usable END AS a_usable,
+       CASE WHEN from_source THEN target_usable ELSE source_usable END AS b_usable
+  MATCH (x)-[r:KNOWS]-(y)
+  USING JOIN ON y
+  WHERE elementId(x) IN a_usable AND elementId(y) IN b_usable
   WITH from_source, x, y, """
     + cypher_link_inputs("r", "a", "b", "since_ms")
     + """

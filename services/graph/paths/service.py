@@ -9,7 +9,9 @@ tested pair by pair in the same query, only for pairs whose path could still ent
 answer (its score is at most the product of the two outer links, and must reach the
 limit-th best 2-hop path), strongest first, at most ``PAIR_CHECK_CAP`` pairs
 (``middle.py`` plans it). The work is bounded by those numbers, not by the size of the
-graph.
+graph. Usually that planned step is not needed: when one side's consenting members have
+at most twice ``EXPANSION_BUDGET`` relationships in all, the first query reads that side
+whole and with it every link between the two sides (``queries.SEARCH``).
 
 Consent is applied inside the search (docs/privacy.md): the settings of intermediaries
 and target come from the projected member nodes, and the viewer is ``source`` (paths,
@@ -162,9 +164,8 @@ async def _search(
         target=target,
         cap=NEIGHBOUR_CAP,
         consents=_CONSENTS,
-        hub_degree=HUB_DEGREE,
-        budget=EXPANSION_BUDGET,
-        pair_cap=PAIR_CHECK_CAP,
+        # What the planned step may read on its two sides together.
+        budget=2 * EXPANSION_BUDGET,
         middle=middle,
         **scoring.parameters,
     )
