@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import config, stores
-from bench.config import API_PORT, SEED
+from bench.config import API_PORT, SEED, Scale
 from bench.generate import AREAS
 from bench.http import Connection
 from bench.load import Run, fixed_count, fixed_window
@@ -104,8 +104,8 @@ def queries(names: list[str], count: int, seed: int) -> list[str]:
 
 
 class SearchBench:
-    def __init__(self, settings: Settings, data: Path) -> None:
-        self.settings, self.data = settings, data
+    def __init__(self, settings: Settings, data: Path, scale: Scale) -> None:
+        self.settings, self.data, self.scale = settings, data, scale
         self.api = [Connection("127.0.0.1", API_PORT) for _ in range(config.SEARCH_CONCURRENCY)]
 
     async def prepare(self) -> dict[str, Any]:
@@ -162,7 +162,7 @@ class SearchBench:
             first=warmup + latency,
         )
         hub_one = await fixed_count(
-            hubs, config.SEARCH_HUB_REQUESTS, 1, first=len(self.queries) // 2
+            hubs, self.scale.search_hub_requests, 1, first=len(self.queries) // 2
         )
         for connection in self.api:
             await connection.close()

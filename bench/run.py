@@ -204,7 +204,7 @@ class Bench:
 
     async def search(self) -> None:
         say("6/6 member search: the network into PostgreSQL (not timed)")
-        bench = SearchBench(self.settings, self.data)
+        bench = SearchBench(self.settings, self.data, self.scale)
         started = time.perf_counter()
         preparation = await bench.prepare()
         self.phase("search_preparation", started)

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rapport_common.clock import SteppingClock
 from rapport_common.models.blocks import Block
 from rapport_common.settings import SearchSettings, Settings
+from services.api.members import search
+from services.api.members.repository import MemberSearchRepository
 from tests.factories import SignedIn, connect, sign_in, sign_in_all
 
 
@@ -162,6 +164,44 @@ async def test_blocked_and_blocking_members_are_not_found(
     assert sorted(await _found(client, onlooker, surname)) == sorted(
         [str(blocker.member_id), str(blocked.member_id)]
     )
+
+
+async def test_a_broad_query_ranks_at_most_max_results_of_the_matches_scanned_of_each_kind(
+    client: httpx.AsyncClient, api_app: FastAPI, settings: Settings, db_session: AsyncSession
+) -> None:
+    surname = _word()
+    typo = surname[:4] + ("x" if surname[4] != "x" else "y") + surname[5:]
+    viewer = await sign_in(client, "Viewer")
+    visible = {str((await sign_in(client, f"Grace {surname}")).member_id) for _ in range(5)}
+    hidden = await sign_in(client, f"Grace {surname}")
+    await _patch(client, hidden, findable_by="nobody")
+    blocked = await sign_in(client, f"Grace {surname}")
+    db_session.add(Block(blocker_id=viewer.member_id, blocked_id=blocked.member_id))
+    await db_session.flush()
+    repository = MemberSearchRepository(db_session)
+
+    async def scanning(q: str, scanned: int) -> set[str]:
+        hits = await repository.search(viewer.member_id, search.parse(q), 50, None, 500, scanned)
+        return {str(hit.member.id) for hit in hits}
+
+    api_app.state.settings = settings.model_copy(update={"search": SearchSettings(max_results=2)})
+    walked: list[str] = []
+    cursor: str | None = None
+    while True:
+        body = await _search(
+            client, viewer, surname, limit=1, **({"cursor": cursor} if cursor else {})
+        )
+        walked += [hit["member_id"] for hit in body["items"]]
+        if (cursor := body["next_cursor"]) is None:
+            break
+
+    # A typo matches by similar name only: one kind, cut at 3 matches the viewer may find
+    # (the hidden and the blocked member, filtered first, never use up the cut).
+    assert len(similar := await scanning(f"Grace {typo}", 3)) == 3 and similar <= visible
+    # Words and similar names are cut apart: together they find more than one cut.
+    assert len(both := await scanning(f"Grace {surname}", 3)) >= 3 and both <= visible
+    assert await scanning(f"Grace {surname}", 2_500) == visible
+    assert len(walked) == 2 and set(walked) <= visible
 
 
 async def test_search_is_limited_per_day_with_429_and_ratelimit_headers(

@@ -7,8 +7,8 @@ through a connection of mine who may introduce, if their settings let a 2-hop wa
 them be seen, and 3rd degree likewise through two such members.
 
 It is computed with sets, once per query: my connections who may introduce (``via1``),
-their connections (``second``), those of them who may introduce (``via2``); then each
-candidate's own connections are looked up in those sets. A correlated test per
+their connections (``second``), those of them next to a candidate who may introduce
+(``via2``); then each candidate's own connections are looked up in those sets. A correlated test per
 candidate made PostgreSQL hash the connections of every member of ``second`` instead."""
 
 import uuid
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Select,
+    TextClause,
     and_,
     case,
     cast,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union,
     union_all,
 )
@@ -47,6 +49,18 @@ MemberId = ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID]
 # Past any degree, so strangers sort after 3rd-degree members.
 STRANGER = 4
 SIMPLE: ColumnElement[str] = literal_column("'simple'::regconfig")
+# The most matches of each kind (the words; a similar name or company) a query scores,
+# taken as the indexes find them: scoring every match of a broad query (a first name, a
+# company: tens of thousands at a million members) grew with the network. Of those the
+# ``max_results`` most relevant are ranked by closeness.
+SCANNED_MATCHES = 2_500
+# For the statement's transaction: the matches are read through the text indexes (with a
+# LIMIT, the planner would otherwise scan the whole table for a common word), and not
+# compiled to machine code (at a million members the plan's cost passes jit_above_cost,
+# and compiling took longer than running it).
+PLANNER: TextClause = text(
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
+)
 
 
 @dataclass(frozen=True)
@@ -97,10 +111,12 @@ class MemberSearchRepository:
         limit: int,
         after: SearchKey | None,
         max_results: int,
+        scanned: int = SCANNED_MATCHES,
     ) -> Sequence[Hit]:
         """One page (``limit + 1`` hits) of the ``max_results`` best matches the viewer
-        may find, by relevance rounded to two places, then closeness, then member id."""
-        placed = self._placed(viewer_id, query, max_results)
+        may find (of at most ``scanned`` of each kind), by relevance rounded to two
+        places, then closeness, then member id."""
+        placed = self._placed(viewer_id, query, max_results, scanned)
         closeness = func.coalesce(placed.c.degree, STRANGER)
         page = (
             select(Member, placed.c.relevance, placed.c.degree)
@@ -121,10 +137,13 @@ class MemberSearchRepository:
                 )
             )
         page = page.order_by(placed.c.relevance.desc(), closeness, placed.c.id).limit(limit + 1)
+        await self.session.execute(PLANNER)
         rows = await self.session.execute(page)
         return [Hit(row[0], row[1], row[2]) for row in rows.all()]
 
-    def _placed(self, viewer_id: uuid.UUID, query: SearchQuery, max_results: int) -> CTE:
+    def _placed(
+        self, viewer_id: uuid.UUID, query: SearchQuery, max_results: int, scanned: int
+    ) -> CTE:
         """Each candidate with its rounded relevance and its degree (null: no way the
         viewer may see), computed once."""
         first = union(
@@ -137,9 +156,12 @@ class MemberSearchRepository:
         ).cte("first")
         via1 = self._introducing(viewer_id, select(first.c.id), "via1")
         second = select(_neighbours(via1, "via1_links").c.other.label("id")).cte("second")
-        via2 = self._introducing(viewer_id, select(second.c.id), "via2")
-        candidates = self._candidates(viewer_id, query, max_results)
+        candidates = self._candidates(viewer_id, query, max_results, scanned)
         links = _neighbours(candidates, "candidate_links")
+        # Only the members of ``second`` next to a candidate can make one 3rd degree, so
+        # only they are looked up (``second`` is thousands, tens of thousands for a hub).
+        middle = select(links.c.other).where(links.c.other.in_(select(second.c.id)))
+        via2 = self._introducing(viewer_id, middle, "via2")
         ways = (
             select(
                 links.c.member.label("id"),
@@ -186,37 +208,51 @@ class MemberSearchRepository:
         )
 
     @staticmethod
-    def _candidates(viewer_id: uuid.UUID, query: SearchQuery, max_results: int) -> CTE:
+    def _candidates(
+        viewer_id: uuid.UUID, query: SearchQuery, max_results: int, scanned: int
+    ) -> CTE:
+        """The ``max_results`` most relevant matches the viewer may find, of at most
+        ``scanned`` of each kind: the words, similar names or companies, an address. The
+        filters come before the cut, so hidden members never use it up."""
         if query.email is not None:
-            matches = and_(Member.email == query.email, Member.findable_by_email)
+            kinds = [and_(Member.email == query.email, Member.findable_by_email)]
             relevance: ColumnElement[float] = literal(1.0)
         else:
             text = literal(query.text)
-            matched = [text.op("<%")(Member.name), text.op("<%")(Member.company)]
+            kinds = [or_(text.op("<%")(Member.name), text.op("<%")(Member.company))]
             scores = [
                 func.word_similarity(text, Member.name),
                 0.8 * func.word_similarity(text, func.coalesce(Member.company, "")),
             ]
             if query.tsquery:
+                # First: for a full name these are the members with that name, which a
+                # similar name (a typo, another first name) must not crowd out of the cut.
                 words = func.to_tsquery(SIMPLE, query.tsquery)
-                matched.append(Member.search_vector.op("@@")(words))
+                kinds.insert(0, Member.search_vector.op("@@")(words))
                 scores.append(func.ts_rank_cd(Member.search_vector, words))
-            matches, relevance = or_(*matched), func.greatest(*scores)
+            relevance = func.greatest(*scores)
+        found = union(
+            *(
+                select(
+                    Member.id,
+                    Member.findable_by,
+                    Member.connections_visible_to,
+                    Member.reachable_by,
+                    relevance.label("relevance"),
+                )
+                .where(
+                    kind,
+                    Member.id != viewer_id,
+                    Member.findable_by != FindableBy.NOBODY,
+                    unblocked_with(viewer_id, Member.id),
+                )
+                .limit(scanned)
+                for kind in kinds
+            )
+        ).subquery("found")
         return (
-            select(
-                Member.id,
-                Member.findable_by,
-                Member.connections_visible_to,
-                Member.reachable_by,
-                relevance.label("relevance"),
-            )
-            .where(
-                matches,
-                Member.id != viewer_id,
-                Member.findable_by != FindableBy.NOBODY,
-                unblocked_with(viewer_id, Member.id),
-            )
-            .order_by(relevance.desc(), Member.id)
+            select(found)
+            .order_by(found.c.relevance.desc(), found.c.id)
             .limit(max_results)
             .cte("candidates")
         )
