@@ -15,6 +15,7 @@ Settings come from the environment (``RAPPORT_*``), as for the services.
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -59,10 +60,26 @@ def _offline(args: argparse.Namespace) -> bool:
     return True
 
 
+def _stop_first(args: argparse.Namespace) -> Callable[[], None] | None:
+    """``--stop-first``: the command that stops Neo4j, run once the input is converted."""
+    command: list[str] | None = args.stop_first
+    if not command:
+        return None
+
+    def stop() -> None:
+        subprocess.run(command, check=True)  # noqa: S603 (the operator's own command)
+
+    return stop
+
+
 async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
     if _offline(args):
         for loaded in await asyncio.to_thread(
-            import_ldbc_offline, args.directory, args.offline, args.neo4j_admin
+            import_ldbc_offline,
+            args.directory,
+            args.offline,
+            args.neo4j_admin,
+            before_admin=_stop_first(args),
         ):
             print(loaded)
         return
@@ -77,7 +94,12 @@ async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
 async def _import_csv(settings: Settings, args: argparse.Namespace) -> None:
     if _offline(args):
         for loaded in await asyncio.to_thread(
-            import_csv_offline, args.members, args.connections, args.offline, args.neo4j_admin
+            import_csv_offline,
+            args.members,
+            args.connections,
+            args.offline,
+            args.neo4j_admin,
+            before_admin=_stop_first(args),
         ):
             print(loaded)
         return
@@ -194,6 +216,13 @@ def _parser() -> argparse.ArgumentParser:
             type=str.split,
             metavar="COMMAND",
             help="the neo4j-admin of a Neo4j installation (default: the jars of make install)",
+        )
+        sub.add_argument(
+            "--stop-first",
+            type=str.split,
+            metavar="COMMAND",
+            help="with --offline, Neo4j still running: the command that stops it, run once "
+            "the input is converted (so the graph is served meanwhile)",
         )
         sub.add_argument("--yes", action="store_true", help="confirm --offline's replacement")
 

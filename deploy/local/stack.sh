@@ -470,11 +470,14 @@ kill_part() {  # SIGKILL the part's main process, not its supervisor: what a cra
 # ---- the initial load of a large network, offline (docs/graph.md, "Offline import") ----
 import_offline() {  # import_offline csv MEMBERS CONNECTIONS | ldbc DIR
     [ $# -ge 2 ] || die "import-offline csv MEMBERS_CSV CONNECTIONS_CSV | ldbc DIR"
-    say "stopping neo4j: neo4j-admin writes the stopped database's files itself"
-    stop_process neo4j
+    # The input is converted while neo4j still serves the old graph; the import stops it
+    # (neo4j-admin writes the stopped database's files itself) only then.
+    say "converting the input for neo4j-admin; neo4j is stopped once that is done"
     local status=0
-    "$VENV/rapport" import "$@" --offline "$STATE/neo4j" --yes || status=$?
-    # Started again whatever happened: a failed import leaves the previous database.
+    "$VENV/rapport" import "$@" --offline "$STATE/neo4j" --yes \
+        --stop-first "bash $ROOT/deploy/local/stack.sh stop neo4j" || status=$?
+    # Started again whatever happened (unless the conversion failed first and it never
+    # stopped): a failed import leaves the previous database.
     start_neo4j
     wait_for neo4j 300 log_says neo4j "NEO4J READY"
     say "neo4j ready on bolt://127.0.0.1:$BOLT_PORT"

@@ -207,11 +207,18 @@ async def test_plain_csv_offline_import_keeps_the_online_rules(
     members.write_text(MEMBERS_CSV, encoding="utf-8")
     connections.write_text(CONNECTIONS_CSV, encoding="utf-8")
     await import_csv(graph, members, connections)
+    staging, staged = tmp_path / "staging", []
+    staging.mkdir()
+
+    def before_admin() -> None:  # where stack.sh stops Neo4j: the input is converted by then
+        staged.append(sorted(path.name for path in staging.rglob("*.csv")))
 
     uri = await asyncio.to_thread(
         offline_neo4j.load,
         "edge cases",
-        lambda home: import_csv_offline(members, connections, home),
+        lambda home: import_csv_offline(
+            members, connections, home, staging=staging, before_admin=before_admin
+        ),
     )
     async with graph_at(settings, uri) as offline:
         await create_schema(offline)
@@ -221,3 +228,4 @@ async def test_plain_csv_offline_import_keeps_the_online_rules(
     assert [row[0] for row in online_snapshot].count("link") == 5
     assert [row[0] for row in online_snapshot].count("node") == 5  # one of them bare
     assert offline_snapshot == online_snapshot
+    assert staged == [["bare_members.csv", "knows.csv", "members.csv"]]
