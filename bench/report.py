@@ -226,7 +226,29 @@ def curve(runs: list[Results]) -> str:
             ratio = big / small if big and small else None
             verdict = "-" if ratio is None else "met" if ratio <= 2 else "MISSED"
             lines.append(f"\n{name}: 1m / 100k = {_format(ratio)} x (target <= 2: {verdict})")
+    lines += [f"\n{costs(run)}" for run in runs]
     return "\n".join(lines)
+
+
+def costs(run: Results) -> str:
+    """What a run took: its phases, the offline import's downtime, the peak memory, and
+    how many hub searches it made (the scale decides: seconds each at 1m)."""
+    phases = ", ".join(
+        f"{name} {_format(seconds)} s" for name, seconds in run.get("phases_seconds", {}).items()
+    )
+    memory = ", ".join(
+        f"{name} {_format(_dig(peak, 'sum'))} MiB"
+        for name, peak in run.get("memory_peak_rss_mb", {}).items()
+    )
+    offline = _dig(run, "import", "offline") or {}
+    hubs = _dig(run, "search", "hubs_concurrency_1") or {}
+    return (
+        f"{run['scale']}: harness {_format(run.get('bench_seconds'))} s ({phases}); offline "
+        f"import {_format(offline.get('seconds'))} s, Neo4j down "
+        f"{_format(offline.get('downtime_seconds'))} s, neo4j-admin peak "
+        f"{_format(offline.get('admin_peak_rss_mb'))} MiB; peak RSS: {memory}; hub searches "
+        f"{_format(hubs.get('count'))}, p99 {_format(hubs.get('p99_ms'))} ms"
+    )
 
 
 def main() -> None:
