@@ -1,6 +1,7 @@
 """Typed dependencies: the request's transaction, settings, the signed-in member."""
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, params
@@ -8,7 +9,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import bindparam, exists, select, true
+from sqlalchemy import ColumnElement, bindparam, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import connection_lost
@@ -16,7 +17,7 @@ from rapport_common.models.auth import RefreshToken
 from rapport_common.models.members import Member
 from rapport_common.settings import Settings
 from rapport_common.web.problems import Forbidden, ServiceUnavailable, Unauthorized
-from services.api.auth.tokens import AccessClaims, read_access_claims
+from services.api.auth.tokens import AccessClaims, VerifiedTokens, read_access_claims
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -59,6 +60,29 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+@asynccontextmanager
+async def statements_on_their_own(session: AsyncSession) -> AsyncIterator[None]:
+    """Each statement run in here commits by itself, when the request has not begun its
+    transaction yet: no BEGIN and no COMMIT, two round trips of their own with the
+    asyncpg dialect (a seventh of an API worker's time). For a read that needs no lock,
+    and for a write that is one statement, atomic alone, checking what it relies on.
+
+    Inside a transaction already begun (by an earlier statement of the request, or a
+    test's) the statements simply join it. The connection is the session's, so what
+    they write or fail with is the request's as any other statement's."""
+    raw = await (await session.connection()).get_raw_connection()
+    if raw.driver_connection is None or raw.driver_connection.is_in_transaction():
+        yield
+        return
+    # The dialect's connection: in autocommit it sends no BEGIN (and so no COMMIT).
+    adapter: Any = raw.dbapi_connection
+    adapter.autocommit = True
+    try:
+        yield
+    finally:
+        adapter.autocommit = False
+
+
 # Where the claims read before the body (``AuthFirstRoute``) wait for the dependency,
 # so that the token is decoded and its signature checked once a request.
 _CLAIMS_SCOPE_KEY = "rapport.access_claims"
@@ -72,7 +96,8 @@ async def get_access_claims(
         return known
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
-    claims = read_access_claims(settings.auth, token)
+    verified: VerifiedTokens = request.app.state.verified_tokens
+    claims = read_access_claims(settings.auth, token, verified)
     request.scope[_CLAIMS_SCOPE_KEY] = claims
     return claims
 
@@ -80,16 +105,38 @@ async def get_access_claims(
 AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
+# Whether the token's sign-in is still active, as a column: bind parameters
+# ``member_id`` and ``session_id`` (``sign_in_params``).
+SIGN_IN_ACTIVE: ColumnElement[bool] = exists().where(
+    RefreshToken.family_id == bindparam("session_id"),
+    RefreshToken.member_id == bindparam("member_id"),
+    RefreshToken.revoked_at.is_(None),
+)
+
+
+def sign_in_active(claims: AccessClaims) -> ColumnElement[bool]:
+    """The column that says the token's sign-in is active (always, for a token that
+    names none)."""
+    return true() if claims.session_id is None else SIGN_IN_ACTIVE
+
+
+def sign_in_params(claims: AccessClaims) -> dict[str, Any]:
+    return {"member_id": claims.member_id, "session_id": claims.session_id}
+
+
+def signed_in_member(claims: AccessClaims, member: Member | None, active: bool | None) -> Member:
+    """The member read with ``sign_in_active``, or the 401 that says why not."""
+    # A sign-in ended (or an account gone with its sign-ins) reads as ended, as before.
+    if claims.session_id is not None and (member is None or not active):
+        raise Unauthorized("This sign-in has ended; sign in again.")
+    if member is None:
+        raise Unauthorized("The account behind this token no longer exists.")
+    return member
+
+
 # Built once, with bind parameters: building them was a cost of every request.
 _MEMBER = select(Member, true()).where(Member.id == bindparam("member_id"))
-_MEMBER_IN_SESSION = select(
-    Member,
-    exists().where(
-        RefreshToken.family_id == bindparam("session_id"),
-        RefreshToken.member_id == bindparam("member_id"),
-        RefreshToken.revoked_at.is_(None),
-    ),
-).where(Member.id == bindparam("member_id"))
+_MEMBER_IN_SESSION = select(Member, SIGN_IN_ACTIVE).where(Member.id == bindparam("member_id"))
 
 
 async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Member:
@@ -97,18 +144,9 @@ async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Me
     is ended (signed out, ended from the sessions list, a password changed or reset),
     its tokens are refused at once, not only when they expire. One round trip: the
     member and whether their sign-in is still active, in the same statement."""
-    if claims.session_id is None:
-        query, params = _MEMBER, {"member_id": claims.member_id}
-    else:
-        query = _MEMBER_IN_SESSION
-        params = {"member_id": claims.member_id, "session_id": claims.session_id}
-    row = (await session.execute(query, params)).first()
-    # A sign-in ended (or an account gone with its sign-ins) reads as ended, as before.
-    if claims.session_id is not None and (row is None or not row[1]):
-        raise Unauthorized("This sign-in has ended; sign in again.")
-    if row is None:
-        raise Unauthorized("The account behind this token no longer exists.")
-    return row[0]
+    query = _MEMBER if claims.session_id is None else _MEMBER_IN_SESSION
+    row = (await session.execute(query, sign_in_params(claims))).first()
+    return signed_in_member(claims, *(row if row is not None else (None, None)))
 
 
 CurrentMember = Annotated[Member, Depends(get_current_member)]

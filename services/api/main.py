@@ -23,6 +23,7 @@ from rapport_common.web.startup import report_unreachable
 from services.api.accounts.forms import router as account_pages_router
 from services.api.accounts.router import router as accounts_router
 from services.api.auth.router import router as auth_router
+from services.api.auth.tokens import VerifiedTokens
 from services.api.blocks.router import router as blocks_router
 from services.api.cards.router import router as cards_router
 from services.api.connections.router import router as connections_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    app.state.verified_tokens = VerifiedTokens()
     # Inside CORS and request ids, so a 413 carries both.
     install_body_limit(app, body_limit)
     app.add_middleware(

@@ -1,18 +1,22 @@
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     bindparam,
     exists,
     or_,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import Exists, ScalarSelect
 
 from rapport_common.models.blocks import Block
 from rapport_common.models.email_invitations import EmailInvitation
@@ -20,6 +24,8 @@ from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.policies import LinkingPolicy
+from services.api.auth.tokens import AccessClaims
+from services.api.deps import SIGN_IN_ACTIVE, sign_in_params, statements_on_their_own
 from services.api.invitations.send_state import (
     PAIR_STATE,
     RECORD_AND_PAIR,
@@ -31,6 +37,7 @@ from services.api.invitations.send_state import (
     record_params,
     sending_record_from,
 )
+from services.api.invitations.writes import ROW_VERSION
 from services.api.pagination import newest_first
 
 # worker's time when each request made its own).
@@ -53,7 +60,13 @@ def _locked_with_members_select() -> Select[Invitation, Member, Member, LinkingP
     )
 
 
-def _invitee_for_send_select() -> Select[Member, bool, bool, LinkingPolicy, uuid.UUID]:
+def _invitee_for_send_columns() -> tuple[
+    type[Member],
+    Exists,
+    Exists,
+    type[LinkingPolicy],
+    ScalarSelect[uuid.UUID],
+]:
     inviter: BindParameter[uuid.UUID] = bindparam("inviter")
     invitee: BindParameter[uuid.UUID] = bindparam("invitee")
     lock = (
@@ -63,20 +76,99 @@ def _invitee_for_send_select() -> Select[Member, bool, bool, LinkingPolicy, uuid
         .scalar_subquery()
     )
     return (
-        select(
-            Member,
-            exists().where(Block.blocker_id == invitee, Block.blocked_id == inviter),
-            exists().where(Block.blocker_id == inviter, Block.blocked_id == invitee),
-            LinkingPolicy,
-            lock,
-        )
+        Member,
+        exists().where(Block.blocker_id == invitee, Block.blocked_id == inviter),
+        exists().where(Block.blocker_id == inviter, Block.blocked_id == invitee),
+        LinkingPolicy,
+        lock,
+    )
+
+
+def _invitee_for_send_select() -> Select[Member, bool, bool, LinkingPolicy, uuid.UUID]:
+    member, blocked_me, blocked_by_me, policy, lock = _invitee_for_send_columns()
+    return (
+        select(member, blocked_me, blocked_by_me, policy, lock)
         .outerjoin(LinkingPolicy, LinkingPolicy.member_id == Member.id)
-        .where(Member.id == invitee)
+        .where(Member.id == bindparam("invitee"))
+    )
+
+
+_SENDER = aliased(Member, name="sender")
+
+
+def _sender_and_invitee_select(
+    signed_in: ColumnElement[bool],
+) -> Select[Member, bool, Member, bool, bool, LinkingPolicy, uuid.UUID]:
+    """The signed-in sender (bind parameter ``member_id``) with whether their sign-in
+    is active, and beside them what ``_invitee_for_send_select`` reads, the inviter's
+    send lock included: one row whenever the sender exists (the invitee's columns
+    null if there is no such member)."""
+    member, blocked_me, blocked_by_me, policy, lock = _invitee_for_send_columns()
+    return (
+        select(_SENDER, signed_in, member, blocked_me, blocked_by_me, policy, lock)
+        .select_from(_SENDER)
+        .outerjoin(Member, Member.id == bindparam("invitee"))
+        .outerjoin(LinkingPolicy, LinkingPolicy.member_id == Member.id)
+        .where(_SENDER.id == bindparam("member_id"))
+    )
+
+
+_ME = aliased(Member, name="me")
+
+
+def _seen_with_members_select(
+    signed_in: ColumnElement[bool],
+) -> Select[Member, bool, Invitation, Member, Member, LinkingPolicy, int]:
+    """``_locked_with_members_select`` without the lock, with the row's version, and
+    the caller (``me``, bind parameter ``member_id``) with whether their sign-in is
+    active: a row whether or not the invitation exists."""
+    return (
+        select(_ME, signed_in, Invitation, _INVITER, _INVITEE, LinkingPolicy, ROW_VERSION)
+        .select_from(_ME)
+        .outerjoin(Invitation, Invitation.id == bindparam("id"))
+        .outerjoin(_INVITER, _INVITER.id == Invitation.inviter_id)
+        .outerjoin(_INVITEE, _INVITEE.id == Invitation.invitee_id)
+        .outerjoin(LinkingPolicy, LinkingPolicy.member_id == Invitation.invitee_id)
+        .where(_ME.id == bindparam("member_id"))
     )
 
 
 _LOCKED_WITH_MEMBERS = _locked_with_members_select()
+# Read again, after one read without a lock: the rows' new values replace the old.
+_RELOCKED_WITH_MEMBERS = _LOCKED_WITH_MEMBERS.execution_options(populate_existing=True)
+_SEEN_WITH_MEMBERS = {
+    session: _seen_with_members_select(SIGN_IN_ACTIVE if session else true())
+    for session in (False, True)
+}
 _INVITEE_FOR_SEND = _invitee_for_send_select()
+_SENDER_AND_INVITEE = {
+    session: _sender_and_invitee_select(SIGN_IN_ACTIVE if session else true())
+    for session in (False, True)
+}
+
+InviteeForSend = tuple[Member, bool, bool, LinkingPolicy | None]
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What ``sender_and_invitee`` read: the sender and whether their sign-in is active,
+    and what ``invitee_for_send`` gives for ``invitee_id``."""
+
+    me: Member | None
+    signed_in: bool | None
+    invitee_id: uuid.UUID
+    invitee: InviteeForSend | None
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What ``seen_with_members`` read: the caller and whether their sign-in is active,
+    and the invitation (None if there is none) at its row ``version``."""
+
+    me: Member | None
+    signed_in: bool | None
+    invitation: Invitation | None
+    version: int | None
 
 
 class InvitationRepository:
@@ -93,18 +185,41 @@ class InvitationRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def get_locked_with_members(self, invitation_id: uuid.UUID) -> Invitation | None:
+    async def get_locked_with_members(
+        self, invitation_id: uuid.UUID, *, again: bool = False
+    ) -> Invitation | None:
         """The invitation, locked (its row only), with both its members loaded into the
         session in the same round trip: the rules and the answer need them. The
         invitee's stored policy comes with them (``known_policy``), which a decline
-        without a note reads."""
-        row = (await self.session.execute(_LOCKED_WITH_MEMBERS, {"id": invitation_id})).first()
+        without a note reads. ``again``: after ``seen_with_members``, whose values the
+        rows read now replace."""
+        query = _RELOCKED_WITH_MEMBERS if again else _LOCKED_WITH_MEMBERS
+        row = (await self.session.execute(query, {"id": invitation_id})).first()
         if row is None:
             return None
         invitation, inviter, invitee, policy = row
         self._kept += [inviter, invitee]
         self._policies[invitee.id] = policy
         return invitation
+
+    async def seen_with_members(self, invitation_id: uuid.UUID, claims: AccessClaims) -> Seen:
+        """The signed-in caller (``claims``) and the invitation with both its members and
+        the invitee's policy, as ``get_locked_with_members`` but in one statement with
+        no lock and no transaction (``statements_on_their_own``): its row version tells
+        a change made with ``InvitationWrites.expect_unchanged`` whether it is still
+        the row read."""
+        query = _SEEN_WITH_MEMBERS[claims.session_id is not None]
+        params = sign_in_params(claims) | {"id": invitation_id}
+        async with statements_on_their_own(self.session):
+            row = (await self.session.execute(query, params)).first()
+        if row is None:
+            return Seen(None, None, None, None)
+        me, signed_in, invitation, inviter, invitee, policy, version = row
+        if invitation is None:
+            return Seen(me, signed_in, None, None)
+        self._kept += [me, inviter, invitee]
+        self._policies[invitee.id] = policy
+        return Seen(me, signed_in, invitation, version)
 
     def known_policy(self, member_id: uuid.UUID) -> tuple[bool, LinkingPolicy | None]:
         """(True, the member's policy row or None) when this request read it already."""
@@ -128,7 +243,7 @@ class InvitationRepository:
 
     async def invitee_for_send(
         self, inviter: uuid.UUID, invitee: uuid.UUID
-    ) -> tuple[Member, bool, bool, LinkingPolicy | None] | None:
+    ) -> InviteeForSend | None:
         """What a send by id needs first, in one round trip, and the inviter's send lock
         (``lock_inviter``) when the invitee exists: the invitee, whether they blocked
         the inviter, whether the inviter blocked them, and the invitee's stored policy.
@@ -139,6 +254,20 @@ class InvitationRepository:
             return None
         member, blocked_me, blocked_by_me, policy, _ = row
         return member, bool(blocked_me), bool(blocked_by_me), policy
+
+    async def sender_and_invitee(self, claims: AccessClaims, invitee: uuid.UUID) -> Sender:
+        """The signed-in sender (``claims``), as ``CurrentMember`` reads them, and
+        ``invitee_for_send(sender, invitee)``, in one statement: the sender's send lock
+        is taken with it."""
+        query = _SENDER_AND_INVITEE[claims.session_id is not None]
+        params = sign_in_params(claims) | {"inviter": claims.member_id, "invitee": invitee}
+        row = (await self.session.execute(query, params)).first()
+        if row is None:
+            return Sender(None, None, invitee, None)
+        me, signed_in, member, blocked_me, blocked_by_me, policy, _ = row
+        self._kept.append(me)
+        found = None if member is None else (member, bool(blocked_me), bool(blocked_by_me), policy)
+        return Sender(me, signed_in, invitee, found)
 
     async def sent_since(self, inviter: uuid.UUID, since: datetime) -> Sequence[datetime]:
         """Creation times of the inviter's invitations since ``since``, by id or by

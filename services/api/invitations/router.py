@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -7,10 +8,18 @@ from pydantic import BaseModel
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, VerifiedMember
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations import email, sending, transitions
-from services.api.invitations.deps import ContextDep, MyInvitation, ReferredInvitation
+from services.api.invitations.deps import (
+    Answering,
+    ContextDep,
+    InvitationToAnswer,
+    MyInvitation,
+    ReferredInvitation,
+    SenderDep,
+    lock_my_invitation,
+)
 from services.api.invitations.schemas import (
     AnswerIn,
     AskIn,
@@ -26,6 +35,7 @@ from services.api.invitations.schemas import (
     ReportIn,
 )
 from services.api.invitations.views import render_many
+from services.api.invitations.writes import InvitationChanged
 from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.policies import service as policies
 from services.api.policies.schemas import LaterAction
@@ -67,7 +77,7 @@ async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> Invitati
 async def send_invitation(
     data: InvitationIn,
     request: Request,
-    me: VerifiedMember,
+    sender: SenderDep,
     ctx: ContextDep,
     session: SessionDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -79,6 +89,8 @@ async def send_invitation(
     With `to_email` the answer is always `{email_invitation_id, status: "sent"}`, whoever
     the address belongs to; it counts in your limits like any invitation. Follow it with
     `GET /v1/invitations/by-email`."""
+    me = sender.me
+    assert me is not None  # get_sender refused the request otherwise
     quota_headers: dict[str, str] = {}
 
     async def create() -> BaseModel:
@@ -86,7 +98,7 @@ async def send_invitation(
             sent, quota = await email.send_by_email(ctx, me, data)
             quota_headers.update(quota.headers())
             return EmailInvitationCreatedOut(email_invitation_id=sent.id, status="sent")
-        invitation, quota = await sending.send(ctx, me, data)
+        invitation, quota = await sending.send(ctx, me, data, sender)
         quota_headers.update(quota.headers())
         return InvitationCreatedOut(invitation_id=invitation.id, status=invitation.status)
 
@@ -149,30 +161,53 @@ async def read_invitation(
 TRANSITION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT, **FORBIDDEN}
 
 
+async def _answer(
+    ctx: ContextDep,
+    answering: Answering,
+    action: str,
+    act: Callable[[Invitation], Awaitable[object]],
+) -> InvitationOut:
+    """Check and ``act`` on the invitation as read; if it changed since (it was read
+    without a lock), read it again, locked, and check and act on what it is now."""
+    invitation, me = answering.invitation, answering.me
+    try:
+        transitions.require_role(invitation, me, "invitee", action)
+        transitions.require_open(invitation)
+        await act(invitation)
+    except InvitationChanged:
+        invitation = await lock_my_invitation(ctx, me, invitation.id, again=True)
+        transitions.require_role(invitation, me, "invitee", action)
+        transitions.require_open(invitation)
+        await act(invitation)
+    return await _view(ctx, invitation, me)
+
+
 @router.post(
     "/{invitation_id}/accept", response_model=InvitationOut, responses=TRANSITION_RESPONSES
 )
 async def accept_invitation(
-    data: InvitationAcceptIn, invitation: MyInvitation, me: CurrentMember, ctx: ContextDep
+    data: InvitationAcceptIn, answering: InvitationToAnswer, ctx: ContextDep
 ) -> InvitationOut:
     """Connect, with my private 1-10 rating of the inviter."""
-    transitions.require_role(invitation, me, "invitee", "accept")
-    transitions.require_open(invitation)
-    await transitions.accept(ctx, invitation, data.rating, data.how_we_met)
-    return await _view(ctx, invitation, me)
+
+    async def accept(invitation: Invitation) -> None:
+        await transitions.accept(ctx, invitation, data.rating, data.how_we_met)
+
+    return await _answer(ctx, answering, "accept", accept)
 
 
 @router.post(
     "/{invitation_id}/decline", response_model=InvitationOut, responses=TRANSITION_RESPONSES
 )
 async def decline_invitation(
-    invitation: MyInvitation, me: CurrentMember, ctx: ContextDep, data: DeclineIn = DeclineIn()
+    answering: InvitationToAnswer, ctx: ContextDep, data: DeclineIn = DeclineIn()
 ) -> InvitationOut:
     """Decline; the inviter receives my note, or my policy's polite template."""
-    transitions.require_role(invitation, me, "invitee", "decline")
-    transitions.require_open(invitation)
-    await transitions.decline(ctx, invitation, data.note)
-    return await _view(ctx, invitation, me)
+
+    async def decline(invitation: Invitation) -> None:
+        await transitions.decline(ctx, invitation, data.note)
+
+    return await _answer(ctx, answering, "decline", decline)
 
 
 @router.post("/{invitation_id}/later", response_model=InvitationOut, responses=TRANSITION_RESPONSES)

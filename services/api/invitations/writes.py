@@ -11,20 +11,35 @@ Pending ORM changes are flushed first: the events keep the order they were recor
 in (their ``sequence``), and the rows they refer to are there.
 """
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Column, Insert, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import (
+    Column,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.types import TypeEngine
 
 from rapport_common.models.connections import Connection
 from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
+from services.api.deps import statements_on_their_own
 
 _INVITATIONS = cast(Table, Invitation.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
@@ -38,21 +53,29 @@ _EVENT_DEFAULTS = tuple(
     if column.default is not None and column.name not in _EVENT_GIVEN
 )
 _EVENT_COLUMNS = (*_EVENT_GIVEN, *(name for name, _ in _EVENT_DEFAULTS))
-_STATEMENTS: dict[tuple[str, tuple[str, ...], int], Insert] = {}
+_STATEMENTS: dict[tuple[str, tuple[str, ...], int, bool], Insert] = {}
+# The row version PostgreSQL gives every row: a new one at every update of it.
+ROW_VERSION: ColumnClause[int] = literal_column("invitations.xmin")
 
 
-def _events_insert(count: int) -> Insert:
+class InvitationChanged(Exception):
+    """The invitation changed after it was read without a lock (``expect_unchanged``):
+    nothing was written, and the request goes the locked way."""
+
+
+def _events_insert(count: int, only_if: Any = None) -> Insert:
     """INSERT ... SELECT of one row of bind parameters per event, in order (a
-    multi-row VALUES would do, but SQLAlchemy does not cache its compiled form)."""
-    rows = [
-        select(
+    multi-row VALUES would do, but SQLAlchemy does not cache its compiled form).
+    ``only_if``: a condition each row needs (the change was made)."""
+    rows: list[Select[Any]] = []
+    for i in range(count):
+        row = select(
             *(
                 bindparam(f"event{i}_{name}", type_=_EVENTS.c[name].type).label(name)
                 for name in _EVENT_COLUMNS
             )
         )
-        for i in range(count)
-    ]
+        rows.append(row if only_if is None else row.where(only_if))
     return insert(_EVENTS).from_select(_EVENT_COLUMNS, rows[0] if count == 1 else union_all(*rows))
 
 
@@ -71,13 +94,15 @@ def _row_params(table: Table, prefix: str, entity: object) -> dict[str, Any]:
     return params
 
 
-def _row_insert(table: Table, prefix: str) -> Insert:
-    return insert(table).values(
-        {
-            column.name: bindparam(f"{prefix}_{column.name}", type_=_bind_type(column))
-            for column in table.c
-        }
-    )
+def _row_insert(table: Table, prefix: str, only_if: Any = None) -> Insert:
+    values = {
+        column.name: bindparam(f"{prefix}_{column.name}", type_=_bind_type(column))
+        for column in table.c
+    }
+    if only_if is None:
+        return insert(table).values(values)
+    row = select(*(value.label(name) for name, value in values.items())).where(only_if)
+    return insert(table).from_select(list(values), row)
 
 
 def _bind_type(column: Column[Any]) -> TypeEngine[Any]:
@@ -86,23 +111,34 @@ def _bind_type(column: Column[Any]) -> TypeEngine[Any]:
     return JSONB(none_as_null=True) if isinstance(column.type, JSONB) else column.type
 
 
-def _statement(kind: str, changed: tuple[str, ...], events: int) -> Insert:
+def _statement(kind: str, changed: tuple[str, ...], events: int, versioned: bool = False) -> Insert:
     """Built once per shape: ``insert`` (a new invitation), ``change`` (an update of
-    ``changed``), ``connect`` (an update and a new connection)."""
-    key = (kind, changed, events)
+    ``changed``), ``connect`` (an update and a new connection). ``versioned``: the
+    update only if the row is still the version read (bind parameter ``version``), and
+    the rest only if it was made; the events' ids are returned, none if it was not."""
+    key = (kind, changed, events, versioned)
     statement = _STATEMENTS.get(key)
     if statement is None:
-        statement = _events_insert(events)
         if kind == "insert":
+            statement = _events_insert(events)
             statement = statement.add_cte(_row_insert(_INVITATIONS, "invitation").cte("created"))
         else:
             values = {
                 name: bindparam(f"set_{name}", type_=_INVITATIONS.c[name].type) for name in changed
             }
             change = update(_INVITATIONS).where(_INVITATIONS.c.id == bindparam("invitation_id"))
-            statement = statement.add_cte(change.values(values).cte("changed"))
-        if kind == "connect":
-            statement = statement.add_cte(_row_insert(_CONNECTIONS, "connection").cte("connected"))
+            if versioned:
+                change = change.where(bindparam("version") == ROW_VERSION).returning(
+                    _INVITATIONS.c.id
+                )
+            made = change.values(values).cte("changed")
+            only_if = exists(select(made.c.id)) if versioned else None
+            statement = _events_insert(events, only_if).add_cte(made)
+            if kind == "connect":
+                connect = _row_insert(_CONNECTIONS, "connection", only_if)
+                statement = statement.add_cte(connect.cte("connected"))
+            if versioned:
+                statement = statement.returning(_EVENTS.c.id)
         _STATEMENTS[key] = statement
     return statement
 
@@ -127,6 +163,16 @@ def _keep_as_loaded(session: AsyncSession, entity: object) -> None:
 class InvitationWrites:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Invitations read without a lock, by id: the row version they were read at.
+        self._read_at: dict[uuid.UUID, int] = {}
+
+    def expect_unchanged(self, invitation: Invitation, version: int) -> None:
+        """``invitation`` was read without a lock, at row ``version``: its next change is
+        made only if the row is still that version, in a statement of its own (which
+        commits by itself when the request has no transaction yet), else nothing is
+        written and ``InvitationChanged`` is raised. So the change is made on what was
+        read, as if the row had been locked from the read on."""
+        self._read_at[invitation.id] = version
 
     async def insert(self, invitation: Invitation, events: Sequence[Mapping[str, Any]]) -> None:
         """Store a new invitation (unset columns take their default) with its events.
@@ -151,7 +197,16 @@ class InvitationWrites:
         if connection is not None:
             params |= _row_params(_CONNECTIONS, "connection", connection)
         kind = "change" if connection is None else "connect"
-        await self.session.execute(_statement(kind, tuple(changes), len(events)), params)
+        version = self._read_at.pop(invitation.id, None)
+        statement = _statement(kind, tuple(changes), len(events), version is not None)
+        if version is None:
+            await self.session.execute(statement, params)
+        else:
+            params["version"] = version
+            async with statements_on_their_own(self.session):
+                made = (await self.session.execute(statement, params)).first()
+            if made is None:
+                raise InvitationChanged(invitation.id)
         for name, value in changes.items():
             set_committed_value(invitation, name, value)
         if connection is not None:
