@@ -90,7 +90,7 @@ async def test_the_notifier_reports_the_outbox_backlog_and_its_age(
         # Her registration's events wait in the outbox; she is sent a verification email.
         await sign_in(committed_client, "Grace Hopper", verified=False)
         waiting = await _scrape(notifier)
-        succeeded = {"function": "handle_event", "outcome": "succeeded"}
+        succeeded = {"function": "handle_events", "outcome": "succeeded"}
         handled_before = _value(waiting, "rapport_jobs_total", **succeeded)
         sent_before = _value(waiting, "rapport_emails_total", outcome="sent")
         assert _value(waiting, "rapport_outbox_pending_events") >= 1
@@ -103,7 +103,7 @@ async def test_the_notifier_reports_the_outbox_backlog_and_its_age(
     assert _value(handled, "rapport_outbox_oldest_pending_age_seconds") == 0
     jobs = _value(handled, "rapport_jobs_total", **succeeded)
     assert jobs - handled_before >= 1
-    assert _value(handled, "rapport_job_duration_seconds_count", function="handle_event") >= 1
+    assert _value(handled, "rapport_job_duration_seconds_count", function="handle_events") >= 1
     # The new member's verification email went out through the SMTP catcher.
     assert _value(handled, "rapport_emails_total", outcome="sent") - sent_before >= 1
 

@@ -1,11 +1,14 @@
 """Worker jobs. The queue delivers at least once, so each job here is idempotent."""
 
 import logging
+import time
 import uuid
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.db import connection_lost
@@ -14,53 +17,148 @@ from rapport_common.logging import request_id_var
 from rapport_common.outbox import OutboxEvent
 from services.notifier.consumers import CONCERNS, CONSUMERS, TransientError
 from services.notifier.queue import JobQueue
-from services.notifier.relay import requeue_stalled
+from services.notifier.relay import enqueue_events, requeue_stalled
 
 logger = logging.getLogger(__name__)
 
 # Seconds before try n+1; the last value repeats.
 RETRY_BACKOFF_SECONDS = (1, 5, 15, 60, 300)
 ERROR_LENGTH = 1000
+# What became of each event of a job.
+COMPLETED, FAILED, DEAD, HANDED_ON = "completed", "failed", "dead-lettered", "handed on"
 
 
 def backoff(job_try: int) -> int:
     return RETRY_BACKOFF_SECONDS[min(job_try, len(RETRY_BACKOFF_SECONDS)) - 1]
 
 
-async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
-    """Deliver one outbox event to each consumer not yet done with it, and mark it
-    completed once all are. When one fails, the others still run; the attempt is counted
-    and the event retried, until ``worker.max_tries`` failed attempts dead-letter it.
+@dataclass(frozen=True)
+class _Event:
+    """What a job needs of an outbox row."""
+
+    envelope: EventEnvelope
+    consumed_by: list[str]
+    requeues: int
+    completed: bool
+    dead: bool
+
+
+async def handle_events(ctx: dict[str, Any], event_ids: list[str]) -> str:
+    """Deliver each of these outbox events, one after the other in their order, to each
+    consumer not yet done with it, and mark each completed once all are. When a consumer
+    fails, the others still run; the attempt is counted on its event and the job
+    retried, until ``worker.max_tries`` failed attempts dead-letter that event.
 
     Idempotent: a completed or dead event is skipped, a consumer recorded as done is not
     run again, and every consumer is idempotent itself (the graph projection ignores an
     event it has already applied), so a rerun after a crash at any point yields one
-    effect. That is also why losing PostgreSQL midway is only a retry.
+    effect. That is also why losing PostgreSQL midway is only a retry. The events not
+    started once half the job's timeout is gone go on in a job of their own, so that a
+    big batch on a slow day never times out for being big.
     """
+    started = time.monotonic()
+    budget = ctx["settings"].worker.job_timeout_seconds / 2
     try:
-        return await _handle_event(ctx, event_id)
+        events = await _load(ctx["sessionmaker"], [uuid.UUID(i) for i in event_ids])
     except Exception as exc:
-        if not connection_lost(exc):
-            raise
-        logger.warning("event %s could not reach postgres: %s", event_id, exc)
+        _retry_if_connection_lost(ctx, exc)
+        raise
+    outcomes: Counter[str] = Counter()
+    errors: list[Exception] = []
+    for n, event in enumerate(events):
+        if n and time.monotonic() - started > budget:
+            await _hand_on(ctx, events[n:])
+            outcomes[HANDED_ON] += len(events) - n
+            break
+        try:
+            outcomes[await _run(ctx, event)] += 1
+        except Exception as exc:
+            _retry_if_connection_lost(ctx, exc)  # the others would meet it too
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    if outcomes[FAILED]:
+        raise Retry(defer=backoff(ctx["job_try"]))
+    return ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()) or "no such event"
+
+
+async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
+    """One event: the job relays queued before a job carried several."""
+    return await handle_events(ctx, [event_id])
+
+
+def _retry_if_connection_lost(ctx: dict[str, Any], exc: BaseException) -> None:
+    if isinstance(exc, Exception) and connection_lost(exc):
+        logger.warning("events could not reach postgres: %s", exc)
         raise Retry(defer=backoff(ctx["job_try"])) from exc
 
 
-async def _handle_event(ctx: dict[str, Any], event_id: str) -> str:
+async def _load(
+    sessionmaker: async_sessionmaker[AsyncSession], event_ids: list[uuid.UUID]
+) -> list[_Event]:
+    """The events, in their order; one query for the whole job, rows not objects."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(
+                OutboxEvent.id,
+                OutboxEvent.sequence,
+                OutboxEvent.type,
+                OutboxEvent.version,
+                OutboxEvent.created_at,
+                OutboxEvent.request_id,
+                OutboxEvent.payload,
+                OutboxEvent.consumed_by,
+                OutboxEvent.requeues,
+                OutboxEvent.completed_at,
+                OutboxEvent.dead_at,
+            )
+            .where(OutboxEvent.id.in_(event_ids))
+            .order_by(OutboxEvent.sequence)
+        )
+        return [
+            _Event(
+                envelope=EventEnvelope(
+                    event_id=row.id,
+                    sequence=row.sequence,
+                    type=row.type,
+                    version=row.version,
+                    occurred_at=row.created_at,
+                    request_id=row.request_id,
+                    payload=row.payload,
+                ),
+                consumed_by=list(row.consumed_by),
+                requeues=row.requeues,
+                completed=row.completed_at is not None,
+                dead=row.dead_at is not None,
+            )
+            for row in rows
+        ]
+
+
+async def _run(ctx: dict[str, Any], event: _Event) -> str:
+    if event.completed:
+        return "already completed"
+    if event.dead:
+        return "dead-lettered before; an operator retries it with `rapport outbox retry`"
+    return await _handle(ctx, event)
+
+
+async def _hand_on(ctx: dict[str, Any], events: list[_Event]) -> None:
+    """Queue these events in a job of their own; its id is salted with this job's, as
+    the same events may be all of this job's."""
+    salt = f"{ctx.get('job_id')}:{ctx.get('job_try')}"
+    pairs = [(event.envelope.event_id, event.requeues) for event in events]
+    await enqueue_events(JobQueue(ctx["redis"]), pairs, salt)
+
+
+async def _handle(ctx: dict[str, Any], event: _Event) -> str:
     # One session for the whole event: each checkout and transaction is a round trip.
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
+    envelope = event.envelope
     async with sessionmaker() as session:
-        event = await session.get(OutboxEvent, uuid.UUID(event_id))
-        if event is None:
-            return "unknown event"
-        if event.completed_at is not None:
-            return "already completed"
-        if event.dead_at is not None:
-            return "dead-lettered; an operator retries it with `rapport outbox retry`"
-        envelope, done_before = event.envelope(), list(event.consumed_by)
         token = request_id_var.set(envelope.request_id)
         try:
-            done, failures = await _consume(ctx, envelope, session, done_before)
+            done, failures = await _consume(ctx, envelope, session, event.consumed_by)
         finally:
             request_id_var.reset(token)
         if not failures:
@@ -76,13 +174,11 @@ async def _handle_event(ctx: dict[str, Any], event_id: str) -> str:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-            return "completed"
+            return COMPLETED
         dead = await _note_failure(
             session, envelope, done, failures, ctx["settings"].worker.max_tries
         )
-    if dead:
-        return f"dead-lettered: {', '.join(failures)} kept failing"
-    raise Retry(defer=backoff(ctx["job_try"]))
+    return DEAD if dead else FAILED
 
 
 async def _consume(

@@ -6,13 +6,12 @@ serialized as JSON (never pickle), so a payload is readable and cannot run code.
 """
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis
 from arq.connections import RedisSettings as ArqRedisSettings
-from arq.constants import job_key_prefix
+from arq.constants import default_queue_name, job_key_prefix
 
 from rapport_common.settings import RedisSettings
 
@@ -68,16 +67,26 @@ class JobQueue:
         queued = await self.redis.enqueue_job(job, _job_id=job_id, **kwargs)
         return queued is not None
 
-    async def pending(self, job_ids: Sequence[str]) -> set[str]:
-        """Those of ``job_ids`` whose job is still queued, deferred for a retry or running;
-        not one that finished (whatever its outcome) or that Redis lost."""
+    async def waiting(self, *jobs: str) -> list[tuple[str, dict[str, Any]]]:
+        """Each job of these functions still queued, deferred for a retry or running (arq
+        keeps a job in its queue until it finishes), as (function, its arguments); not one
+        that finished, whatever its outcome, or that Redis lost. Reads the whole queue, in
+        two round trips."""
+        job_ids = await self.redis.zrange(default_queue_name, 0, -1)
         if not job_ids:
-            return set()
+            return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
-                pipe.exists(job_key_prefix + job_id)
+                pipe.get(job_key_prefix + job_id.decode())
             found = await pipe.execute()
-        return {job_id for job_id, exists in zip(job_ids, found, strict=True) if exists}
+        waiting = []
+        for raw in found:
+            if raw is None:
+                continue  # finished between the two reads
+            queued = deserialize(raw)
+            if queued.get("f") in jobs:
+                waiting.append((str(queued["f"]), dict(queued.get("k") or {})))
+        return waiting
 
     async def close(self) -> None:
         await self.redis.aclose()

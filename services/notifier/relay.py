@@ -1,15 +1,20 @@
 """The outbox relay: hands each committed event to the queue, once, in order.
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so several relays can run side by
-side. The event id is the job id (``event_job_id``), so a relay that dies between
-enqueuing and marking the row re-enqueues a job the queue already holds, which the queue
-ignores.
+side. What one claim finds goes on in jobs of up to ``EVENTS_PER_JOB`` events
+(``handle_events``): a job costs about eight Redis round trips, whatever it carries. A
+job's id names exactly its events (``batch_job_id``), so a relay that dies between
+enqueuing and marking the rows re-enqueues, claiming the same events again, a job the
+queue already holds, which the queue ignores; had more events come meanwhile, the new
+job repeats the first one's events, which is harmless (every job is idempotent).
 """
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -23,8 +28,13 @@ from services.notifier.queue import JobQueue
 
 logger = logging.getLogger(__name__)
 
+HANDLE_EVENTS_JOB = "handle_events"
+# The job of one event, as relays queued it before there were batches: still run.
 HANDLE_EVENT_JOB = "handle_event"
 REQUEUE_BATCH = 1000
+# Events per job: few enough that a failing one holds little up, enough that the queue's
+# cost per event is small. A backlog fills them; at a trickle a job carries what came.
+EVENTS_PER_JOB = 25
 
 
 def event_job_id(event_id: uuid.UUID, requeues: int) -> str:
@@ -32,6 +42,41 @@ def event_job_id(event_id: uuid.UUID, requeues: int) -> str:
     queue ignores an id whose finished job it still remembers (for an hour), so the same
     id would make that relay a no-op."""
     return str(event_id) if requeues == 0 else f"{event_id}:{requeues}"
+
+
+def batch_job_id(event_job_ids: Sequence[str], salt: str = "") -> str:
+    """The id of the job carrying these events (their ``event_job_id``s, in order): the
+    first one's, and a digest of them all, so the same events make the same id and
+    other events another one. A job handing some of its events on to another salts it
+    with its own id, as the same events may be its own."""
+    named = "\n".join([salt, *event_job_ids]).encode()
+    return f"events:{event_job_ids[0]}:{hashlib.blake2b(named, digest_size=8).hexdigest()}"
+
+
+async def enqueue_events(
+    queue: JobQueue, events: Sequence[tuple[uuid.UUID, int]], salt: str = ""
+) -> None:
+    """Queue ``handle_events`` for these (event id, requeues), ``EVENTS_PER_JOB`` a job."""
+    for start in range(0, len(events), EVENTS_PER_JOB):
+        chunk = events[start : start + EVENTS_PER_JOB]
+        job_id = batch_job_id([event_job_id(i, requeues) for i, requeues in chunk], salt)
+        await queue.enqueue(
+            HANDLE_EVENTS_JOB, job_id, event_ids=[str(event_id) for event_id, _ in chunk]
+        )
+
+
+async def events_waiting(queue: JobQueue, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``event_ids`` that a job still queued, deferred for a retry or running
+    carries."""
+    if not event_ids:
+        return set()
+    carried: set[str] = set()
+    for job, arguments in await queue.waiting(HANDLE_EVENTS_JOB, HANDLE_EVENT_JOB):
+        if job == HANDLE_EVENTS_JOB:
+            carried.update(arguments.get("event_ids", ()))
+        else:
+            carried.add(arguments.get("event_id", ""))
+    return {event_id for event_id in event_ids if str(event_id) in carried}
 
 
 async def relay_pending(
@@ -52,9 +97,7 @@ async def relay_pending(
             ).all()
             if not claimed:
                 return relayed
-            for event_id, requeues in claimed:
-                job_id = event_job_id(event_id, requeues)
-                await queue.enqueue(HANDLE_EVENT_JOB, job_id, event_id=str(event_id))
+            await enqueue_events(queue, [(event_id, requeues) for event_id, requeues in claimed])
             await session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_([event_id for event_id, _ in claimed]))
@@ -99,8 +142,8 @@ async def requeue_stalled(
             )
         ]
         if queue is not None:
-            waiting = await queue.pending([event_job_id(i, n) for i, n in stalled])
-            stalled = [(i, n) for i, n in stalled if event_job_id(i, n) not in waiting]
+            waiting = await events_waiting(queue, [i for i, _ in stalled])
+            stalled = [(i, n) for i, n in stalled if i not in waiting]
         spent = {i for i, n in stalled if max_requeues is not None and n >= max_requeues}
         again = [i for i, _ in stalled if i not in spent]
         if spent:

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -107,7 +108,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     if "sessionmaker" not in ctx:
         # No ping per checkout: a job that meets a dropped connection is retried
-        # (jobs.handle_event), and the pool then replaces its older connections.
+        # (jobs.handle_events), and the pool then replaces its older connections.
         engine = create_engine(settings.postgres, pre_ping=False)
         ctx["engine"] = engine
         ctx["sessionmaker"] = create_sessionmaker(engine)
@@ -151,8 +152,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 def build_worker(
     settings: Settings, ctx: dict[str, Any] | None = None, **overrides: Any
 ) -> OutageTolerantWorker:
+    functions: list[Callable[..., Awaitable[Any]]] = [jobs.handle_events, jobs.handle_event, *JOBS]
     options: dict[str, Any] = {
-        "functions": [timed_job(function) for function in (jobs.handle_event, *JOBS)],
+        "functions": [timed_job(function) for function in functions],
         "cron_jobs": [
             dataclasses.replace(job, coroutine=timed_job(job.coroutine))
             for job in (cron(jobs.reconcile_outbox, second=0), *CRON_JOBS)
