@@ -23,12 +23,14 @@ from services.graph.connections import queries as connection_queries
 from services.graph.connections.router import router as connections_router
 from services.graph.database import Graph, create_driver
 from services.graph.deps import require_service_token
+from services.graph.importers.network import fill_degrees
 from services.graph.paths import queries as path_queries
 from services.graph.paths.router import router as paths_router
 from services.graph.projection.router import router as projection_router
 
 logger = logging.getLogger("rapport.graph")
 STARTUP_WARM_UP_WAIT_SECONDS = 10.0
+FILL_PATIENCE_SECONDS = 60.0
 
 
 def _named_queries(*modules: ModuleType) -> tuple[LiteralString, ...]:
@@ -62,8 +64,27 @@ def _start_warm_up(app: FastAPI) -> None:
             await graph.warm_up(WARM_UP_QUERIES)
         except Exception as exc:  # readiness stays 503 and starts the next attempt
             logger.warning("neo4j warm-up failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            return
+        filling: asyncio.Task[None] | None = app.state.fill_degrees
+        if filling is None or filling.done():
+            app.state.fill_degrees = asyncio.create_task(_fill_degrees(graph), name="degrees")
 
     app.state.warm_up = asyncio.create_task(warm_up(), name="neo4j-warm-up")
+
+
+async def _fill_degrees(graph: Graph) -> None:
+    """The schema step for members' ``degree`` (services/graph/queries.py): members
+    without one (a graph from before it was kept, an import, an offline import) get it,
+    in the background each time Neo4j has been warmed up (a search counts the
+    relationships of a member without one meanwhile). A failure is logged and left to
+    the next warm-up."""
+    try:
+        filled = await fill_degrees(graph.with_patience(FILL_PATIENCE_SECONDS))
+    except Exception as exc:
+        logger.warning("degrees not filled: %s: %s", type(exc).__name__, str(exc)[:200])
+    else:
+        if filled:
+            logger.info("degrees filled in for %d members", filled)
 
 
 def _readiness_checks(request: Request) -> Mapping[str, tuple[str, Check]]:
@@ -88,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         graph = Graph(driver, settings.neo4j)
         app.state.graph = graph
         app.state.warm_up = None
+        app.state.fill_degrees = None
         await report_unreachable("neo4j", settings.neo4j.uri, graph.ensure_schema(queries.SCHEMA))
         _start_warm_up(app)
         # Most starts find Neo4j warm enough to finish in well under a second: ready at
@@ -96,11 +118,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         try:
             yield
         finally:
-            task: asyncio.Task[None] | None = app.state.warm_up
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for task in (app.state.warm_up, app.state.fill_degrees):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await driver.close()
 
     app = FastAPIOffline(title="Rapport graph service", version="1.0.0", lifespan=lifespan)

@@ -22,6 +22,7 @@ SCHEMA: tuple[LiteralString, ...] = (
 # events could both pass the guard and the older could win.
 UPSERT_MEMBER: LiteralString = """
 MERGE (m:Member {member_id: $member_id})
+ON CREATE SET m.degree = 0
 SET m.projection_lock = true
 REMOVE m.projection_lock
 WITH m
@@ -50,7 +51,9 @@ RETURN m.member_id AS member_id, m.name AS name, m.is_recruiter AS is_recruiter,
 # back within the same transaction.
 LOCK_AND_READ_PAIR: LiteralString = """
 MERGE (low:Member {member_id: $low_id})
+ON CREATE SET low.degree = 0
 MERGE (high:Member {member_id: $high_id})
+ON CREATE SET high.degree = 0
 SET low.projection_lock = true
 SET high.projection_lock = true
 REMOVE low.projection_lock, high.projection_lock
@@ -60,15 +63,24 @@ OPTIONAL MATCH (t:ConnectionTombstone {pair_key: $pair_key})
 RETURN properties(r) AS knows, properties(t) AS tombstone
 """
 
+# ``degree`` on a Member is its number of KNOWS, kept by every write that adds or removes
+# one, in the same transaction and under both members' write locks (the pair's events
+# hold them; a SET whose value reads the property takes the lock before reading), so it
+# stays exact under concurrent events. Absent means unknown (a member loaded by an
+# importer before ``FILL_DEGREES``, or a graph from before degrees were kept): null + 1
+# stays null, and a reader counts the relationships instead. The path search reads it
+# (paths/queries.py) rather than walking each neighbour's relationships.
 SAVE_KNOWS: LiteralString = """
 MATCH (low:Member {member_id: $low_id}), (high:Member {member_id: $high_id})
 MERGE (low)-[r:KNOWS]->(high)
+ON CREATE SET low.degree = low.degree + 1, high.degree = high.degree + 1
 SET r = $properties
 """
 
 DELETE_KNOWS: LiteralString = """
-MATCH (:Member {member_id: $low_id})-[r:KNOWS]->(:Member {member_id: $high_id})
+MATCH (low:Member {member_id: $low_id})-[r:KNOWS]->(high:Member {member_id: $high_id})
 DELETE r
+SET low.degree = low.degree - 1, high.degree = high.degree - 1
 """
 
 SAVE_TOMBSTONE: LiteralString = """
@@ -86,9 +98,33 @@ DELETE t
 # the graph never saw, is the same no-op.
 DELETE_MEMBER: LiteralString = """
 OPTIONAL MATCH (m:Member {member_id: $member_id})
+CALL (m) {
+  MATCH (m)-[:KNOWS]-(other)
+  SET other.degree = other.degree - 1
+}
 DETACH DELETE m
 WITH count(*) AS done
 MATCH (t:ConnectionTombstone)
 WHERE t.low_id = $member_id OR t.high_id = $member_id
 DELETE t
+"""
+
+# Fills in ``degree`` where it is unknown, for up to ``$limit`` members after ``$after``
+# in member_id order (keyset pages on the constraint's index): after an import, an
+# offline import (``rapport graph schema``), and at the service's start for a graph from
+# before degrees were kept. Each member's write lock is taken before its relationships
+# are counted, so a connection the projection adds or removes meanwhile is either
+# counted here or applied to the stored value after, never both or neither.
+FILL_DEGREES: LiteralString = """
+MATCH (m:Member) WHERE m.member_id > $after
+WITH m ORDER BY m.member_id LIMIT $limit
+CALL (m) {
+  WITH m WHERE m.degree IS NULL
+  SET m.projection_lock = true
+  REMOVE m.projection_lock
+  WITH m
+  SET m.degree = COUNT { (m)-[:KNOWS]-() }
+  RETURN count(*) AS filled
+}
+RETURN max(m.member_id) AS last, count(m) AS seen, sum(filled) AS filled
 """

@@ -55,9 +55,13 @@ async def test_link_from_a_hub_is_found_from_the_other_side(
 
 
 @pytest.mark.usefixtures("small_caps")
-async def test_link_between_two_hubs_is_tested_directly(
-    graph: Graph, graph_client: httpx.AsyncClient
+@pytest.mark.parametrize("budget", [12, 2])
+async def test_link_between_two_hubs_is_found(
+    graph: Graph, graph_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, budget: int
 ) -> None:
+    # Each side is one hub of 6 relationships: read whole in the first query (within 2 x
+    # 12), or, beyond 2 x 2, tested as a pair in the planned step.
+    monkeypatch.setattr(service, "EXPANSION_BUDGET", budget)
     s, first, second, t = (new_id() for _ in range(4))
     await seed(
         graph,

@@ -59,6 +59,24 @@ async def load_network(
     return [loaded_members, loaded_connections]
 
 
+FILL_BATCH = 5_000
+
+
+async def fill_degrees(graph: Graph) -> int:
+    """Count the relationships of every member whose ``degree`` is unknown (after an
+    import, an offline import, or on a graph from before degrees were kept), in keyset
+    pages by member_id: the graph service does it each time it has warmed Neo4j up.
+    Safe while the projection writes (``schema.FILL_DEGREES``) and to rerun: a known
+    degree is left as it is. Returns how many were filled."""
+    after, filled = "", 0
+    while True:
+        [page] = await graph.write(schema.FILL_DEGREES, after=after, limit=FILL_BATCH)
+        filled += int(page["filled"])
+        if page["seen"] < FILL_BATCH:
+            return filled
+        after = page["last"]
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Millions of short-lived rows would trigger the cycle collector again and again

@@ -10,6 +10,11 @@ milliseconds: the Python driver packs a datetime several times slower than an in
 
 from typing import LiteralString
 
+# The connections pass writes relationships without counting them, so both member
+# passes mark every member they name as of unknown ``degree`` (a member the projection
+# wrote has one), as the offline import leaves them; the graph service counts them
+# (``network.fill_degrees``, services/graph/queries.py ``FILL_DEGREES``).
+
 # Returns each member's element id, so the connection pass finds both ends by id
 # rather than by an index seek on member_id (a third less CPU per connection).
 IMPORT_MEMBERS: LiteralString = """
@@ -18,6 +23,7 @@ MERGE (m:Member {member_id: row[0]})
 SET m.name = row[1],
     m.is_recruiter = row[2],
     m.allows_introductions = row[3]
+REMOVE m.degree
 RETURN collect([row[0], elementId(m)]) AS nodes
 """
 
@@ -25,6 +31,7 @@ RETURN collect([row[0], elementId(m)]) AS nodes
 IMPORT_BARE_MEMBERS: LiteralString = """
 UNWIND $member_ids AS member_id
 MERGE (m:Member {member_id: member_id})
+REMOVE m.degree
 RETURN collect([member_id, elementId(m)]) AS nodes
 """
 

@@ -16,8 +16,9 @@ from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weak
 # weaker rating, the endpoint's own rating of them, since_ms, degree]. Settings come
 # back raw: Python applies the rule (rapport_common/domain/privacy.py). The order is by
 # strength (rapport_common/strength.py), then member id, so a capped hub keeps its
-# strongest links and the same ones every time; degrees are only counted for the
-# members kept. ``startNode(r) = m``: the relationship runs from the lower member id to
+# strongest links and the same ones every time; degrees are read from the members kept
+# (``degree``, kept by the projection and the importers, services/graph/queries.py), or
+# counted where unknown. ``startNode(r) = m``: the relationship runs from the lower member id to
 # the higher, so the endpoint's own rating is ``rating_low`` exactly when it is the start
 # node. Also, for the middle step, the members who may stand in the middle (``$consents``
 # mirrors ``privacy.may_introduce`` on the stored settings, their defaults when unset;
@@ -45,7 +46,8 @@ CALL ("""
         + cypher_rank("rating", "since_ms")
         + """ DESC, o.member_id
   LIMIT $cap
-  WITH o, since_ms, rating, own, COUNT { (o)-[:KNOWS]-() } AS degree,
+  WITH o, since_ms, rating, own,
+       CASE WHEN o.degree IS NULL THEN COUNT { (o)-[:KNOWS]-() } ELSE o.degree END AS degree,
        ("""
         + other
         + """ IS NULL OR o <> """
@@ -184,6 +186,8 @@ RETURN collect([x.member_id, x.allows_introductions, x.connections_visible_to, "
 DEGREES: LiteralString = """
 UNWIND $member_ids AS member_id
 OPTIONAL MATCH (m:Member {member_id: member_id})
-RETURN member_id, CASE WHEN m IS NULL THEN 0 ELSE COUNT { (m)-[:KNOWS]-() } END AS degree,
+RETURN member_id,
+       CASE WHEN m IS NULL THEN 0 WHEN m.degree IS NULL THEN COUNT { (m)-[:KNOWS]-() }
+            ELSE m.degree END AS degree,
        [m.connections_visible_to, m.allows_introductions, m.reachable_by] AS consent
 """
