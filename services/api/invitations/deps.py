@@ -86,7 +86,7 @@ def _named_invitee(body: bytes, claims: AccessClaims) -> uuid.UUID | None:
     try:
         named = json.loads(body).get("to_member_id")
         invitee = uuid.UUID(named) if isinstance(named, str) else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # FastAPI answers these itself
         return None
     return invitee if invitee != claims.member_id else None
 
