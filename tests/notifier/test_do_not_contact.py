@@ -1,6 +1,7 @@
 """The do-not-contact list holds for every unsolicited email the notifier sends: each
-kind of notification, and the join email. The notification stays in the feed. Account
-emails, which answer a request made with the address, still reach it."""
+kind of notification to an address not yet verified, and the join email. The
+notification stays in the feed. Account emails, which answer a request made with the
+address, still reach it, and a member who verified the address gets what they chose."""
 
 import re
 import uuid
@@ -72,14 +73,28 @@ async def test_the_do_not_contact_list_is_respected_by_every_email_kind(
             row = await session.get(EmailInvitation, uuid.UUID(sent["email_invitation_id"]))
         assert row is not None and row.join_email
         failed_at, error = row.email_failed_at, row.email_error
-    else:
-        member = await sign_in(committed_client, "Bob")
+    else:  # an address not yet verified: nobody has shown it is theirs
+        member = await sign_in(committed_client, "Bob", verified=False)
         address = member.email
         await _stop(committed_client, settings, address)
         notification = await _notify(committed_db, settings, worker_ctx, member.member_id, kind)
         failed_at, error = notification.email_failed_at, notification.email_error
     assert mailbox.messages_to(address) == []
     assert failed_at is not None and error == DO_NOT_CONTACT
+
+
+async def test_a_member_who_verified_a_stopped_address_gets_the_emails_they_chose(
+    committed_client: httpx.AsyncClient,
+    committed_db: Sessions,
+    worker_ctx: dict[str, Any],
+    settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    dee = await sign_in(committed_client, "Dee")  # verified by the factory
+    await _stop(committed_client, settings, dee.email)
+    sent = await _notify(committed_db, settings, worker_ctx, dee.member_id, "invitation_back")
+    assert sent.emailed_at is not None and sent.email_error is None
+    assert len(mailbox.messages_to(dee.email)) == 1
 
 
 async def test_an_address_not_on_the_list_gets_its_email(

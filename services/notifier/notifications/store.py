@@ -164,8 +164,8 @@ async def deliver(
     One email never holds up the others: one that cannot be sent is given up with the
     reason (``email_failed_at``, ``email_error``), one refused for now is counted and left
     for a retry (``Delivered.refused``). Only a server that cannot be reached stops the
-    loop, with ``TransientError``. An address on the do-not-contact list is never
-    emailed: the notification stays in the feed and its email is given up. Only
+    loop, with ``TransientError``. An unverified address on the do-not-contact list is
+    never emailed: the notification stays in the feed and its email is given up. Only
     notifications to email at once are sent, and the member's preference is read again
     first: one they switched off or to the digest since it was stored is moved there.
     """
@@ -204,7 +204,11 @@ async def deliver(
             notification.email_delivery = now_chosen
             await session.commit()
             continue
-        if await do_not_contact.contains(address_hash(address_key, email_address)):
+        # A member who verified the address has proved it theirs: their own preferences
+        # (and the unsubscribe link in each of their emails) decide, not a stop made in a
+        # join email. The stop stays on the list and holds again if the account goes.
+        unproven = member.email_verified_at is None
+        if unproven and await do_not_contact.contains(address_hash(address_key, email_address)):
             give_up(notification, DO_NOT_CONTACT, clock())
             delivered.given_up += 1
             await session.commit()
