@@ -403,8 +403,9 @@ export interface paths {
          * @description Find members by name, company, market area or headline: the best matches first
          *     and, among equal matches, the closest (1st, 2nd, 3rd degree as `/degree` says, then
          *     strangers). Only members who let me find them (`findable_by`); never by part of an
-         *     email address. At most 500 matches per query, and a daily number of searches per
-         *     member (each page counts), against scraping (docs/search.md).
+         *     email address. At most 500 matches per query (the most relevant of at most 2,500
+         *     scored of each kind: a broader query must be narrowed), and a daily number of
+         *     searches per member (each page counts), against scraping (docs/search.md).
          */
         get: operations["searchMembers"];
         put?: never;
