@@ -86,7 +86,7 @@ async def test_one_address_gets_at_most_one_join_email_per_30_days_from_all_send
     ]
 
 
-async def test_the_stop_link_stops_every_later_email_even_after_joining(
+async def test_the_stop_link_stops_every_later_email_until_the_address_is_verified(
     committed_client: httpx.AsyncClient,
     mailbox: Mailbox,
     run_worker: RunWorker,
@@ -105,14 +105,26 @@ async def test_the_stop_link_stops_every_later_email_even_after_joining(
     await run_worker()
     assert len(mailbox.messages_to(address)) == 1
 
-    # Registering clears nothing (no address is verified): Bob's invitation waits in
-    # the feed, and Ada's new one (to a member's address now) too, but no email comes.
-    dana = await sign_in(committed_client, "Dana", email=address)
+    # Registering clears nothing: Bob's invitation waits in the feed, and Ada's new one
+    # (to a member's address now) too; the only email is the verification Dana asked for.
+    dana = await sign_in(committed_client, "Dana", email=address, verified=False)
     await invite_by_email(committed_client, ada, address)
     await run_worker()
     feed = (await committed_client.get("/v1/notifications", headers=dana.headers)).json()
     assert [n["kind"] for n in feed["items"]] == ["invitation_received"] * 2
-    assert len(mailbox.messages_to(address)) == 1
+    [_, verification] = mailbox.messages_to(address)
+    assert str(verification["Subject"]) == "Confirm your email address for Rapport"
+
+    # Once she has shown the address is hers, her own preferences decide.
+    token = re.search(r"/account/verify-email\?token=([A-Za-z0-9_-]+)", body_text(verification))
+    assert token is not None
+    confirm = {"token": token.group(1)}
+    verified = await committed_client.post("/v1/auth/email-verification/confirm", json=confirm)
+    assert verified.status_code == 204
+    cy = await sign_in(committed_client, "Cy")
+    await invite_by_email(committed_client, cy, address)
+    await run_worker()
+    assert len(mailbox.messages_to(address)) == 3
 
 
 def test_neither_new_event_becomes_a_partner_webhook() -> None:
