@@ -58,15 +58,21 @@ class OutboxEvent(Base):
     dead_at: Mapped[datetime | None]
 
     def envelope(self) -> EventEnvelope:
-        return EventEnvelope(
-            event_id=self.id,
-            sequence=self.sequence,
-            type=self.type,
-            version=self.version,
-            occurred_at=self.created_at,
-            request_id=self.request_id,
-            payload=self.payload,
-        )
+        return envelope_of(self)
+
+
+def envelope_of(event: Any) -> EventEnvelope:
+    """The envelope of an event row: an ``OutboxEvent``, or a row of its columns (the
+    notifier reads rows, not objects)."""
+    return EventEnvelope(
+        event_id=event.id,
+        sequence=event.sequence,
+        type=event.type,
+        version=event.version,
+        occurred_at=event.created_at,
+        request_id=event.request_id,
+        payload=event.payload,
+    )
 
 
 def event_values(event_type: str, payload: BaseModel, version: int = 1) -> dict[str, Any]:

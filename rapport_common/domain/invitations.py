@@ -20,13 +20,22 @@ def event_ref(invitation: Invitation) -> dict[str, uuid.UUID]:
     }
 
 
+def question_due(invitation: Invitation, now: datetime) -> bool:
+    """Whether the invitation's question went unanswered past its expiry."""
+    expires = invitation.question_expires_at
+    return (
+        invitation.status == InvitationStatus.AWAITING_ANSWER
+        and expires is not None
+        and expires <= now
+    )
+
+
 async def expire_if_due(session: AsyncSession, invitation: Invitation, now: datetime) -> bool:
     """Close the invitation if its question went unanswered past its expiry.
 
     Called when the invitation is read, and by the notifier's sweep; whichever comes
     first closes it, the other finds it closed."""
-    expires = invitation.question_expires_at
-    if invitation.status != InvitationStatus.AWAITING_ANSWER or expires is None or expires > now:
+    if not question_due(invitation, now):
         return False
     invitation.status = InvitationStatus.EXPIRED
     invitation.closed_at = now

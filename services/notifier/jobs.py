@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rapport_common.db import connection_lost
 from rapport_common.events import EventEnvelope
 from rapport_common.logging import request_id_var
-from rapport_common.outbox import OutboxEvent
+from rapport_common.outbox import OutboxEvent, envelope_of
 from services.notifier.consumers import CONCERNS, CONSUMERS, TransientError
 from services.notifier.queue import JobQueue
 from services.notifier.relay import enqueue_events, requeue_stalled
@@ -117,15 +117,7 @@ async def _load(
         )
         return [
             _Event(
-                envelope=EventEnvelope(
-                    event_id=row.id,
-                    sequence=row.sequence,
-                    type=row.type,
-                    version=row.version,
-                    occurred_at=row.created_at,
-                    request_id=row.request_id,
-                    payload=row.payload,
-                ),
+                envelope=envelope_of(row),
                 consumed_by=list(row.consumed_by),
                 requeues=row.requeues,
                 completed=row.completed_at is not None,

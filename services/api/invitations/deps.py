@@ -3,13 +3,11 @@
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rapport_common.domain.invitations import expire_if_due
-from rapport_common.models.enums import InvitationStatus
+from rapport_common.domain.invitations import expire_if_due, question_due
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import NotFound
@@ -113,13 +111,6 @@ class Answering:
     me: Member
 
 
-def _expires_on_read(invitation: Invitation, now: datetime) -> bool:
-    expires = invitation.question_expires_at
-    return invitation.status == InvitationStatus.AWAITING_ANSWER and (
-        expires is not None and expires <= now
-    )
-
-
 async def get_invitation_to_answer(
     invitation_id: uuid.UUID, seen: Annotated[Seen, Depends(get_seen)], ctx: ContextDep
 ) -> Answering:
@@ -137,7 +128,7 @@ async def get_invitation_to_answer(
         and invitation.id == invitation_id
         and invitation.role_of(me.id) == "invitee"
         and invitation.is_open
-        and not _expires_on_read(invitation, ctx.now)
+        and not question_due(invitation, ctx.now)
     ):
         ctx.writes.expect_unchanged(invitation, seen.version)
         return Answering(invitation, me)
