@@ -42,11 +42,16 @@ async def block(blocking: BlockingRepository, me: Member, other: Member, now: da
     session = blocking.session
     if not await BlockRepository(session).add(me.id, other.id, now):
         return
+    # The open invitations are locked before the connection is read: an accept being
+    # written at this moment holds its invitation's row, so the lock waits for it and
+    # the read that follows sees the connection it made (it goes like any other).
+    # Read first, that connection would be missed and outlive the block.
+    invitations = await blocking.open_invitations_between(me.id, other.id)
     connection_repository = ConnectionRepository(session)
     connection = await connection_repository.get(me.id, other.id, for_update=True)
     if connection is not None:
         await connections.remove(connection_repository, me, connection, now)
-    for invitation in await blocking.open_invitations_between(me.id, other.id):
+    for invitation in invitations:
         invitation.status = InvitationStatus.EXPIRED
         invitation.closed_at = now
         await record_event(
