@@ -4,7 +4,7 @@ enforces and the profile card shows, so the two always agree."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from rapport_common.models.members import Member
 from rapport_common.repositories.blocks import BlockRepository
@@ -35,7 +35,14 @@ class Availability:
     masked_invitation_id: uuid.UUID | None = None
 
 
-def _declined_until(declined_at: datetime, invitee: Member) -> datetime | None:
+class Invitable(Protocol):
+    """What judging needs of the other member: a ``Member``, or the values of one."""
+
+    @property
+    def decline_cooldown_days(self) -> int | None: ...
+
+
+def _declined_until(declined_at: datetime, invitee: Invitable) -> datetime | None:
     """The end of the cool-down the invitee chose (their setting now, not when they
     declined); None when they chose never."""
     days = invitee.decline_cooldown_days
@@ -51,19 +58,24 @@ async def invitation_state(
     if await BlockRepository(ctx.session).blocks(me.id, other.id):
         return Availability("blocked_by_me")
     pair = await ctx.invitations.pair_state(me.id, other.id)
-    return judge(ctx, me, other, pair, by_email=by_email)
+    return judge(ctx, me.id, other, pair, by_email=by_email)
 
 
 def judge(
-    ctx: InvitationContext, me: Member, other: Member, pair: PairState, *, by_email: bool = False
+    ctx: InvitationContext,
+    me: uuid.UUID,
+    other: Invitable,
+    pair: PairState,
+    *,
+    by_email: bool = False,
 ) -> Availability:
-    """``invitation_state`` on what was already read: the pair, when I have not blocked
-    ``other``."""
+    """``invitation_state`` on what was already read: the pair, when I (``me``) have
+    not blocked ``other``."""
     if pair.connected:
         return Availability("connected")
     masked_id = None
     if pair.open_invitation_id is not None:
-        mine = pair.open_invitation_inviter_id == me.id
+        mine = pair.open_invitation_inviter_id == me
         if not (mine and pair.open_invitation_masked):
             return Availability("sent" if mine else "received", pair.open_invitation_id)
         masked_id = pair.open_invitation_id

@@ -40,8 +40,9 @@ async def take_quota(
     inviter: uuid.UUID,
     now: datetime,
 ) -> Quota:
-    """Check every limit for one more invitation, or raise 429. Locks the inviter's row,
-    so concurrent sends by one member are counted one after the other."""
+    """Check every limit for one more invitation, or raise 429. Locks the inviter's row
+    (writing a new version of it: ``quick_send``), so concurrent sends by one member are
+    counted one after the other."""
     await repository.lock_inviter(inviter)
     record = await repository.sending_record(inviter, *record_windows(settings, now), now)
     return await check_quota(repository, settings, inviter, now, record)
@@ -52,6 +53,27 @@ def record_windows(settings: InvitationSettings, now: datetime) -> tuple[datetim
     return now - WEEK, now - timedelta(days=settings.throttle_window_days)
 
 
+def _weekly_limit(settings: InvitationSettings, record: SendingRecord) -> tuple[int, bool]:
+    """The weekly limit that applies, and whether it is the throttled one."""
+    throttled = record.decided >= settings.throttle_min_decided and (
+        record.negative / record.decided >= settings.throttle_negative_share
+    )
+    return (settings.throttled_weekly_limit if throttled else settings.weekly_limit), throttled
+
+
+def quota_if_allowed(
+    settings: InvitationSettings, now: datetime, record: SendingRecord
+) -> Quota | None:
+    """What ``check_quota`` answers when one more invitation is within every limit;
+    None when it would refuse."""
+    limit, _ = _weekly_limit(settings, record)
+    if record.sent_this_week >= limit or record.open >= settings.pending_cap:
+        return None
+    oldest = record.oldest_this_week
+    reset = int((oldest + WEEK - now).total_seconds()) if oldest else WEEK_SECONDS
+    return Quota(limit, limit - record.sent_this_week - 1, max(reset, 0))
+
+
 async def check_quota(
     repository: InvitationRepository,
     settings: InvitationSettings,
@@ -60,10 +82,7 @@ async def check_quota(
     record: SendingRecord,
 ) -> Quota:
     """``take_quota`` on a record read after the inviter's send lock was taken."""
-    throttled = record.decided >= settings.throttle_min_decided and (
-        record.negative / record.decided >= settings.throttle_negative_share
-    )
-    limit = settings.throttled_weekly_limit if throttled else settings.weekly_limit
+    limit, throttled = _weekly_limit(settings, record)
     if record.sent_this_week >= limit:
         sent = await repository.sent_since(inviter, now - WEEK)
         # The count drops below the limit when the (len - limit + 1)-th oldest leaves.
@@ -90,6 +109,6 @@ async def check_quota(
                 "RateLimit": f'"pending";r=0;t={PENDING_RETRY_SECONDS}',
             },
         )
-    oldest = record.oldest_this_week
-    reset = int((oldest + WEEK - now).total_seconds()) if oldest else WEEK_SECONDS
-    return Quota(limit, limit - record.sent_this_week - 1, max(reset, 0))
+    quota = quota_if_allowed(settings, now, record)
+    assert quota is not None  # within both limits, as checked above
+    return quota

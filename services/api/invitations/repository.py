@@ -2,16 +2,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
+    Update,
     and_,
     bindparam,
     exists,
     or_,
     select,
     true,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -43,7 +47,6 @@ from services.api.pagination import newest_first
 # worker's time when each request made its own).
 _INVITER = aliased(Member, name="inviter")
 _INVITEE = aliased(Member, name="invitee")
-_LOCKED = aliased(Member, name="locked_inviter")
 
 
 # The statements of the hot paths are built once, with bind parameters: building them
@@ -60,6 +63,18 @@ def _locked_with_members_select() -> Select[Invitation, Member, Member, LinkingP
     )
 
 
+def _send_lock(inviter: Any) -> Update:
+    """A new version of the inviter's row, changing nothing: the row lock an update
+    takes (FOR NO KEY UPDATE), and a new ``xmin``."""
+    members = cast(Table, Member.__table__)
+    return (
+        update(members)
+        .where(members.c.id == inviter)
+        .values(updated_at=members.c.updated_at)
+        .returning(members.c.id)
+    )
+
+
 def _invitee_for_send_columns() -> tuple[
     type[Member],
     Exists,
@@ -69,12 +84,9 @@ def _invitee_for_send_columns() -> tuple[
 ]:
     inviter: BindParameter[uuid.UUID] = bindparam("inviter")
     invitee: BindParameter[uuid.UUID] = bindparam("invitee")
-    lock = (
-        select(_LOCKED.id)
-        .where(_LOCKED.id == inviter)
-        .with_for_update(key_share=True)
-        .scalar_subquery()
-    )
+    # The send lock is a write of the inviter's row, not a bare row lock: its new
+    # version (``xmin``) tells ``quick_send``'s unlocked send that a send happened.
+    lock = select(_send_lock(inviter).cte("send_lock").c.id).scalar_subquery()
     return (
         Member,
         exists().where(Block.blocker_id == invitee, Block.blocked_id == inviter),
@@ -233,13 +245,14 @@ class InvitationRepository:
         return pair_state_from(tuple(row))
 
     async def lock_inviter(self, inviter: uuid.UUID) -> None:
-        """Serialize one member's sends, so two at once cannot both pass a limit.
+        """Serialize one member's sends, so two at once cannot both pass a limit; the
+        row's new version tells ``quick_send`` a send happened.
 
-        FOR NO KEY UPDATE, not FOR UPDATE: the invitation's foreign keys take FOR KEY
-        SHARE on both members' rows, which FOR UPDATE would block, so a send A->B and a
-        send B->A' at once deadlocked; the two modes do not conflict."""
-        query = select(Member.id).where(Member.id == inviter).with_for_update(key_share=True)
-        await self.session.execute(query)
+        An update that changes no key column locks FOR NO KEY UPDATE, not FOR UPDATE:
+        the invitation's foreign keys take FOR KEY SHARE on both members' rows, which
+        FOR UPDATE would block, so a send A->B and a send B->A' at once deadlocked; the
+        two modes do not conflict."""
+        await self.session.execute(_send_lock(inviter))
 
     async def invitee_for_send(
         self, inviter: uuid.UUID, invitee: uuid.UUID

@@ -5,21 +5,22 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep
+from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, get_current_member
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.invitations import email, sending, transitions
+from services.api.invitations import email, quick_send, transitions
 from services.api.invitations.deps import (
     Answering,
     ContextDep,
     InvitationToAnswer,
     MyInvitation,
     ReferredInvitation,
-    SenderDep,
     lock_my_invitation,
 )
+from services.api.invitations.quick_send import SendingDep
 from services.api.invitations.schemas import (
     AnswerIn,
     AskIn,
@@ -34,6 +35,7 @@ from services.api.invitations.schemas import (
     ReferralIn,
     ReportIn,
 )
+from services.api.invitations.sending import send as send_by_id
 from services.api.invitations.views import render_many
 from services.api.invitations.writes import InvitationChanged
 from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
@@ -77,7 +79,7 @@ async def _view(ctx: ContextDep, invitation: Invitation, me: Member) -> Invitati
 async def send_invitation(
     data: InvitationIn,
     request: Request,
-    sender: SenderDep,
+    sending: SendingDep,
     ctx: ContextDep,
     session: SessionDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -89,21 +91,33 @@ async def send_invitation(
     With `to_email` the answer is always `{email_invitation_id, status: "sent"}`, whoever
     the address belongs to; it counts in your limits like any invitation. Follow it with
     `GET /v1/invitations/by-email`."""
-    me = sender.me
-    assert me is not None  # get_sender refused the request otherwise
+    sender = sending.sender
     quota_headers: dict[str, str] = {}
 
     async def create() -> BaseModel:
-        if data.to_email is not None:
-            sent, quota = await email.send_by_email(ctx, me, data)
-            quota_headers.update(quota.headers())
-            return EmailInvitationCreatedOut(email_invitation_id=sent.id, status="sent")
-        invitation, quota = await sending.send(ctx, me, data, sender)
+        if sending.found is not None:  # a send by id that may go the quick way
+            sent = await quick_send.send(ctx, sending.member_id, sending.found, data)
+            if sent is not None:
+                quota_headers.update(sent[1].headers())
+                return InvitationCreatedOut(invitation_id=sent[0], status=InvitationStatus.PENDING)
+            # Not the usual send, or another send came first: the locked way, from the start.
+            me = await get_current_member(session, sending.claims)
+            invitation, quota = await send_by_id(ctx, me, data)
+        else:
+            assert sender is not None and sender.me is not None  # refused otherwise
+            if data.to_email is not None:
+                sent_by_email, quota = await email.send_by_email(ctx, sender.me, data)
+                quota_headers.update(quota.headers())
+                return EmailInvitationCreatedOut(
+                    email_invitation_id=sent_by_email.id, status="sent"
+                )
+            invitation, quota = await send_by_id(ctx, sender.me, data, sender)
         quota_headers.update(quota.headers())
         return InvitationCreatedOut(invitation_id=invitation.id, status=invitation.status)
 
     request_hash = fingerprint("POST", request.url.path, data)
-    response = await run_idempotent(session, str(me.id), idempotency_key, request_hash, create)
+    scope = str(sending.member_id)
+    response = await run_idempotent(session, scope, idempotency_key, request_hash, create)
     response.headers.update(quota_headers)
     return response
 

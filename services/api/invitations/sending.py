@@ -140,7 +140,7 @@ async def send(
     state = (
         Availability("blocked_by_me")
         if blocked_by_me
-        else availability.judge(ctx, inviter, invitee, pair)
+        else availability.judge(ctx, inviter.id, invitee, pair)
     )
     invitation = Invitation(
         inviter_id=inviter.id,

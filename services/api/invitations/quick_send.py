@@ -1,0 +1,411 @@
+"""A send by id in two statements, with no BEGIN or COMMIT, on the driver's connection.
+
+The usual send (no ``Idempotency-Key``, no referrer, the pair free, within the limits,
+nothing automatic in the invitee's policy) reads, in one statement without a lock,
+everything the rules need: the sender and whether their sign-in is active, the invitee,
+both blocks, the invitee's policy, the inviter's sending record, the pair's state, and
+the version (``xmin``) of the inviter's row. The rules run in Python on plain values.
+Then one statement writes a new version of the inviter's row *only if it is still the
+version read*, and the invitation and its ``invitation.sent`` event only if that row
+was written (data-modifying CTEs: all or nothing, atomic alone).
+
+Every send that counts against an inviter's limits writes a new version of their row in
+the transaction that stores it (``InvitationRepository.lock_inviter`` and the send lock
+of ``sender_and_invitee`` are that write, not a bare row lock), so a send committed
+after the read, or still in progress, makes the version differ: nothing is written, and
+the route sends the usual way, locked, in a transaction (``sending.send``). Anything
+but the usual send goes that way from the start, so every refusal is the locked path's,
+with its answer. An invitation the other member opened meanwhile fails the pair's open
+index as it does there (409).
+
+The statements run on asyncpg directly: their SQL is compiled once from the same
+SQLAlchemy constructs the locked path runs (``send_state``), and the rows are plain
+values, not ORM objects (the ORM's loading was most of the send's Python)."""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, cast
+
+import asyncpg
+from fastapi import Depends, Request
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    exists,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
+
+from rapport_common.db import connection_lost
+from rapport_common.domain import privacy
+from rapport_common.events import InvitationSentV1
+from rapport_common.models.blocks import Block
+from rapport_common.models.enums import InvitationStatus, ReferralStatus
+from rapport_common.models.members import Member
+from rapport_common.models.policies import LinkingPolicy
+from rapport_common.outbox import event_values
+from services.api.auth.tokens import AccessClaims
+from services.api.deps import (
+    SIGN_IN_ACTIVE,
+    AccessClaimsDep,
+    get_verified_member,
+    sign_in_params,
+    signed_in_member,
+)
+from services.api.invitations import availability
+from services.api.invitations.context import InvitationContext
+from services.api.invitations.deps import ContextDep, get_sender
+from services.api.invitations.limits import Quota, quota_if_allowed, record_windows
+from services.api.invitations.repository import Sender
+from services.api.invitations.schemas import InvitationIn
+from services.api.invitations.send_state import (
+    PAIR_STATE,
+    SENDING_RECORD,
+    PairState,
+    SendingRecord,
+    pair_params,
+    pair_state_from,
+    record_params,
+    sending_record_from,
+)
+from services.api.invitations.sending import InvitationExists
+from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
+from services.api.policies.presets import DEFAULT_PRESET, PRESETS
+from services.api.policies.schemas import PolicyIn
+from services.api.policies.service import StoredPolicy
+from services.api.schemas import from_storage
+
+_MEMBERS = cast(Table, Member.__table__)
+_BLOCKS = cast(Table, Block.__table__)
+_POLICIES = cast(Table, LinkingPolicy.__table__)
+_RUNTIME = (
+    "member_id",
+    "session_id",
+    "inviter",
+    "invitee",
+    "low",
+    "high",
+    "week_since",
+    "window_since",
+    "either_since",
+    "now",
+)
+
+
+class _Compiled:
+    """A statement's SQL for asyncpg, compiled once, and how to order its arguments:
+    each position takes a runtime value by name, or the constant the statement holds
+    (the statuses of its ``IN`` lists)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+        state = compiled.construct_expanded_state({name: name for name in _RUNTIME})
+        self.sql = state.statement
+        self._slots = [
+            (name, None)
+            if name in _RUNTIME
+            else (None, value.value if isinstance(value, Enum) else value)
+            for name, value in zip(
+                state.positiontup or (), state.positional_parameters, strict=True
+            )
+        ]
+
+    def args(self, values: dict[str, Any]) -> list[Any]:
+        return [constant if name is None else values[name] for name, constant in self._slots]
+
+
+def _read_select(signed_in: ColumnElement[bool]) -> Select[Any]:
+    sender, invitee = _MEMBERS.alias("sender"), _MEMBERS.alias("invitee")
+    inviter_id: BindParameter[uuid.UUID] = bindparam("inviter")
+    invitee_id: BindParameter[uuid.UUID] = bindparam("invitee")
+    record, pair = SENDING_RECORD.subquery("record"), PAIR_STATE.subquery("pair")
+    return (
+        select(
+            sender.c.email,
+            sender.c.email_verified_at,
+            sender.c.is_recruiter,
+            sender.c.market_area,
+            signed_in.label("signed_in"),
+            sql_cast(literal_column("sender.xmin"), Text).label("version"),
+            invitee.c.id.label("invitee_id"),
+            invitee.c.name.label("invitee_name"),
+            invitee.c.market_area.label("invitee_market_area"),
+            invitee.c.decline_cooldown_days,
+            exists()
+            .where(_BLOCKS.c.blocker_id == invitee_id, _BLOCKS.c.blocked_id == inviter_id)
+            .label("blocked_me"),
+            exists()
+            .where(_BLOCKS.c.blocker_id == inviter_id, _BLOCKS.c.blocked_id == invitee_id)
+            .label("blocked_by_me"),
+            _POLICIES.c.member_id.label("policy_of"),
+            _POLICIES.c.document,
+            _POLICIES.c.preset,
+            _POLICIES.c.version.label("policy_version"),
+            *record.c,
+            *pair.c,
+        )
+        .select_from(sender)
+        .outerjoin(invitee, invitee.c.id == invitee_id)
+        .outerjoin(_POLICIES, _POLICIES.c.member_id == invitee.c.id)
+        .join(record, true())
+        .join(pair, true())
+        .where(sender.c.id == bindparam("member_id"))
+    )
+
+
+_READ = {
+    session: _Compiled(_read_select(SIGN_IN_ACTIVE if session else true()))
+    for session in (False, True)
+}
+_COLUMN_NAMES = [column.name for column in _read_select(true()).selected_columns]
+# The inviter's row again only if it is the version read; then the invitation, then its
+# event. The event's columns that the ORM fills from defaults are given as it gives them,
+# but ``created_at``: the database's clock, as for the stamps it writes itself.
+_WRITE = """
+WITH bumped AS (
+    UPDATE members SET updated_at = updated_at
+    WHERE id = $1::uuid AND xmin::text = $2::text
+    RETURNING id
+), created AS (
+    INSERT INTO invitations (id, inviter_id, invitee_id, note, how_we_met, inviter_rating,
+                             status, referral_status, suggestion, created_at)
+    SELECT $3::uuid, bumped.id, $4::uuid, $5::text, $6::varchar, $7::smallint,
+           $8::varchar, $9::varchar, $10::jsonb, $11::timestamptz
+    FROM bumped
+    RETURNING id
+)
+INSERT INTO outbox_events (id, type, version, payload, request_id, attempts, consumed_by,
+                           requeues)
+SELECT $12::uuid, $13::varchar, $14::integer, $15::jsonb, $16::varchar, 0, '{}', 0
+FROM created
+RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class Invitee:
+    id: uuid.UUID
+    name: str
+    market_area: str | None
+    decline_cooldown_days: int | None
+
+
+@dataclass(frozen=True)
+class SendRead:
+    """What the read gave, as plain values: the sender (None if there is no such
+    member), whether their sign-in is active, the invitee (None if there is no such
+    member), and the rest of what the rules need."""
+
+    sender: Member | None  # not in the session: for ``VerifiedMember``'s checks only
+    signed_in: bool | None
+    is_recruiter: bool
+    market_area: str | None
+    version: str
+    invitee: Invitee | None
+    blocked_me: bool
+    blocked_by_me: bool
+    policy: StoredPolicy
+    record: SendingRecord
+    pair: PairState
+
+
+_DEFAULT_POLICY = StoredPolicy(PRESETS[DEFAULT_PRESET].policy, DEFAULT_PRESET, 0)
+
+
+async def _fetch(session: AsyncSession, sql: str, args: Sequence[Any]) -> asyncpg.Record | None:
+    """One statement on the session's own connection, as asyncpg's: outside a
+    transaction (the request has not begun one) it commits by itself, inside one it
+    joins it. A lost connection is invalidated as SQLAlchemy's execution would, so the
+    pool replaces it and ``get_session`` answers 503."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = cast(asyncpg.Connection, raw.driver_connection)
+    try:
+        return await driver.fetchrow(sql, *args)
+    except Exception as exc:
+        if connection_lost(exc):
+            await connection.invalidate(exc)
+        raise
+
+
+async def read(
+    ctx: InvitationContext, claims: AccessClaims, invitee_id: uuid.UUID
+) -> SendRead | None:
+    """The one read, without a lock. None when there is no such sender."""
+    compiled = _READ[claims.session_id is not None]
+    windows = record_windows(ctx.settings.invitations, ctx.now)
+    values = sign_in_params(claims) | record_params(claims.member_id, *windows, ctx.now)
+    values |= pair_params(claims.member_id, invitee_id)
+    row = await _fetch(ctx.session, compiled.sql, compiled.args(values))
+    if row is None:
+        return None
+    invitee = None
+    if row["invitee_id"] is not None:
+        invitee = Invitee(
+            row["invitee_id"],
+            row["invitee_name"],
+            row["invitee_market_area"],
+            row["decline_cooldown_days"],
+        )
+    policy = _DEFAULT_POLICY
+    if row["policy_of"] is not None:
+        document = row["document"]
+        document = json.loads(document) if isinstance(document, str) else document
+        policy = StoredPolicy(
+            from_storage(PolicyIn, document), row["preset"], row["policy_version"]
+        )
+    columns = list(row.values())
+    record_at = _COLUMN_NAMES.index("sent")
+    pair_at = _COLUMN_NAMES.index("connected")
+    sender = Member(
+        id=claims.member_id, email=row["email"], email_verified_at=row["email_verified_at"]
+    )
+    return SendRead(
+        sender,
+        row["signed_in"],
+        row["is_recruiter"],
+        row["market_area"],
+        row["version"],
+        invitee,
+        row["blocked_me"],
+        row["blocked_by_me"],
+        policy,
+        sending_record_from(tuple(columns[record_at:pair_at])),
+        pair_state_from(tuple(columns[pair_at:])),
+    )
+
+
+def _facts(
+    found: SendRead, invitee: Invitee, data: InvitationIn, mutuals: list[float] | None
+) -> InvitationFacts:
+    """The facts ``transitions.suggest`` gives the invitee's policy, for a send with no
+    referrer and no question yet."""
+    return InvitationFacts(
+        how_we_met=data.how_we_met,
+        inviter_is_recruiter=found.is_recruiter,
+        same_market_area=bool(
+            found.market_area
+            and invitee.market_area
+            and found.market_area.casefold() == invitee.market_area.casefold()
+        ),
+        mutual_strengths=mutuals,
+        referral_status=privacy.referral_fact(ReferralStatus.NONE),
+        question_answered=False,
+    )
+
+
+async def send(
+    ctx: InvitationContext, inviter_id: uuid.UUID, found: SendRead, data: InvitationIn
+) -> tuple[uuid.UUID, Quota] | None:
+    """Store the invitation and its event if this is the usual send and the inviter's
+    row is still the version read; None otherwise (nothing written): send it the
+    locked way. 409 if the pair's open index refuses it."""
+    invitee = found.invitee
+    if (
+        invitee is None
+        or found.blocked_me
+        or found.blocked_by_me
+        or data.referred_by_member_id is not None
+    ):
+        return None
+    quota = quota_if_allowed(ctx.settings.invitations, ctx.now, found.record)
+    state = availability.judge(ctx, inviter_id, invitee, found.pair)
+    if quota is None or state.state != "possible" or state.masked_invitation_id is not None:
+        return None
+    policy = found.policy.policy
+    mutuals = (
+        await ctx.graph.mutual_strengths(invitee.id, inviter_id, ctx.now)
+        if needs_mutuals(policy)
+        else []
+    )
+    suggestion = evaluate(policy, _facts(found, invitee, data, mutuals))
+    if suggestion.automatic:
+        return None
+    invitation_id = uuid.uuid4()
+    event = event_values(
+        "invitation.sent",
+        InvitationSentV1(
+            invitation_id=invitation_id,
+            inviter_id=inviter_id,
+            invitee_id=invitee.id,
+            how_we_met=data.how_we_met,
+            referrer_id=None,
+        ),
+    )
+    args = (
+        inviter_id,
+        found.version,
+        invitation_id,
+        invitee.id,
+        data.note,
+        data.how_we_met,
+        data.my_rating,
+        InvitationStatus.PENDING.value,
+        ReferralStatus.NONE.value,
+        json.dumps(suggestion.model_dump(mode="json")),
+        ctx.now,
+        event["id"],
+        event["type"],
+        event["version"],
+        json.dumps(event["payload"]),
+        event["request_id"],
+    )
+    try:
+        made = await _fetch(ctx.session, _WRITE, args)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        # The other side sent theirs at the same moment.
+        raise InvitationExists(f"An invitation between you and {invitee.name} is open.") from exc
+    return None if made is None else (invitation_id, quota)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """The send route's caller: ``sender`` as ``get_sender`` gives it, or ``found``
+    (the quick read) for a send that may go the quick way."""
+
+    claims: AccessClaims
+    sender: Sender | None
+    found: SendRead | None
+
+    @property
+    def member_id(self) -> uuid.UUID:
+        return self.claims.member_id
+
+
+def _named_invitee(body: bytes, claims: AccessClaims) -> uuid.UUID | None:
+    """The other member the body names by a well-formed id, if any."""
+    try:
+        named = json.loads(body).get("to_member_id")
+        invitee = uuid.UUID(named) if isinstance(named, str) else None
+    except (ValueError, AttributeError, RecursionError):  # FastAPI answers these itself
+        return None
+    return invitee if invitee != claims.member_id else None
+
+
+async def get_sending(request: Request, claims: AccessClaimsDep, ctx: ContextDep) -> Sending:
+    """``get_sender``, or for a send by id without an ``Idempotency-Key`` the quick read
+    (``read``), refused as ``VerifiedMember`` refuses, before the body is validated."""
+    invitee_id = _named_invitee(await request.body(), claims)
+    if invitee_id is None or "idempotency-key" in request.headers:
+        return Sending(claims, await get_sender(request, claims, ctx), None)
+    found = await read(ctx, claims, invitee_id)
+    if found is None:
+        me = signed_in_member(claims, None, None)
+    else:
+        me = signed_in_member(claims, found.sender, found.signed_in)
+    await get_verified_member(me)
+    return Sending(claims, None, found)
+
+
+SendingDep = Annotated[Sending, Depends(get_sending)]
