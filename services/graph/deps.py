@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from rapport_common.clock import Clock
 from rapport_common.settings import StrengthSettings
@@ -30,15 +31,26 @@ async def require_service_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(service_token_scheme)],
 ) -> None:
-    """Guards every internal route. Compared in constant time, so how long a refusal
-    takes does not tell how much of a guess was right."""
+    """Guards every internal route."""
+    check_service_token(request, credentials.credentials if credentials else "")
+
+
+def check_service_token(request: Request, presented: str) -> None:
+    """Compared in constant time, so how long a refusal takes does not tell how much of a
+    guess was right."""
     expected = request.app.state.settings.graph.service_token.get_secret_value().encode()
-    presented = credentials.credentials.encode() if credentials else b""
-    if not (expected and presented and hmac.compare_digest(presented, expected)):
+    if not (expected and presented and hmac.compare_digest(presented.encode(), expected)):
         raise ServiceTokenInvalid(
             "The graph service answers only the API and the notifier: send "
             "'Authorization: Bearer <RAPPORT_GRAPH__SERVICE_TOKEN>'."
         )
+
+
+def bearer_token(request: Request) -> str:
+    """The credentials of an ``Authorization: Bearer`` header, as ``service_token_scheme``
+    reads them; empty if there are none."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    return credentials if scheme.lower() == "bearer" else ""
 
 
 async def get_graph(request: Request) -> Graph:

@@ -25,6 +25,7 @@ from services.graph.database import Graph, create_driver
 from services.graph.deps import require_service_token
 from services.graph.importers.network import fill_degrees
 from services.graph.paths import queries as path_queries
+from services.graph.paths.router import lean_routes
 from services.graph.paths.router import router as paths_router
 from services.graph.projection.router import router as projection_router
 
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 (503, "Neo4j is down, restarting or overloaded; retry after Retry-After"),
             ),
         )
+    # The hot internal read answers ahead of FastAPI's routes, which still document it.
+    app.router.routes[0:0] = lean_routes
     return app
 
 

@@ -38,14 +38,7 @@ from rapport_common.web.problems import Problem
 from services.graph.database import Graph
 from services.graph.paths import queries
 from services.graph.paths.middle import Bounds, plan_middle
-from services.graph.paths.schemas import (
-    DegreeOut,
-    LinkOut,
-    MutualOut,
-    MutualsOut,
-    PathOut,
-    PathsOut,
-)
+from services.graph.paths.schemas import DegreeOut, MutualOut, MutualsOut, PathsOut
 from services.graph.paths.search import (
     FoundPath,
     MiddleLink,
@@ -208,16 +201,13 @@ async def _middle_links(
     return _links(found, scoring, near_source, near_target, plan.from_source)
 
 
-def _path_out(path: FoundPath) -> PathOut:
-    return PathOut(
-        intermediaries=list(path.intermediaries),
-        hops=len(path.links),
-        score=path.score,
-        links=[
-            LinkOut.model_validate({"from": a, "to": b, "band": band(weight)})
-            for a, b, weight in path.links
-        ],
-    )
+def _path_body(path: FoundPath) -> dict[str, Any]:
+    return {
+        "intermediaries": list(path.intermediaries),
+        "hops": len(path.links),
+        "score": path.score,
+        "links": [{"from": a, "to": b, "band": band(weight)} for a, b, weight in path.links],
+    }
 
 
 async def _ways(
@@ -253,6 +243,21 @@ async def _ways(
     return consented_degree(False, near_source, near_target, links, usable), paths
 
 
+async def paths_body(
+    graph: Graph,
+    settings: StrengthSettings,
+    source: str,
+    target: str,
+    limit: int,
+    at: datetime,
+) -> dict[str, Any]:
+    """The answer of ``/internal/v1/paths`` in ``PathsOut``'s shape, as plain values
+    ready for JSON: the lean route (``router.py``) sends it as it is. Member ids are the
+    canonical UUID text the projection and the importers store."""
+    degree, paths = await _ways(graph, _Scoring(settings, epoch_ms(at)), source, target, limit)
+    return {"degree": degree, "paths": [_path_body(path) for path in paths]}
+
+
 async def find_paths(
     graph: Graph,
     settings: StrengthSettings,
@@ -261,8 +266,7 @@ async def find_paths(
     limit: int,
     at: datetime,
 ) -> PathsOut:
-    degree, paths = await _ways(graph, _Scoring(settings, epoch_ms(at)), source, target, limit)
-    return PathsOut(degree=degree, paths=[_path_out(path) for path in paths])
+    return PathsOut.model_validate(await paths_body(graph, settings, source, target, limit, at))
 
 
 async def find_degree(
