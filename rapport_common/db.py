@@ -1,13 +1,18 @@
 """The declarative base every table derives from, and the engine factory."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from asyncpg.exceptions import TargetServerAttributeNotMatched
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from rapport_common.settings import PostgresSettings
 
@@ -90,3 +95,35 @@ def _says_unavailable(error: BaseException) -> bool:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class DriverStatement:
+    """A Core statement compiled once, to run on the asyncpg connection itself: its SQL
+    (with SQLAlchemy's casts), and how a dict of bind values becomes the statement's
+    arguments, each through its type's bind processing as SQLAlchemy's execution would
+    do it (enums to their value, JSON to text). For the hottest statements: SQLAlchemy's
+    execution around the driver's (the compiled cache's lookup, the execution context,
+    the result, ORM loading) cost more than the driver's own work."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: tuple[str, Sequence[tuple[str, Any]]] | None = None
+
+    def compiled(self, dialect: Dialect) -> str:
+        """The SQL, compiled for ``dialect`` the first time (every connection of an
+        engine shares its dialect)."""
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            assert isinstance(compiled, SQLCompiler)
+            processors = compiled._bind_processors
+            names = compiled.positiontup or []
+            self._compiled = compiled.string, [(name, processors.get(name)) for name in names]
+        return self._compiled[0]
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for ``params`` (after ``compiled``)."""
+        assert self._compiled is not None
+        return [
+            params[name] if process is None else process(params[name])
+            for name, process in self._compiled[1]
+        ]

@@ -4,12 +4,14 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import ColumnElement, bindparam, exists, select, true
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import connection_lost
@@ -83,21 +85,46 @@ async def statements_on_their_own(session: AsyncSession) -> AsyncIterator[None]:
         adapter.autocommit = False
 
 
+@asynccontextmanager
+async def on_the_driver(session: AsyncSession) -> AsyncIterator[tuple[asyncpg.Connection, Dialect]]:
+    """The request's own connection as the asyncpg driver's, with its dialect (for
+    ``rapport_common.db.DriverStatement``), for the hottest statements: SQLAlchemy's
+    execution and ORM loading around them cost more than the driver's work.
+
+    What runs on it is the request's as any statement of the session: inside a
+    transaction already begun (by the request, or a test's) it joins it; before one,
+    each statement commits by itself, as in ``statements_on_their_own``. A lost
+    connection is invalidated as SQLAlchemy's own execution would, so the pool replaces
+    it and ``get_session`` answers 503."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        yield driver, connection.dialect
+    except Exception as exc:
+        if connection_lost(exc):
+            await connection.invalidate(exc)
+        raise
+
+
 # Where the claims read before the body (``AuthFirstRoute``) wait for the dependency,
 # so that the token is decoded and its signature checked once a request.
 _CLAIMS_SCOPE_KEY = "rapport.access_claims"
 
 
 async def get_access_claims(
-    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AccessClaims:
+    # The settings are taken as ``SettingsDep`` gives them, not as a dependency of their
+    # own: one solve fewer at every signed-in request.
     known: AccessClaims | None = request.scope.get(_CLAIMS_SCOPE_KEY)
     if known is not None:
         return known
     if not token:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
-    verified: VerifiedTokens = request.app.state.verified_tokens
-    claims = read_access_claims(settings.auth, token, verified)
+    state = request.app.state
+    verified: VerifiedTokens = state.verified_tokens
+    claims = read_access_claims(state.settings.auth, token, verified)
     request.scope[_CLAIMS_SCOPE_KEY] = claims
     return claims
 
@@ -145,7 +172,11 @@ async def get_current_member(session: SessionDep, claims: AccessClaimsDep) -> Me
     its tokens are refused at once, not only when they expire. One round trip: the
     member and whether their sign-in is still active, in the same statement."""
     query = _MEMBER if claims.session_id is None else _MEMBER_IN_SESSION
-    row = (await session.execute(query, sign_in_params(claims))).first()
+    # A read on its own, ahead of the request's transaction: a request that reads
+    # nothing else (``GET /v1/me``) sends neither BEGIN nor COMMIT, and one that goes on
+    # begins its transaction with its next statement, which sees at least as much.
+    async with statements_on_their_own(session):
+        row = (await session.execute(query, sign_in_params(claims))).first()
     return signed_in_member(claims, *(row if row is not None else (None, None)))
 
 
@@ -208,7 +239,7 @@ class AuthFirstRoute(APIRoute):
         async def authenticated_first(request: Request) -> Response:
             if sign_in:
                 token = await oauth2_scheme(request)
-                await get_access_claims(request, request.app.state.settings, token)
+                await get_access_claims(request, token)
             if json_body:
                 # Read once here; FastAPI's handler gets the same request, body cached.
                 _check_body(await request.body(), optional)

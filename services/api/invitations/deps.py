@@ -2,12 +2,11 @@
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rapport_common.domain.invitations import expire_if_due, question_due
+from rapport_common.domain.invitations import expire_if_due
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import NotFound
@@ -23,7 +22,7 @@ from services.api.deps import (
 )
 from services.api.graph_client import get_graph
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.repository import Seen, Sender
+from services.api.invitations.repository import Sender
 
 
 async def get_context(request: Request, session: SessionDep) -> InvitationContext:
@@ -89,52 +88,6 @@ def _named_invitee(body: bytes, claims: AccessClaims) -> uuid.UUID | None:
     return invitee if invitee != claims.member_id else None
 
 
-async def get_seen(request: Request, claims: AccessClaimsDep, ctx: ContextDep) -> Seen:
-    """The signed-in member (or the 401 ``CurrentMember`` gives) and, in the same
-    statement, the invitation of the path without a lock (``seen_with_members``).
-    Before the path's id is validated, as ``CurrentMember`` is: an id that is no UUID
-    reads no invitation, and FastAPI then answers its 422."""
-    try:
-        invitation_id = uuid.UUID(request.path_params["invitation_id"])
-    except (KeyError, ValueError):
-        invitation_id = uuid.UUID(int=0)
-    seen = await ctx.invitations.seen_with_members(invitation_id, claims)
-    signed_in_member(claims, seen.me, seen.signed_in)
-    return seen
-
-
-@dataclass(frozen=True)
-class Answering:
-    """An invitation its invitee is answering, and the invitee."""
-
-    invitation: Invitation
-    me: Member
-
-
-async def get_invitation_to_answer(
-    invitation_id: uuid.UUID, seen: Annotated[Seen, Depends(get_seen)], ctx: ContextDep
-) -> Answering:
-    """``MyInvitation`` for the invitee's answers (accept, decline) at the cost of one
-    statement: in the usual case (my invitation to answer, open, nothing to close
-    first) the invitation as read without a lock, its change to be made only if the
-    row is still what was read (``InvitationWrites.expect_unchanged``; the route reads
-    it again, locked, if not). In any other case, ``MyInvitation``'s locked read and
-    answers, so every error is the same, in the same order."""
-    assert seen.me is not None  # get_seen refused the request otherwise
-    invitation, me = seen.invitation, seen.me
-    if (
-        invitation is not None
-        and seen.version is not None
-        and invitation.id == invitation_id
-        and invitation.role_of(me.id) == "invitee"
-        and invitation.is_open
-        and not question_due(invitation, ctx.now)
-    ):
-        ctx.writes.expect_unchanged(invitation, seen.version)
-        return Answering(invitation, me)
-    return Answering(await lock_my_invitation(ctx, me, invitation_id, again=True), me)
-
-
 async def get_referred_invitation(
     invitation_id: uuid.UUID, me: CurrentMember, ctx: ContextDep
 ) -> Invitation:
@@ -147,5 +100,4 @@ async def get_referred_invitation(
 
 MyInvitation = Annotated[Invitation, Depends(get_my_invitation)]
 SenderDep = Annotated[Sender, Depends(get_sender)]
-InvitationToAnswer = Annotated[Answering, Depends(get_invitation_to_answer)]
 ReferredInvitation = Annotated[Invitation, Depends(get_referred_invitation)]

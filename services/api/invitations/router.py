@@ -11,13 +11,14 @@ from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
 from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, get_current_member
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
-from services.api.invitations import email, quick_send, transitions
+from services.api.invitations import answers, email, quick_send, transitions
+from services.api.invitations.answers import AnswerReadDep
+from services.api.invitations.context import InvitationContext
 from services.api.invitations.deps import (
-    Answering,
     ContextDep,
-    InvitationToAnswer,
     MyInvitation,
     ReferredInvitation,
+    get_context,
     lock_my_invitation,
 )
 from services.api.invitations.quick_send import SendingDep
@@ -37,7 +38,6 @@ from services.api.invitations.schemas import (
 )
 from services.api.invitations.sending import send as send_by_id
 from services.api.invitations.views import render_many
-from services.api.invitations.writes import InvitationChanged
 from services.api.pagination import PAGE_SIZE, CursorQuery, LimitQuery, Page, after_time, window
 from services.api.policies import service as policies
 from services.api.policies.schemas import LaterAction
@@ -175,24 +175,19 @@ async def read_invitation(
 TRANSITION_RESPONSES: Responses = {**NOT_FOUND, **CONFLICT, **FORBIDDEN}
 
 
-async def _answer(
-    ctx: ContextDep,
-    answering: Answering,
+async def _answer_locked(
+    ctx: InvitationContext,
+    me: Member,
+    invitation_id: uuid.UUID,
     action: str,
     act: Callable[[Invitation], Awaitable[object]],
 ) -> InvitationOut:
-    """Check and ``act`` on the invitation as read; if it changed since (it was read
-    without a lock), read it again, locked, and check and act on what it is now."""
-    invitation, me = answering.invitation, answering.me
-    try:
-        transitions.require_role(invitation, me, "invitee", action)
-        transitions.require_open(invitation)
-        await act(invitation)
-    except InvitationChanged:
-        invitation = await lock_my_invitation(ctx, me, invitation.id, again=True)
-        transitions.require_role(invitation, me, "invitee", action)
-        transitions.require_open(invitation)
-        await act(invitation)
+    """The answer the usual way did not give (``answers``): read the invitation locked,
+    check and ``act`` on what it is now."""
+    invitation = await lock_my_invitation(ctx, me, invitation_id, again=True)
+    transitions.require_role(invitation, me, "invitee", action)
+    transitions.require_open(invitation)
+    await act(invitation)
     return await _view(ctx, invitation, me)
 
 
@@ -200,28 +195,46 @@ async def _answer(
     "/{invitation_id}/accept", response_model=InvitationOut, responses=TRANSITION_RESPONSES
 )
 async def accept_invitation(
-    data: InvitationAcceptIn, answering: InvitationToAnswer, ctx: ContextDep
+    invitation_id: uuid.UUID,
+    data: InvitationAcceptIn,
+    read: AnswerReadDep,
+    request: Request,
+    session: SessionDep,
 ) -> InvitationOut:
     """Connect, with my private 1-10 rating of the inviter."""
+    if read.usual is not None:
+        made = await answers.accept(session, read.usual, read.now, data.rating, data.how_we_met)
+        if made is not None:
+            return made
+    ctx = await get_context(request, session)
 
     async def accept(invitation: Invitation) -> None:
         await transitions.accept(ctx, invitation, data.rating, data.how_we_met)
 
-    return await _answer(ctx, answering, "accept", accept)
+    return await _answer_locked(ctx, read.me, invitation_id, "accept", accept)
 
 
 @router.post(
     "/{invitation_id}/decline", response_model=InvitationOut, responses=TRANSITION_RESPONSES
 )
 async def decline_invitation(
-    answering: InvitationToAnswer, ctx: ContextDep, data: DeclineIn = DeclineIn()
+    invitation_id: uuid.UUID,
+    read: AnswerReadDep,
+    request: Request,
+    session: SessionDep,
+    data: DeclineIn = DeclineIn(),
 ) -> InvitationOut:
     """Decline; the inviter receives my note, or my policy's polite template."""
+    if read.usual is not None:
+        made = await answers.decline(session, read.usual, read.now, data.note)
+        if made is not None:
+            return made
+    ctx = await get_context(request, session)
 
     async def decline(invitation: Invitation) -> None:
         await transitions.decline(ctx, invitation, data.note)
 
-    return await _answer(ctx, answering, "decline", decline)
+    return await _answer_locked(ctx, read.me, invitation_id, "decline", decline)
 
 
 @router.post("/{invitation_id}/later", response_model=InvitationOut, responses=TRANSITION_RESPONSES)

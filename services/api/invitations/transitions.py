@@ -3,7 +3,8 @@
 Every transition records its outbox event in the request's transaction.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from rapport_common.domain import privacy
 from rapport_common.domain.invitations import event_ref
@@ -70,20 +71,20 @@ def _close(ctx: InvitationContext, invitation: Invitation, status: InvitationSta
     invitation.closed_at = ctx.now
 
 
-async def accept(
-    ctx: InvitationContext,
+def accepted(
     invitation: Invitation,
     rating: int | None,
     how_we_met: str | None,
+    now: datetime,
     automatic: bool = False,
-) -> Connection:
-    """Close the invitation and connect the two, with the ratings given so far: one
-    statement with both events."""
+) -> tuple[dict[str, Any], list[dict[str, Any]], Connection]:
+    """An accept's change of the invitation, its events and the new connection, with
+    the ratings given so far."""
     connection = Connection(
         member_low_id=min(invitation.inviter_id, invitation.invitee_id),
         member_high_id=max(invitation.inviter_id, invitation.invitee_id),
         how_we_met=how_we_met or invitation.how_we_met,
-        connected_at=ctx.now,
+        connected_at=now,
         invitation_id=invitation.id,
     )
     if invitation.inviter_rating is not None:
@@ -103,11 +104,22 @@ async def accept(
                 inviter_rating=invitation.inviter_rating,
                 invitee_rating=rating,
                 how_we_met=connection.how_we_met,
-                connected_at=ctx.now,
+                connected_at=now,
             ),
         ),
     ]
-    closed = {"status": InvitationStatus.ACCEPTED, "closed_at": ctx.now}
+    return {"status": InvitationStatus.ACCEPTED, "closed_at": now}, events, connection
+
+
+async def accept(
+    ctx: InvitationContext,
+    invitation: Invitation,
+    rating: int | None,
+    how_we_met: str | None,
+    automatic: bool = False,
+) -> Connection:
+    """Close the invitation and connect the two: one statement with both events."""
+    closed, events, connection = accepted(invitation, rating, how_we_met, ctx.now, automatic)
     await ctx.writes.change(invitation, closed, events, connection)
     return connection
 
@@ -119,21 +131,44 @@ def _decline_template(policy: PolicyIn, suggestion: Suggestion | None) -> str:
     return next((a.note_template for a in actions if isinstance(a, DeclineAction)), POLITE_DECLINE)
 
 
+def policy_note(
+    invitation: Invitation, stored: policies.StoredPolicy, inviter: Member, invitee: Member
+) -> str:
+    """The note of a decline without one: the invitee's policy's template (or its
+    suggestion's), rendered for the two members."""
+    suggestion = from_storage(Suggestion, invitation.suggestion) if invitation.suggestion else None
+    values = {"inviter_first_name": inviter.first_name, "my_first_name": invitee.first_name}
+    # A template stored before placeholders had to be bare falls back to the polite one.
+    template = _decline_template(stored.policy, suggestion)
+    return templates.render(template, values, NOTE_MAX_LENGTH, fallback=POLITE_DECLINE)
+
+
+def declined(
+    invitation: Invitation, note: str | None, now: datetime, automatic: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A decline's change of the invitation and its event, ``note`` given (the
+    invitee's own or ``policy_note``), or None for one sent by email, which is declined
+    quietly: the sender is never told (nor shown that the address was a member's), so
+    no note goes out and none is rendered."""
+    closed = {"status": InvitationStatus.DECLINED, "closed_at": now, "decline_note": note}
+    if invitation.email_invitation_id is not None:
+        return closed, [
+            event_values("invitation.declined_quietly", InvitationEventV1(**event_ref(invitation)))
+        ]
+    assert note is not None
+    event = event_values(
+        "invitation.declined",
+        InvitationDeclinedV1(**event_ref(invitation), note=note, automatic=automatic),
+    )
+    return closed, [event]
+
+
 async def decline(
     ctx: InvitationContext, invitation: Invitation, note: str | None, automatic: bool = False
 ) -> None:
-    """Close it and send the inviter a note: the invitee's own, or their policy's template.
-
-    One sent by email is declined quietly: the sender is never told (nor shown that the
-    address was a member's), so no note goes out and none is rendered."""
-    closed = {"status": InvitationStatus.DECLINED, "closed_at": ctx.now, "decline_note": note}
-    if invitation.email_invitation_id is not None:
-        quietly = event_values(
-            "invitation.declined_quietly", InvitationEventV1(**event_ref(invitation))
-        )
-        await ctx.writes.change(invitation, closed, [quietly])
-        return
-    if note is None:
+    """Close it and send the inviter a note: the invitee's own, or their policy's template
+    (``declined``)."""
+    if invitation.email_invitation_id is None and note is None:
         # Usually read already, with the invitation (``get_locked_with_members``).
         read, row = ctx.invitations.known_policy(invitation.invitee_id)
         stored = (
@@ -141,23 +176,11 @@ async def decline(
             if read
             else await policies.get_policy(ctx.policies, invitation.invitee_id)
         )
-        suggestion = (
-            from_storage(Suggestion, invitation.suggestion) if invitation.suggestion else None
-        )
         members = await ctx.members.get_many({invitation.inviter_id, invitation.invitee_id})
-        values = {
-            "inviter_first_name": members[invitation.inviter_id].first_name,
-            "my_first_name": members[invitation.invitee_id].first_name,
-        }
-        # A template stored before placeholders had to be bare falls back to the polite one.
-        template = _decline_template(stored.policy, suggestion)
-        note = templates.render(template, values, NOTE_MAX_LENGTH, fallback=POLITE_DECLINE)
-    closed["decline_note"] = note
-    declined = event_values(
-        "invitation.declined",
-        InvitationDeclinedV1(**event_ref(invitation), note=note, automatic=automatic),
-    )
-    await ctx.writes.change(invitation, closed, [declined])
+        inviter, invitee = members[invitation.inviter_id], members[invitation.invitee_id]
+        note = policy_note(invitation, stored, inviter, invitee)
+    closed, events = declined(invitation, note, ctx.now, automatic)
+    await ctx.writes.change(invitation, closed, events)
 
 
 async def defer(

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import (
     Column,
     Insert,
@@ -30,12 +31,14 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.types import TypeEngine
 
+from rapport_common.db import DriverStatement
 from rapport_common.models.connections import Connection
 from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
@@ -143,6 +146,53 @@ def _statement(kind: str, changed: tuple[str, ...], events: int, versioned: bool
     return statement
 
 
+_ON_THE_DRIVER: dict[tuple[str, tuple[str, ...], int], DriverStatement] = {}
+
+
+def _change_params(
+    invitation: Invitation,
+    changes: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]],
+    connection: Connection | None,
+) -> dict[str, Any]:
+    params = {f"set_{name}": value for name, value in changes.items()} | _event_params(events)
+    params["invitation_id"] = invitation.id
+    if connection is not None:
+        params |= _row_params(_CONNECTIONS, "connection", connection)
+    return params
+
+
+async def change_if_unchanged(
+    driver: asyncpg.Connection,
+    dialect: Dialect,
+    invitation: Invitation,
+    version: int,
+    changes: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]],
+    connection: Connection | None = None,
+) -> bool:
+    """``InvitationWrites.change`` of an invitation read without a lock at row
+    ``version``, as one statement on the driver's connection (``on_the_driver``): made
+    only if the row is still that version, and False (nothing written) if not. The
+    invitation is a plain object here, not one of a session: its attributes are set to
+    the changes when they are made."""
+    kind = "change" if connection is None else "connect"
+    key = (kind, tuple(changes), len(events))
+    statement = _ON_THE_DRIVER.get(key)
+    if statement is None:
+        statement = _ON_THE_DRIVER[key] = DriverStatement(
+            _statement(kind, tuple(changes), len(events), versioned=True)
+        )
+    sql = statement.compiled(dialect)
+    params = _change_params(invitation, changes, events, connection)
+    params["version"] = version
+    if not await driver.fetch(sql, *statement.arguments(params)):
+        return False
+    for name, value in changes.items():
+        setattr(invitation, name, value)
+    return True
+
+
 def _event_params(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for i, event in enumerate(events):
@@ -192,10 +242,7 @@ class InvitationWrites:
         """Set ``changes`` on a loaded invitation, insert ``connection`` if given, and
         record the events. The invitation's row must be locked by this transaction."""
         await self.session.flush()
-        params = {f"set_{name}": value for name, value in changes.items()} | _event_params(events)
-        params["invitation_id"] = invitation.id
-        if connection is not None:
-            params |= _row_params(_CONNECTIONS, "connection", connection)
+        params = _change_params(invitation, changes, events, connection)
         kind = "change" if connection is None else "connect"
         version = self._read_at.pop(invitation.id, None)
         statement = _statement(kind, tuple(changes), len(events), version is not None)
