@@ -1,8 +1,9 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.models.blocks import Block
@@ -21,6 +22,25 @@ class BlockingRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def write_both(self, a: uuid.UUID, b: uuid.UUID) -> None:
+        """A new version of both members' rows, changing nothing, locked in id order.
+        A send by either that is being written holds its sender's row (its send lock
+        writes it too), so this waits for it, and what it stored is then seen; a send
+        that read the rows before this finds their version changed and sends again,
+        locked, seeing the block (``invitations.quick_send``)."""
+        members = cast(Table, Member.__table__)
+        locked = (
+            select(members.c.id)
+            .where(members.c.id.in_((a, b)))
+            .order_by(members.c.id)
+            .with_for_update(key_share=True)
+        )
+        await self.session.execute(
+            update(members)
+            .where(members.c.id.in_(locked.scalar_subquery()))
+            .values(updated_at=members.c.updated_at)
+        )
 
     async def open_invitations_between(self, a: uuid.UUID, b: uuid.UUID) -> Sequence[Invitation]:
         query = (

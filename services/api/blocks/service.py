@@ -40,6 +40,7 @@ async def block(blocking: BlockingRepository, me: Member, other: Member, now: da
     and what is open between us closes without a notification or a webhook to anyone.
     Idempotent: blocking again changes nothing."""
     session = blocking.session
+    await blocking.write_both(me.id, other.id)
     if not await BlockRepository(session).add(me.id, other.id, now):
         return
     # The open invitations are locked before the connection is read: an accept being

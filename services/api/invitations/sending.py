@@ -136,6 +136,13 @@ async def send(
     record, pair = await ctx.invitations.record_and_pair(
         inviter.id, invitee.id, *record_windows(settings, ctx.now), ctx.now
     )
+    # The statement that took the send lock read the blocks as they were before it
+    # waited; a block that held the lock meanwhile (blocks.service.block) is seen now.
+    blocks = BlockRepository(ctx.session)
+    if not blocked_by_me and await blocks.between(inviter.id, invitee.id):
+        if await blocks.blocks(invitee.id, inviter.id):
+            raise NotFound(f"There is no member {data.to_member_id}.")
+        blocked_by_me = True
     quota = await check_quota(ctx.invitations, settings, inviter.id, ctx.now, record)
     state = (
         Availability("blocked_by_me")
