@@ -41,6 +41,7 @@ async def _intermediaries(client: httpx.AsyncClient, source: str, target: str) -
 def small_caps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "HUB_DEGREE", 4)
     monkeypatch.setattr(service, "EXPANSION_BUDGET", 12)
+    monkeypatch.setattr(service, "WHOLE_SIDE_BUDGET", 24)
 
 
 @pytest.mark.usefixtures("small_caps")
@@ -62,6 +63,7 @@ async def test_link_between_two_hubs_is_found(
     # Each side is one hub of 6 relationships: read whole in the first query (within 2 x
     # 12), or, beyond 2 x 2, tested as a pair in the planned step.
     monkeypatch.setattr(service, "EXPANSION_BUDGET", budget)
+    monkeypatch.setattr(service, "WHOLE_SIDE_BUDGET", 2 * budget)
     s, first, second, t = (new_id() for _ in range(4))
     await seed(
         graph,
@@ -82,6 +84,7 @@ async def test_link_between_two_hubs_beyond_the_pair_cap_is_left_out(
     # Two sides of 6 relationships each, beyond what one query reads (2 x 2): the
     # planned step, where the pair cap applies.
     monkeypatch.setattr(service, "EXPANSION_BUDGET", 2)
+    monkeypatch.setattr(service, "WHOLE_SIDE_BUDGET", 4)
     s, first, second, t = (new_id() for _ in range(4))
     await seed(
         graph,
@@ -179,4 +182,5 @@ async def test_a_search_within_the_bounds_is_one_query_and_the_planned_step_a_se
     assert await _queries_per_search(graph_client, monkeypatch, s, u) == (1, [[first, second]])
     monkeypatch.setattr(service, "PAIR_CHECK_CAP", 0)
     monkeypatch.setattr(service, "EXPANSION_BUDGET", 2)
+    monkeypatch.setattr(service, "WHOLE_SIDE_BUDGET", 4)
     assert await _queries_per_search(graph_client, monkeypatch, s, u) == (2, [])

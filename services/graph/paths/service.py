@@ -10,8 +10,8 @@ answer (its score is at most the product of the two outer links, and must reach 
 limit-th best 2-hop path), strongest first, at most ``PAIR_CHECK_CAP`` pairs
 (``middle.py`` plans it). The work is bounded by those numbers, not by the size of the
 graph. Usually that planned step is not needed: when one side's consenting members have
-at most twice ``EXPANSION_BUDGET`` relationships in all, the first query reads that side
-whole and with it every link between the two sides (``queries.SEARCH``).
+at most ``WHOLE_SIDE_BUDGET`` relationships in all, the first query reads that side whole
+and with it every link between the two sides (``queries.SEARCH``).
 
 Consent is applied inside the search (docs/privacy.md): the settings of intermediaries
 and target come from the projected member nodes, and the viewer is ``source`` (paths,
@@ -56,6 +56,12 @@ NEIGHBOUR_CAP = 1_000
 HUB_DEGREE = 1_000
 # Relationships read per side in the middle step, at most.
 EXPANSION_BUDGET = 10_000
+# Relationships the search query reads to take one side whole, at most; beyond it the
+# middle step is planned (a second query). Reading a side whole costs Neo4j about the
+# same per relationship as the planned step, which also needs a second round trip: at
+# 100k members a side of 20,000-40,000 relationships read whole took about half the time
+# the planned step did (bench/README.md, "Findings", session 22).
+WHOLE_SIDE_BUDGET = 60_000
 # Pairs of unexpanded members tested for a direct link, at most (best bound first).
 PAIR_CHECK_CAP = 500
 # At most this many of the smaller member's connections are scanned for mutuals.
@@ -157,8 +163,7 @@ async def _search(
         target=target,
         cap=NEIGHBOUR_CAP,
         consents=_CONSENTS,
-        # What the planned step may read on its two sides together.
-        budget=2 * EXPANSION_BUDGET,
+        budget=WHOLE_SIDE_BUDGET,
         middle=middle,
         **scoring.parameters,
     )
