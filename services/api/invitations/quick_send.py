@@ -59,15 +59,15 @@ from services.api.auth.tokens import AccessClaims
 from services.api.deps import (
     SIGN_IN_ACTIVE,
     AccessClaimsDep,
+    get_current_member,
     get_verified_member,
     sign_in_params,
     signed_in_member,
 )
 from services.api.invitations import availability
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.deps import ContextDep, get_sender
+from services.api.invitations.deps import ContextDep
 from services.api.invitations.limits import Quota, quota_if_allowed, record_windows
-from services.api.invitations.repository import Sender
 from services.api.invitations.schemas import InvitationIn
 from services.api.invitations.send_state import (
     PAIR_STATE,
@@ -185,9 +185,12 @@ WITH bumped AS (
     FROM bumped
     RETURNING id
 )
+-- created_at: the moment of writing, as OutboxEvent's default gives it (now() would be
+-- the transaction's start, earlier when a caller's transaction wraps this statement).
 INSERT INTO outbox_events (id, type, version, payload, request_id, attempts, consumed_by,
-                           requeues)
-SELECT $12::uuid, $13::varchar, $14::integer, $15::jsonb, $16::varchar, 0, '{}', 0
+                           requeues, created_at)
+SELECT $12::uuid, $13::varchar, $14::integer, $15::jsonb, $16::varchar, 0, '{}', 0,
+       clock_timestamp()
 FROM created
 RETURNING id
 """
@@ -371,11 +374,11 @@ async def send(
 
 @dataclass(frozen=True)
 class Sending:
-    """The send route's caller: ``sender`` as ``get_sender`` gives it, or ``found``
+    """The send route's caller: ``me`` as ``VerifiedMember`` gives it, or ``found``
     (the quick read) for a send that may go the quick way."""
 
     claims: AccessClaims
-    sender: Sender | None
+    me: Member | None
     found: SendRead | None
 
     @property
@@ -394,11 +397,13 @@ def _named_invitee(body: bytes, claims: AccessClaims) -> uuid.UUID | None:
 
 
 async def get_sending(request: Request, claims: AccessClaimsDep, ctx: ContextDep) -> Sending:
-    """``get_sender``, or for a send by id without an ``Idempotency-Key`` the quick read
-    (``read``), refused as ``VerifiedMember`` refuses, before the body is validated."""
+    """``VerifiedMember``, or for a send by id without an ``Idempotency-Key`` (whose row
+    is claimed in the request's transaction) the quick read (``read``), refused as
+    ``VerifiedMember`` refuses; either before the body is validated."""
     invitee_id = _named_invitee(await request.body(), claims)
     if invitee_id is None or "idempotency-key" in request.headers:
-        return Sending(claims, await get_sender(request, claims, ctx), None)
+        me = await get_verified_member(await get_current_member(ctx.session, claims))
+        return Sending(claims, me, None)
     found = await read(ctx, claims, invitee_id)
     if found is None:
         me = signed_in_member(claims, None, None)
