@@ -1,6 +1,5 @@
 """Dependencies that load an invitation *and* check who may see it."""
 
-import json
 import uuid
 from typing import Annotated
 
@@ -10,19 +9,13 @@ from rapport_common.domain.invitations import expire_if_due
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import NotFound
-from services.api.auth.tokens import AccessClaims
 from services.api.clock import get_clock
 from services.api.deps import (
-    AccessClaimsDep,
     CurrentMember,
     SessionDep,
-    get_current_member,
-    get_verified_member,
-    signed_in_member,
 )
 from services.api.graph_client import get_graph
 from services.api.invitations.context import InvitationContext
-from services.api.invitations.repository import Sender
 
 
 async def get_context(request: Request, session: SessionDep) -> InvitationContext:
@@ -63,31 +56,6 @@ async def lock_my_invitation(
     return invitation
 
 
-async def get_sender(request: Request, claims: AccessClaimsDep, ctx: ContextDep) -> Sender:
-    """``VerifiedMember`` for sending by id, with the invitee the body names read in
-    the same statement (``sender_and_invitee``), the send lock included: one round
-    trip fewer. Only for a body that names another member by a well-formed id, and
-    without an ``Idempotency-Key`` (whose row is claimed before the lock is taken);
-    otherwise nothing but the sender is read, and ``sending.send`` reads the rest.
-    Errors come as ``VerifiedMember`` gives them, before the body is validated."""
-    invitee_id = _named_invitee(await request.body(), claims)
-    if invitee_id is None or "idempotency-key" in request.headers:
-        me = await get_current_member(ctx.session, claims)
-        return Sender(await get_verified_member(me), True, uuid.UUID(int=0), None)
-    sender = await ctx.invitations.sender_and_invitee(claims, invitee_id)
-    await get_verified_member(signed_in_member(claims, sender.me, sender.signed_in))
-    return sender
-
-
-def _named_invitee(body: bytes, claims: AccessClaims) -> uuid.UUID | None:
-    try:
-        named = json.loads(body).get("to_member_id")
-        invitee = uuid.UUID(named) if isinstance(named, str) else None
-    except (ValueError, AttributeError, RecursionError):  # FastAPI answers these itself
-        return None
-    return invitee if invitee != claims.member_id else None
-
-
 async def get_referred_invitation(
     invitation_id: uuid.UUID, me: CurrentMember, ctx: ContextDep
 ) -> Invitation:
@@ -99,5 +67,4 @@ async def get_referred_invitation(
 
 
 MyInvitation = Annotated[Invitation, Depends(get_my_invitation)]
-SenderDep = Annotated[Sender, Depends(get_sender)]
 ReferredInvitation = Annotated[Invitation, Depends(get_referred_invitation)]

@@ -105,26 +105,6 @@ def _invitee_for_send_select() -> Select[Member, bool, bool, LinkingPolicy, uuid
     )
 
 
-_SENDER = aliased(Member, name="sender")
-
-
-def _sender_and_invitee_select(
-    signed_in: ColumnElement[bool],
-) -> Select[Member, bool, Member, bool, bool, LinkingPolicy, uuid.UUID]:
-    """The signed-in sender (bind parameter ``member_id``) with whether their sign-in
-    is active, and beside them what ``_invitee_for_send_select`` reads, the inviter's
-    send lock included: one row whenever the sender exists (the invitee's columns
-    null if there is no such member)."""
-    member, blocked_me, blocked_by_me, policy, lock = _invitee_for_send_columns()
-    return (
-        select(_SENDER, signed_in, member, blocked_me, blocked_by_me, policy, lock)
-        .select_from(_SENDER)
-        .outerjoin(Member, Member.id == bindparam("invitee"))
-        .outerjoin(LinkingPolicy, LinkingPolicy.member_id == Member.id)
-        .where(_SENDER.id == bindparam("member_id"))
-    )
-
-
 _ME = aliased(Member, name="me")
 
 
@@ -153,23 +133,8 @@ _SEEN_WITH_MEMBERS = {
     for session in (False, True)
 }
 _INVITEE_FOR_SEND = _invitee_for_send_select()
-_SENDER_AND_INVITEE = {
-    session: _sender_and_invitee_select(SIGN_IN_ACTIVE if session else true())
-    for session in (False, True)
-}
 
 InviteeForSend = tuple[Member, bool, bool, LinkingPolicy | None]
-
-
-@dataclass(frozen=True)
-class Sender:
-    """What ``sender_and_invitee`` read: the sender and whether their sign-in is active,
-    and what ``invitee_for_send`` gives for ``invitee_id``."""
-
-    me: Member | None
-    signed_in: bool | None
-    invitee_id: uuid.UUID
-    invitee: InviteeForSend | None
 
 
 @dataclass(frozen=True)
@@ -267,20 +232,6 @@ class InvitationRepository:
             return None
         member, blocked_me, blocked_by_me, policy, _ = row
         return member, bool(blocked_me), bool(blocked_by_me), policy
-
-    async def sender_and_invitee(self, claims: AccessClaims, invitee: uuid.UUID) -> Sender:
-        """The signed-in sender (``claims``), as ``CurrentMember`` reads them, and
-        ``invitee_for_send(sender, invitee)``, in one statement: the sender's send lock
-        is taken with it."""
-        query = _SENDER_AND_INVITEE[claims.session_id is not None]
-        params = sign_in_params(claims) | {"inviter": claims.member_id, "invitee": invitee}
-        row = (await self.session.execute(query, params)).first()
-        if row is None:
-            return Sender(None, None, invitee, None)
-        me, signed_in, member, blocked_me, blocked_by_me, policy, _ = row
-        self._kept.append(me)
-        found = None if member is None else (member, bool(blocked_me), bool(blocked_by_me), policy)
-        return Sender(me, signed_in, invitee, found)
 
     async def sent_since(self, inviter: uuid.UUID, since: datetime) -> Sequence[datetime]:
         """Creation times of the inviter's invitations since ``since``, by id or by

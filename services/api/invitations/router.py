@@ -91,7 +91,6 @@ async def send_invitation(
     With `to_email` the answer is always `{email_invitation_id, status: "sent"}`, whoever
     the address belongs to; it counts in your limits like any invitation. Follow it with
     `GET /v1/invitations/by-email`."""
-    sender = sending.sender
     quota_headers: dict[str, str] = {}
 
     async def create() -> BaseModel:
@@ -104,14 +103,14 @@ async def send_invitation(
             me = await get_current_member(session, sending.claims)
             invitation, quota = await send_by_id(ctx, me, data)
         else:
-            assert sender is not None and sender.me is not None  # refused otherwise
+            assert sending.me is not None  # get_sending refused the request otherwise
             if data.to_email is not None:
-                sent_by_email, quota = await email.send_by_email(ctx, sender.me, data)
+                sent_by_email, quota = await email.send_by_email(ctx, sending.me, data)
                 quota_headers.update(quota.headers())
                 return EmailInvitationCreatedOut(
                     email_invitation_id=sent_by_email.id, status="sent"
                 )
-            invitation, quota = await send_by_id(ctx, sender.me, data, sender)
+            invitation, quota = await send_by_id(ctx, sending.me, data)
         quota_headers.update(quota.headers())
         return InvitationCreatedOut(invitation_id=invitation.id, status=invitation.status)
 

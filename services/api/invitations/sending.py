@@ -16,7 +16,6 @@ from services.api.invitations import availability, transitions
 from services.api.invitations.availability import Availability
 from services.api.invitations.context import InvitationContext
 from services.api.invitations.limits import Quota, check_quota, record_windows
-from services.api.invitations.repository import Sender
 from services.api.invitations.schemas import InvitationIn
 from services.api.policies.schemas import Suggestion
 from services.api.policies.service import StoredPolicy, stored_policy
@@ -114,19 +113,16 @@ def _seconds_until(ctx: InvitationContext, until: datetime) -> str:
 
 
 async def send(
-    ctx: InvitationContext, inviter: Member, data: InvitationIn, sender: Sender | None = None
+    ctx: InvitationContext, inviter: Member, data: InvitationIn
 ) -> tuple[Invitation, Quota]:
-    """Three round trips before the insert: the invitee with the blocks, their policy
-    and the inviter's send lock (none when ``sender`` read them for this invitee); the
-    referral, if one is named; then, in a statement of its own after the lock, the
+    """The locked send (``quick_send`` sends the usual one): three round trips before
+    the insert: the invitee with the blocks, their policy and the inviter's send lock;
+    the referral, if one is named; then, in a statement of its own after the lock, the
     sending record and the pair's state."""
     assert data.to_member_id is not None
     if data.to_member_id == inviter.id:
         raise CannotInvite("You cannot invite yourself.")
-    if sender is not None and sender.invitee_id == data.to_member_id:
-        found = sender.invitee
-    else:
-        found = await ctx.invitations.invitee_for_send(inviter.id, data.to_member_id)
+    found = await ctx.invitations.invitee_for_send(inviter.id, data.to_member_id)
     # A member who blocked me answers as one who does not exist, before anything else.
     if found is None or found[1]:
         raise NotFound(f"There is no member {data.to_member_id}.")
