@@ -3,9 +3,11 @@
 Preparation (not measured, notifier stopped): one open invitation per decline, written
 into PostgreSQL; the outbox events left by earlier steps are set aside. Then the real notifier
 worker starts, pointed at the capturing SMTP server, and the declines are offered at a
-fixed rate (open loop). The capture records when each note was accepted, by
-notification id; the notifications table maps it to its invitation, whose decline call
-time the harness kept.
+fixed rate (open loop): issue 14's target share (``OFFERED_SHARE_OF_BARE``) of the bare
+insert, measured just before in this step (the reference app at concurrency 64, as in
+measurement 2), so the offered rate and the target follow the machine as the ratio does.
+The capture records when each note was accepted, by notification id; the notifications
+table maps it to its invitation, whose decline call time the harness kept.
 """
 
 import asyncio
@@ -19,14 +21,21 @@ from typing import Any
 from bench import config
 from bench.config import API_PORT, SEED
 from bench.http import Connection
-from bench.load import Offered, open_loop
-from bench.m_api import NOTE
+from bench.load import Offered, fixed_window, open_loop
+from bench.m_api import NOTE, ApiBench
 from bench.members import Member
 from bench.stats import summary
 from bench.stores import decline_notes, open_invitations, set_aside_outbox
 from rapport_common.settings import Settings
 from services.api.policies.evaluation import InvitationFacts, evaluate
 from services.api.policies.presets import DEFAULT_PRESET, PRESETS
+
+# Issue 14: sustained notes/s >= 0.065x the bare insert, with declines offered at that rate.
+OFFERED_SHARE_OF_BARE = 0.065
+BARE_WARMUP_SECONDS = 3.0
+BARE_WINDOW_SECONDS = 10.0
+
+Step = Callable[[], Awaitable[None]]
 
 
 def read_capture(path: Path) -> dict[str, float]:
@@ -43,6 +52,8 @@ class NotifierBench:
         self.settings, self.members, self.capture = settings, members, capture
         self.api = [Connection("127.0.0.1", API_PORT) for _ in range(64)]
         self.invitations: list[tuple[str, int]] = []  # (invitation id, invitee)
+        self.bare: dict[str, Any] = {}
+        self.rate = 0.0
 
     async def prepare(self) -> dict[str, Any]:
         """One open invitation per decline, on distinct pairs, written straight into
@@ -84,10 +95,31 @@ class NotifierBench:
             raise RuntimeError(f"decline {response.status}: {response.body[:200]!r}")
         return True
 
-    async def measure(self, start_notifier: Callable[[], Awaitable[None]]) -> dict[str, Any]:
+    async def bare_insert(self, start_reference: Step, stop_reference: Step) -> float:
+        """The bare insert's rate now (measurement 2's reference app and callers, a short
+        window), and from it the rate the declines are offered at."""
+        await start_reference()
+        bench = ApiBench(self.members)
+        try:
+            c = config.API_CONCURRENCY
+            await fixed_window(bench.insert, BARE_WARMUP_SECONDS, c)
+            run = await fixed_window(bench.insert, BARE_WINDOW_SECONDS, c)
+        finally:
+            for connection in bench.bare:
+                await connection.close()
+            await stop_reference()
+        if not run.latencies:
+            raise RuntimeError(f"no bare insert succeeded: {run.error_examples}")
+        self.bare = run.report()
+        self.rate = round(OFFERED_SHARE_OF_BARE * run.rate, 1)
+        return self.rate
+
+    async def measure(self, start_notifier: Step) -> dict[str, Any]:
+        if not self.rate:
+            raise RuntimeError("the bare insert is measured first (bare_insert)")
         await start_notifier()
         count = len(self.invitations)
-        offered = await open_loop(self.decline, count, config.DECLINE_RATE, len(self.api))
+        offered = await open_loop(self.decline, count, self.rate, len(self.api))
         last_call = time.time()
         delivered = await self._wait_for_notes(count, last_call)
         for connection in self.api:
@@ -131,9 +163,13 @@ class NotifierBench:
         first_call = min(o.started for o in offered)
         last_note = max(delivered.values(), default=first_call)
         span = last_note - first_call
+        sustained = round(len(delivered) / span, 1) if span > 0 else None
+        bare = self.bare["per_second"]
         return {
+            "bare_insert": self.bare,
+            "offered_share_of_bare": OFFERED_SHARE_OF_BARE,
             "declines_offered": len(offered),
-            "offered_per_second": config.DECLINE_RATE,
+            "offered_per_second": self.rate,
             "offering_took_seconds": round(last_call - first_call, 1),
             "decline_calls": summary([o.seconds for o in offered if o.seconds is not None]),
             "decline_call_errors": sum(o.seconds is None for o in offered),
@@ -142,6 +178,7 @@ class NotifierBench:
             "deadline_after_last_call_seconds": config.NOTE_DEADLINE_SECONDS,
             "end_to_end": summary(end_to_end) | {"lower_bound": missing > 0},
             "api_answer_to_smtp": summary(after_answer),
-            "sustained_notes_per_second": round(len(delivered) / span, 1) if span > 0 else None,
+            "sustained_notes_per_second": sustained,
+            "sustained_to_bare": round(sustained / bare, 4) if sustained and bare else None,
             "last_note_after_last_call_seconds": round(last_note - last_call, 1),
         }

@@ -69,6 +69,16 @@ def _notes_missing(results: Results) -> bool:
     return bool(_dig(results, "notifier", "end_to_end", "lower_bound"))
 
 
+def _notes_to_bare(results: Results) -> float | None:
+    """Over the notifier step's own bare insert; runs before it had one used measurement
+    2's."""
+    bare = _dig(results, "notifier", "bare_insert", "per_second")
+    if bare is None:
+        bare = _dig(results, "api", "bare_insert", "per_second")
+    notes = _dig(results, "notifier", "sustained_notes_per_second")
+    return notes / bare if notes is not None and bare else None
+
+
 def _peak(name: str) -> Callable[[Results], float | None]:
     return lambda r: _dig(r, "memory_peak_rss_mb", name, "sum")
 
@@ -130,12 +140,12 @@ LINES = [
          "p99_ms"), "ms", "<= 1500", lambda v: v <= 1500, _notes_missing),
     Line("3 notifier", "notes delivered of 10,000",
          lambda r: _dig(r, "notifier", "notes_delivered"), "", "= 10000", lambda v: v >= 10000),
-    Line("3 notifier", "sustained rate (200/s offered)",
-         lambda r: _dig(r, "notifier", "sustained_notes_per_second"), "/s", ">= 200",
-         lambda v: v >= 195),
-    Line("3 notifier", "sustained rate / bare insert",
-         _over(("notifier", "sustained_notes_per_second"), ("api", "bare_insert", "per_second")),
-         "x", ">= 0.065", lambda v: v >= 0.065),
+    Line("3 notifier", "declines offered (0.065x its bare insert)",
+         lambda r: _dig(r, "notifier", "offered_per_second"), "/s"),
+    Line("3 notifier", "sustained rate",
+         lambda r: _dig(r, "notifier", "sustained_notes_per_second"), "/s"),
+    Line("3 notifier", "sustained rate / bare insert", _notes_to_bare, "x", ">= 0.065",
+         lambda v: v >= 0.065),
     Line("4 import", "connections into Neo4j",
          lambda r: _dig(r, "import", "connections_per_second"), "/s", ">= 50000",
          lambda v: v >= 50_000),

@@ -189,18 +189,23 @@ class Bench:
             await self.notifier(members, capture)
         if "api" in self.only:
             say(f"2/6 public API: invitation mix at concurrency {config.API_CONCURRENCY}")
-            await self.processes.start(
-                "reference",
-                self.processes.uvicorn(
-                    "bench.reference_app:build", config.REFERENCE_PORT, self.settings.api.workers
-                ),
-                http_ready(f"http://127.0.0.1:{config.REFERENCE_PORT}/readyz"),
-            )
+            await self.reference()
             self.results["api"] = await self.measured("api", ApiBench(members).measure())
         if "search" in self.only:
             await self.search()
         for name in ("api", "graph", "reference", "smtp"):
             await self.stop(name)
+
+    async def reference(self) -> None:
+        """The bare FastAPI + asyncpg insert (``reference_app.py``), the baseline of the
+        ratios in measurements 2 and 3."""
+        await self.processes.start(
+            "reference",
+            self.processes.uvicorn(
+                "bench.reference_app:build", config.REFERENCE_PORT, self.settings.api.workers
+            ),
+            http_ready(f"http://127.0.0.1:{config.REFERENCE_PORT}/readyz"),
+        )
 
     async def search(self) -> None:
         say("6/6 member search: the network into PostgreSQL (not timed)")
@@ -213,9 +218,11 @@ class Bench:
         self.results["search"] = measured | {"preparation": preparation}
 
     async def notifier(self, members: list[Member], capture: Path) -> None:
-        say(f"3/6 notifier: {config.DECLINES:,} declines at {config.DECLINE_RATE:.0f}/s")
         notifier = NotifierBench(self.settings, members, capture)
         preparation = await notifier.prepare()
+        say("3/6 notifier: the bare insert first, for the offered rate")
+        rate = await notifier.bare_insert(self.reference, lambda: self.stop("reference"))
+        say(f"3/6 notifier: {config.DECLINES:,} declines at {rate:.1f}/s")
 
         async def start_notifier() -> None:
             await self.processes.start(
