@@ -7,13 +7,17 @@ does not keep the others from the event, and a retry runs only the ones not done
 until the event is dead-lettered). The session is the event job's own: a consumer commits
 what must be durable before it acts outside PostgreSQL (an email, a queued job); what it
 leaves uncommitted is committed before the next consumer runs, or rolled back if it
-fails.
+fails, and the last one's is committed with the event's completion.
 
-Each also says which events concern it (``CONCERNS``): the others it would return from
-at once, so the job skips it for them, without the guard's lock and its transaction.
+Each entry also says which events concern it (``concerns``): the others it would return
+from at once, so the job skips it for them, without the guard's lock and its transaction;
+and whether it leaves nothing uncommitted (``commits_own_work``): such consumers run
+first, and the next one shares their transaction, and with it the guard's lock on the
+event's members (``services/notifier/erasure/guard.py``), without a commit between them.
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from arq.cron import CronJob, cron
@@ -32,30 +36,37 @@ from services.notifier.notifications import crons, digest, join_emails
 from services.notifier.webhooks import consumer as webhooks
 from services.notifier.webhooks.jobs import SWEEP_CRON, deliver_webhook
 
-Consumer = Callable[[dict[str, Any], EventEnvelope, AsyncSession], Awaitable[None]]
-Concerns = Callable[[EventEnvelope], bool]
+ConsumerFunction = Callable[[dict[str, Any], EventEnvelope, AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    run: ConsumerFunction
+    # Whether an event concerns it: one that does not is done with it without running.
+    concerns: Callable[[EventEnvelope], bool]
+    # It commits whatever it writes (or writes nothing in PostgreSQL).
+    commits_own_work: bool = False
+
+
+def _entry(
+    run: ConsumerFunction, concerns: Callable[[EventEnvelope], bool], commits_own_work: bool
+) -> Consumer:
+    # Each skips an event about a deleted account (services/notifier/erasure/guard.py).
+    return Consumer(skip_deleted_members(run), concerns, commits_own_work)
+
 
 # Keyed by the name recorded in ``outbox_events.consumed_by``: renaming one makes every
-# unfinished event run it again (harmless, it is idempotent), nothing worse.
+# unfinished event run it again (harmless, it is idempotent), nothing worse. The job runs
+# those that commit their own work first (``RUN_ORDER``) and records them in this order.
 CONSUMERS: dict[str, Consumer] = {
-    "graph": graph_projection.project_to_graph,
-    "notifications": notifications.notify,
-    "webhooks": webhooks.fan_out,
-    "join_emails": join_emails.send_join_email,
-    "account_emails": account_emails.send_account_email,
-    "exports": exports.build_export,
+    "graph": _entry(graph_projection.project_to_graph, graph_projection.concerns, True),
+    "notifications": _entry(notifications.notify, notifications.concerns, False),
+    "webhooks": _entry(webhooks.fan_out, webhooks.concerns, True),
+    "join_emails": _entry(join_emails.send_join_email, join_emails.concerns, False),
+    "account_emails": _entry(account_emails.send_account_email, account_emails.concerns, False),
+    "exports": _entry(exports.build_export, exports.concerns, False),
 }
-# Each skips an event about a deleted account (services/notifier/erasure/guard.py).
-CONSUMERS = {name: skip_deleted_members(consumer) for name, consumer in CONSUMERS.items()}
-# Whether an event concerns each: one that does not is done with it without running.
-CONCERNS: dict[str, Concerns] = {
-    "graph": graph_projection.concerns,
-    "notifications": notifications.concerns,
-    "webhooks": webhooks.concerns,
-    "join_emails": join_emails.concerns,
-    "account_emails": account_emails.concerns,
-    "exports": exports.concerns,
-}
+RUN_ORDER: list[str] = sorted(CONSUMERS, key=lambda name: not CONSUMERS[name].commits_own_work)
 # Extra arq functions and cron jobs, registered by the worker.
 JOBS: list[Callable[..., Awaitable[Any]]] = [deliver_webhook]
 CRON_JOBS: list[CronJob] = [
@@ -71,4 +82,4 @@ CRON_JOBS: list[CronJob] = [
     FINISH_CRON,
 ]
 
-__all__ = ["CONCERNS", "CONSUMERS", "CRON_JOBS", "JOBS", "Consumer", "TransientError"]
+__all__ = ["CONSUMERS", "CRON_JOBS", "JOBS", "RUN_ORDER", "Consumer", "TransientError"]

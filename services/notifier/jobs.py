@@ -15,7 +15,7 @@ from rapport_common.db import connection_lost
 from rapport_common.events import EventEnvelope
 from rapport_common.logging import request_id_var
 from rapport_common.outbox import OutboxEvent, envelope_of
-from services.notifier.consumers import CONCERNS, CONSUMERS, TransientError
+from services.notifier.consumers import CONSUMERS, RUN_ORDER, TransientError
 from services.notifier.queue import JobQueue
 from services.notifier.relay import enqueue_events, requeue_stalled
 
@@ -176,33 +176,44 @@ async def _handle(ctx: dict[str, Any], event: _Event) -> str:
 async def _consume(
     ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession, done_before: list[str]
 ) -> tuple[list[str], dict[str, Exception]]:
-    """Run each consumer not done yet; return those done, and the failures by name.
-    One the event does not concern is done with it at once (it would do nothing)."""
-    done, failures = list(done_before), {}
-    previous_succeeded = False
-    for name, consumer in CONSUMERS.items():
+    """Run each consumer not done yet; return those done (in ``CONSUMERS``' order), and
+    the failures by name. One the event does not concern is done with it at once (it
+    would do nothing). What the last one leaves uncommitted is committed by the caller,
+    with the event's completion."""
+    done, failures = set(done_before), {}
+    uncommitted = False
+    for name in RUN_ORDER:
+        consumer = CONSUMERS[name]
         if name in done:
             continue
-        if not CONCERNS[name](envelope):
-            done.append(name)
+        if not consumer.concerns(envelope):
+            done.add(name)
             continue
-        if previous_succeeded and session.in_transaction():
+        if uncommitted and session.in_transaction():
             # What the previous consumer left uncommitted is its own finished work: this
             # one's failure must not roll it back.
             await session.commit()
         try:
-            await consumer(ctx, envelope, session)
+            await consumer.run(ctx, envelope, session)
         except Exception as exc:
             if connection_lost(exc):
                 raise
             await session.rollback()
             failures[name] = exc
-            previous_succeeded = False
+            uncommitted = False
             _log_failure(envelope, name, exc)
         else:
-            done.append(name)
-            previous_succeeded = True
-    return done, failures
+            done.add(name)
+            uncommitted = not consumer.commits_own_work
+    return _in_order(done, done_before), failures
+
+
+def _in_order(done: set[str], done_before: list[str]) -> list[str]:
+    """The consumers done, as ``CONSUMERS`` lists them; names no longer there (a renamed
+    consumer's old name) after them, as they were recorded."""
+    return [name for name in CONSUMERS if name in done] + [
+        name for name in done_before if name not in CONSUMERS
+    ]
 
 
 def _log_failure(envelope: EventEnvelope, consumer: str, exc: Exception) -> None:

@@ -5,7 +5,13 @@ but one may be in a consumer's hands at that moment, or its job may still be que
 each consumer first takes a key-share lock on the members the event names: if one is
 gone, the event is about a deleted account and nothing is done with it (no notification,
 no webhook, nothing projected that the graph's ``member.deleted`` would have to undo);
-if all are there, the deletion waits for the lock, so it sees what the consumer wrote."""
+if all are there, the deletion waits for the lock, so it sees what the consumer wrote.
+
+The lock is FOR KEY SHARE, which only a deletion (or a change of the key) waits for: the
+API's own writes of a member row (a send's lock on its inviter) go on beside it. The
+consumers of one event that share a transaction take it once: the session notes the
+transaction that holds it, and a consumer run after a commit or a rollback takes it
+again."""
 
 import logging
 import uuid
@@ -63,29 +69,46 @@ async def all_present(session: AsyncSession, member_ids: set[uuid.UUID]) -> list
     it. They are loaded whole: while the caller holds them, the session's identity map
     has them, so the consumer reads them without a query of its own."""
     found = await session.execute(
-        select(Member).where(Member.id.in_(member_ids)).with_for_update(key_share=True)
+        select(Member).where(Member.id.in_(member_ids)).with_for_update(read=True, key_share=True)
     )
     members = list(found.scalars())
     return members if len(members) == len(member_ids) else None
+
+
+# In ``session.info``: (event id, the transaction holding the lock, the members it loaded
+# or ``None`` if one was gone). The members are kept with it: the session keeps loaded
+# rows only as long as someone does, and the consumers look the same members up.
+HELD = "rapport.erasure_guard"
+
+
+async def about_the_living(session: AsyncSession, envelope: EventEnvelope) -> bool:
+    """Whether every member the event names still exists; they stay locked until the
+    session's transaction ends. Asked once per event and transaction."""
+    named = members_named(envelope.payload)
+    if envelope.type in ABOUT_THE_DELETED or not named:
+        return True
+    held = session.info.get(HELD)
+    current = session.sync_session.get_transaction()
+    if held is not None and current is not None:
+        event_id, transaction, present = held
+        if event_id == envelope.event_id and transaction is current:
+            return present is not None
+    present = await all_present(session, named)
+    session.info[HELD] = (envelope.event_id, session.sync_session.get_transaction(), present)
+    return present is not None
 
 
 def skip_deleted_members(consumer: Consumer) -> Consumer:
     """``consumer``, run only when every member its event names still exists."""
 
     async def guarded(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSession) -> None:
-        named = members_named(envelope.payload)
-        about_the_living = envelope.type not in ABOUT_THE_DELETED and named
-        # Held until the consumer returns: the session keeps loaded rows only as long as
-        # someone does, and the consumer looks the same members up.
-        present = await all_present(session, named) if about_the_living else []
-        if present is None:
+        if not await about_the_living(session, envelope):
             logger.info(
                 "event about a deleted account skipped",
                 extra={"event_id": str(envelope.event_id), "type": envelope.type},
             )
             return
         await consumer(ctx, envelope, session)
-        del present
 
     guarded.__name__ = getattr(consumer, "__name__", "consumer")
     guarded.__doc__ = consumer.__doc__

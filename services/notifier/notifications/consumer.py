@@ -183,7 +183,8 @@ async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSes
     Idempotent: each notification is keyed by (event, kind, recipient), and an email
     recorded as sent (or given up) is never sent again; a rerun only finishes what is
     unsent. The notifications are committed with the first email's record (or its failed
-    attempt), not in a transaction of their own."""
+    attempt), not in a transaction of their own; the last email's record is left for the
+    event job to commit with the event's completion, right after."""
     builder = _builder_for(envelope.type)
     if builder is None:
         return
@@ -192,6 +193,6 @@ async def notify(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSes
     drafts = await builder(session, envelope, payload)
     clock = clock_of(ctx)
     ids = await store(session, settings, drafts, clock())
-    delivered = await deliver(session, settings, ctx["mailer"], ids, clock)
+    delivered = await deliver(session, settings, ctx["mailer"], ids, clock, commit_last=False)
     if delivered.refused is not None:
         raise delivered.refused  # the event's retry sends what is still unsent

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from rapport_common.clock import Clock
 from rapport_common.domain import notification_kinds, preference_links
@@ -132,10 +133,48 @@ async def store(
     )
     new = list(inserted.scalars())
     if len(new) == len(rows):
-        return new  # the usual case: none was stored before, no second query
+        # The usual case: none was stored before, no second query.
+        _keep_fresh(session, rows, readers, chosen)
+        return new
     keys = [row["dedupe_key"] for row in rows]
     found = await session.execute(select(Notification.id).where(Notification.dedupe_key.in_(keys)))
     return list(found.scalars())
+
+
+# In ``session.info``: the transaction that inserted notifications, and each of them with
+# its reader and preference, as ``deliver`` reads them.
+FRESH = "rapport.fresh_notifications"
+Fresh = tuple[Notification, Member, NotificationPreference | None]
+
+
+def _keep_fresh(
+    session: AsyncSession,
+    rows: list[dict[str, Any]],
+    readers: dict[uuid.UUID, Member],
+    chosen: dict[tuple[uuid.UUID, str], NotificationPreference],
+) -> None:
+    """Keep the rows just inserted as session objects, so that ``deliver`` in the same
+    transaction finds them without reading them back: nobody else can see them before it
+    commits, so they need no lock either."""
+    fresh: dict[uuid.UUID, Fresh] = {}
+    for row in rows:
+        notification = Notification(
+            **row, emailed_at=None, email_attempts=0, email_failed_at=None, email_error=None
+        )
+        make_transient_to_detached(notification)
+        session.add(notification)
+        member = readers[row["member_id"]]
+        fresh[row["id"]] = (notification, member, chosen.get((member.id, row["kind"])))
+    session.info[FRESH] = (session.sync_session.get_transaction(), fresh)
+
+
+def _fresh(session: AsyncSession, notification_id: uuid.UUID) -> Fresh | None:
+    """The notification as ``_keep_fresh`` kept it, if this transaction inserted it."""
+    kept = session.info.get(FRESH)
+    if kept is None or kept[0] is not session.sync_session.get_transaction():
+        return None
+    found: Fresh | None = kept[1].get(notification_id)
+    return found
 
 
 @dataclass
@@ -152,6 +191,8 @@ async def deliver(
     mailer: Mailer,
     notification_ids: Sequence[uuid.UUID],
     clock: Clock,
+    *,
+    commit_last: bool = True,
 ) -> Delivered:
     """Email each notification not yet recorded as sent or given up.
 
@@ -159,7 +200,10 @@ async def deliver(
     writes (the stored notifications) commit with the first one. The row is locked while
     its email goes out and ``emailed_at`` is committed right after the SMTP server
     accepts it: a crash before that commit may send it again, one after it never does.
-    A row locked by another worker is skipped (it is being sent).
+    A row locked by another worker is skipped (it is being sent). With ``commit_last``
+    false, the last one's record is left for the caller to commit at once (an event job
+    commits it with the event's completion), unless the server refused an email for now
+    (the caller then raises, and its rollback must not take the records with it).
 
     One email never holds up the others: one that cannot be sent is given up with the
     reason (``email_failed_at``, ``email_error``), one refused for now is counted and left
@@ -172,27 +216,34 @@ async def deliver(
     delivered = Delivered()
     do_not_contact = DoNotContactRepository(session)
     address_key = settings.email_invitations.address_key.get_secret_value()
-    for notification_id in notification_ids:
+    last = len(notification_ids) - 1
+    for n, notification_id in enumerate(notification_ids):
+        fresh = _fresh(session, notification_id)
+        if fresh is not None and fresh[0].email_delivery != EmailDelivery.INSTANT:
+            continue  # placed just now by the preference read in this transaction
         row = (
-            await session.execute(
-                select(Notification, Member, NotificationPreference)
-                .join(Member, Member.id == Notification.member_id)
-                .outerjoin(
-                    NotificationPreference,
-                    and_(
-                        NotificationPreference.member_id == Notification.member_id,
-                        NotificationPreference.kind == Notification.kind,
-                    ),
+            fresh
+            or (
+                await session.execute(
+                    select(Notification, Member, NotificationPreference)
+                    .join(Member, Member.id == Notification.member_id)
+                    .outerjoin(
+                        NotificationPreference,
+                        and_(
+                            NotificationPreference.member_id == Notification.member_id,
+                            NotificationPreference.kind == Notification.kind,
+                        ),
+                    )
+                    .where(
+                        Notification.id == notification_id,
+                        Notification.emailed_at.is_(None),
+                        Notification.email_failed_at.is_(None),
+                        Notification.email_delivery == EmailDelivery.INSTANT,
+                    )
+                    .with_for_update(of=Notification, skip_locked=True)
                 )
-                .where(
-                    Notification.id == notification_id,
-                    Notification.emailed_at.is_(None),
-                    Notification.email_failed_at.is_(None),
-                    Notification.email_delivery == EmailDelivery.INSTANT,
-                )
-                .with_for_update(of=Notification, skip_locked=True)
-            )
-        ).one_or_none()
+            ).one_or_none()
+        )
         if row is None:
             continue
         notification, member, preference = row
@@ -230,7 +281,10 @@ async def deliver(
         else:
             notification.emailed_at = clock()
             delivered.sent += 1
-        await session.commit()
+        if n < last or commit_last or delivered.refused is not None:
+            await session.commit()
+        else:
+            await session.flush()
     return delivered
 
 
