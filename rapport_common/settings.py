@@ -16,12 +16,14 @@ DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-never-use-in-production"  
 DEVELOPMENT_GRAPH_SERVICE_TOKEN = "development-only-graph-token-never-use-in-production"  # noqa: S105
 DEVELOPMENT_ADDRESS_KEY = "development-only-address-key-never-use-in-production"
 DEVELOPMENT_LINK_KEY = "development-only-link-key-never-use-in-production"
+DEVELOPMENT_WEBHOOK_KEY = "development-only-webhook-key-never-use-in-production"
 PLACEHOLDER_SECRETS = frozenset(
     {
         DEVELOPMENT_JWT_SECRET,
         DEVELOPMENT_GRAPH_SERVICE_TOKEN,
         DEVELOPMENT_ADDRESS_KEY,
         DEVELOPMENT_LINK_KEY,
+        DEVELOPMENT_WEBHOOK_KEY,
         "change-me",
         "rapport",
         "secret",
@@ -33,9 +35,9 @@ PLACEHOLDER_SECRETS = frozenset(
 DEFAULT_NUDGE_FADE = 2.0
 
 
-def _servers(value: object) -> object:
+def _comma_list(value: object) -> object:
     """``"a:1,b:2"`` or ``["a:1","b:2"]`` (how an environment variable gives a list), or
-    a list: "host:port"s."""
+    a list."""
     if isinstance(value, str) and value.lstrip().startswith("["):
         return json.loads(value)
     if isinstance(value, str):
@@ -50,7 +52,8 @@ def _host_and_port(server: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-ServerList = Annotated[list[str], NoDecode, BeforeValidator(_servers)]
+ServerList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
+KeyList = Annotated[list[SecretStr], NoDecode, BeforeValidator(_comma_list)]
 
 
 class PostgresSettings(BaseModel):
@@ -272,6 +275,16 @@ class WebhookSettings(BaseModel):
     disable_after_days: float = 5.0
     # After a rotation the previous secret keeps signing alongside the new one this long.
     rotation_grace_hours: float = 24.0
+    # Seal the endpoints' signing secrets at rest: the first seals, all open
+    # (rapport_common/webhooks/sealing.py; rotating them: docs/operations.md).
+    secret_keys: KeyList = [SecretStr(DEVELOPMENT_WEBHOOK_KEY)]
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _some_key(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if not keys:
+            raise ValueError("at least one key is needed to seal webhook secrets")
+        return keys
 
 
 class EmailInvitationSettings(BaseModel):
@@ -413,11 +426,12 @@ class Settings(BaseSettings):
         if service_token in PLACEHOLDER_SECRETS or len(service_token) < 32:
             weak.append("RAPPORT_GRAPH__SERVICE_TOKEN")
         for name, key in (
-            ("ADDRESS_KEY", self.email_invitations.address_key),
-            ("LINK_KEY", self.email_invitations.link_key),
+            ("EMAIL_INVITATIONS__ADDRESS_KEY", self.email_invitations.address_key),
+            ("EMAIL_INVITATIONS__LINK_KEY", self.email_invitations.link_key),
+            *(("WEBHOOKS__SECRET_KEYS", key) for key in self.webhooks.secret_keys),
         ):
             if key.get_secret_value() in PLACEHOLDER_SECRETS or len(key.get_secret_value()) < 32:
-                weak.append(f"RAPPORT_EMAIL_INVITATIONS__{name}")
+                weak.append(f"RAPPORT_{name}")
         if weak:
             raise ValueError(f"placeholder secrets are refused in production: {', '.join(weak)}")
         if self.webhooks.allow_loopback:

@@ -87,7 +87,7 @@ def _production(keys: EmailInvitationSettings) -> Settings:
         auth=AuthSettings(jwt_secret=SecretStr("j" * 40)),
         postgres=PostgresSettings(password=SecretStr("a-real-database-password")),
         graph=GraphServiceSettings(service_token=SecretStr("t" * 40)),
-        webhooks=WebhookSettings(allow_loopback=False),
+        webhooks=WebhookSettings(allow_loopback=False, secret_keys=[SecretStr("w" * 40)]),
         email_invitations=keys,
     )
 

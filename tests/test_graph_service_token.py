@@ -125,7 +125,7 @@ def _production(graph: GraphServiceSettings) -> Settings:
         environment="production",
         auth=AuthSettings(jwt_secret=SecretStr("j" * 40)),
         postgres=PostgresSettings(password=SecretStr("a-real-database-password")),
-        webhooks=WebhookSettings(allow_loopback=False),
+        webhooks=WebhookSettings(allow_loopback=False, secret_keys=[SecretStr("w" * 40)]),
         email_invitations=EmailInvitationSettings(
             address_key=SecretStr("k" * 40), link_key=SecretStr("l" * 40)
         ),

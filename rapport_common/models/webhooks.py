@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rapport_common.clock import system_clock
 from rapport_common.db import Base
 from rapport_common.models.enums import WebhookMessageStatus, checked
+from rapport_common.webhooks.sealing import SealedSecret
 
 
 class WebhookEndpoint(Base):
@@ -31,10 +32,10 @@ class WebhookEndpoint(Base):
     url: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(String(200))
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
-    # Kept readable (not hashed): every delivery is signed with it.
-    secret: Mapped[str] = mapped_column(String(100))
+    # Sealed, not hashed: every delivery is signed with it (webhooks/sealing.py).
+    secret: Mapped[str] = mapped_column(SealedSecret())
     # After a rotation the old secret signs alongside the new one until it expires.
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(SealedSecret())
     previous_secret_expires_at: Mapped[datetime | None]
     # Start of the current run of failed attempts; cleared by any success.
     failing_since: Mapped[datetime | None]
