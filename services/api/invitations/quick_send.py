@@ -47,7 +47,6 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from rapport_common.db import connection_lost
 from rapport_common.domain import privacy
 from rapport_common.events import InvitationSentV1
 from rapport_common.models.blocks import Block
@@ -61,6 +60,7 @@ from services.api.deps import (
     AccessClaimsDep,
     get_current_member,
     get_verified_member,
+    on_the_driver,
     sign_in_params,
     signed_in_member,
 )
@@ -106,7 +106,9 @@ _RUNTIME = (
 class _Compiled:
     """A statement's SQL for asyncpg, compiled once, and how to order its arguments:
     each position takes a runtime value by name, or the constant the statement holds
-    (the statuses of its ``IN`` lists)."""
+    (the statuses of its ``IN`` lists). ``rapport_common.db.DriverStatement`` does the
+    same for statements without ``IN`` lists, which SQLAlchemy expands per execution;
+    these are expanded here once, with their constant values."""
 
     def __init__(self, statement: Select[Any]) -> None:
         compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
@@ -227,19 +229,9 @@ _DEFAULT_POLICY = StoredPolicy(PRESETS[DEFAULT_PRESET].policy, DEFAULT_PRESET, 0
 
 
 async def _fetch(session: AsyncSession, sql: str, args: Sequence[Any]) -> asyncpg.Record | None:
-    """One statement on the session's own connection, as asyncpg's: outside a
-    transaction (the request has not begun one) it commits by itself, inside one it
-    joins it. A lost connection is invalidated as SQLAlchemy's execution would, so the
-    pool replaces it and ``get_session`` answers 503."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = cast(asyncpg.Connection, raw.driver_connection)
-    try:
+    """One statement on the request's own connection as asyncpg's (``on_the_driver``)."""
+    async with on_the_driver(session) as (driver, _):
         return await driver.fetchrow(sql, *args)
-    except Exception as exc:
-        if connection_lost(exc):
-            await connection.invalidate(exc)
-        raise
 
 
 async def read(
