@@ -108,3 +108,28 @@ async def test_a_caller_without_the_token_gets_the_same_401(
     body = _same(lean, documented, 401)
     assert lean.headers["www-authenticate"] == documented.headers["www-authenticate"] == "Bearer"
     assert str(body["type"]).endswith("/service-token-invalid")
+
+
+@pytest.mark.parametrize("method", ["HEAD", "POST", "DELETE"])
+async def test_other_methods_get_the_same_405(
+    settings: Settings, graph_app: FastAPI, method: str
+) -> None:
+    transport = httpx.ASGITransport(app=graph_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://graph") as client:
+        answers = []
+        for routes in (
+            graph_app.router.routes,
+            [r for r in graph_app.router.routes if r not in lean_routes],
+        ):
+            kept, graph_app.router.routes = graph_app.router.routes, routes
+            try:
+                response = await client.request(
+                    method,
+                    PATHS_PATH,
+                    params={"source": A, "target": B},
+                    headers=settings.graph.auth_headers(),
+                )
+            finally:
+                graph_app.router.routes = kept
+            answers.append((response.status_code, response.headers.get("allow")))
+    assert answers[0] == answers[1] == (405, "GET")

@@ -78,7 +78,10 @@ async def lean_paths(request: Request) -> Response:
 
 
 # Placed ahead of the FastAPI routes (services/graph/main.py), so they answer first.
+# GET alone, as FastAPI's route: Starlette would add HEAD, which FastAPI's refuses (405).
 lean_routes = [Route(PATHS_PATH, lean_paths, methods=["GET"])]
+for _route in lean_routes:
+    _route.methods = {"GET"}
 
 
 @router.get("/mutuals", response_model=MutualsOut, summary="Common connections of two members")
