@@ -1,8 +1,10 @@
 """A send by id reads without a lock and writes only if the inviter's row is still the
 version it read (``quick_send``); otherwise it sends the locked way. Sends at the same
-moment by one member still count one after the other."""
+moment by one member still count one after the other. An invitee gone while a send is
+written is not found, as after."""
 
 import asyncio
+import uuid
 
 import httpx
 import pytest
@@ -17,6 +19,12 @@ from rapport_common.settings import Settings
 from services.api.invitations.repository import InvitationRepository
 from tests.conftest import SteppingClock, eventually
 from tests.factories import SignedIn, invite, sign_in
+
+# A backend whose insert of an invitation waits for a row lock.
+INSERT_WAITING_ON_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+    "AND datname = current_database() AND query LIKE '%INSERT INTO invitations%'"
+)
 
 
 @pytest.fixture
@@ -93,3 +101,37 @@ async def test_a_send_read_before_another_send_committed_counts_that_send(
     assert response.status_code == 429, response.text
     assert response.json()["type"].endswith("/invitation-limit")
     assert await _sent_by(committed_db, ada) == (3, 0)
+
+
+async def test_a_locked_send_to_a_member_deleted_while_it_is_written_is_not_found(
+    committed_client: httpx.AsyncClient, committed_db: async_sessionmaker[AsyncSession]
+) -> None:
+    # Bob deletes his account in a transaction the test holds: the send (locked, as an
+    # idempotency key makes it) reads him as he still is, and its insert waits on his
+    # row; the deletion commits, and the insert's foreign key finds him gone.
+    client = committed_client
+    ada, bob = await sign_in(client, "Ada"), await sign_in(client, "Bob")
+    headers = {**ada.headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"to_member_id": str(bob.member_id), "note": "Hello", "how_we_met": "coffee"}
+    async with committed_db() as deleting:
+        await deleting.execute(text("DELETE FROM members WHERE id = :id"), {"id": bob.member_id})
+        sending = asyncio.ensure_future(client.post("/v1/invitations", json=body, headers=headers))
+
+        async def insert_waiting() -> bool:
+            async with committed_db() as session:
+                waiting = await session.scalar(INSERT_WAITING_ON_A_LOCK)
+                return bool(waiting)
+
+        await eventually(insert_waiting)
+        await deleting.commit()
+    response = await asyncio.wait_for(sending, timeout=10)
+    assert response.status_code == 404, response.text
+    # The same answer as a send after the deletion.
+    later = await client.post("/v1/invitations", json=body, headers=ada.headers)
+    assert later.status_code == 404, later.text
+    assert (
+        response.json()["detail"]
+        == later.json()["detail"]
+        == f"There is no member {bob.member_id}."
+    )
+    assert await _sent_by(committed_db, ada) == (0, 0)

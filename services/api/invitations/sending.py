@@ -33,6 +33,12 @@ class InvitationExists(Conflict):
     slug, title = "invitation-exists", "An invitation is already open"
 
 
+# What the invitation's insert may violate (SQLSTATEs and constraint names).
+UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION = "23505", "23503"
+OPEN_PAIR = "uq_invitations_open_pair"
+REFERRER_KEY = "fk_invitations_referrer_id_members"
+
+
 class ReinviteBlocked(Conflict):
     slug, title = "reinvite-blocked", "Too soon to invite again"
 
@@ -195,7 +201,8 @@ async def create(
 
 async def add_and_announce(ctx: InvitationContext, invitation: Invitation, other: Member) -> None:
     """Store a new invitation and record ``invitation.sent``, in one statement; 409 if
-    the pair already has an open one (``other`` is the member named in that answer)."""
+    the pair already has an open one (``other`` is the member named in that answer),
+    404 if a member it names is gone."""
     event = event_values(
         "invitation.sent",
         InvitationSentV1(
@@ -207,7 +214,21 @@ async def add_and_announce(ctx: InvitationContext, invitation: Invitation, other
         ),
     )
     try:
-        # No savepoint: on a conflict the whole request fails anyway, with a 409.
+        # No savepoint: on a conflict the whole request fails anyway.
         await ctx.writes.insert(invitation, [event])
-    except IntegrityError as exc:  # the other side sent theirs at the same moment
-        raise InvitationExists(f"An invitation between you and {other.name} is open.") from exc
+    except IntegrityError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        # asyncpg's own error, which names the constraint, is the adapter's cause.
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        if sqlstate == UNIQUE_VIOLATION and constraint == OPEN_PAIR:
+            # The other side sent theirs at the same moment.
+            raise InvitationExists(f"An invitation between you and {other.name} is open.") from exc
+        if sqlstate == FOREIGN_KEY_VIOLATION:
+            # A member it names deleted their account after the read (or while the
+            # insert waited on their row): answered as a send a moment later is.
+            if constraint == REFERRER_KEY:
+                raise NotFound(
+                    f"There is no member {invitation.referrer_id} to name as referrer."
+                ) from exc
+            raise NotFound(f"There is no member {invitation.invitee_id}.") from exc
+        raise
