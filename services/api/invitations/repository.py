@@ -1,11 +1,9 @@
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     Table,
     Update,
@@ -14,7 +12,6 @@ from sqlalchemy import (
     exists,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +25,6 @@ from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.policies import LinkingPolicy
-from services.api.auth.tokens import AccessClaims
-from services.api.deps import SIGN_IN_ACTIVE, sign_in_params, statements_on_their_own
 from services.api.invitations.send_state import (
     PAIR_STATE,
     RECORD_AND_PAIR,
@@ -41,7 +36,6 @@ from services.api.invitations.send_state import (
     record_params,
     sending_record_from,
 )
-from services.api.invitations.writes import ROW_VERSION
 from services.api.pagination import newest_first
 
 # worker's time when each request made its own).
@@ -105,47 +99,12 @@ def _invitee_for_send_select() -> Select[Member, bool, bool, LinkingPolicy, uuid
     )
 
 
-_ME = aliased(Member, name="me")
-
-
-def _seen_with_members_select(
-    signed_in: ColumnElement[bool],
-) -> Select[Member, bool, Invitation, Member, Member, LinkingPolicy, int]:
-    """``_locked_with_members_select`` without the lock, with the row's version, and
-    the caller (``me``, bind parameter ``member_id``) with whether their sign-in is
-    active: a row whether or not the invitation exists."""
-    return (
-        select(_ME, signed_in, Invitation, _INVITER, _INVITEE, LinkingPolicy, ROW_VERSION)
-        .select_from(_ME)
-        .outerjoin(Invitation, Invitation.id == bindparam("id"))
-        .outerjoin(_INVITER, _INVITER.id == Invitation.inviter_id)
-        .outerjoin(_INVITEE, _INVITEE.id == Invitation.invitee_id)
-        .outerjoin(LinkingPolicy, LinkingPolicy.member_id == Invitation.invitee_id)
-        .where(_ME.id == bindparam("member_id"))
-    )
-
-
 _LOCKED_WITH_MEMBERS = _locked_with_members_select()
 # Read again, after one read without a lock: the rows' new values replace the old.
 _RELOCKED_WITH_MEMBERS = _LOCKED_WITH_MEMBERS.execution_options(populate_existing=True)
-_SEEN_WITH_MEMBERS = {
-    session: _seen_with_members_select(SIGN_IN_ACTIVE if session else true())
-    for session in (False, True)
-}
 _INVITEE_FOR_SEND = _invitee_for_send_select()
 
 InviteeForSend = tuple[Member, bool, bool, LinkingPolicy | None]
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What ``seen_with_members`` read: the caller and whether their sign-in is active,
-    and the invitation (None if there is none) at its row ``version``."""
-
-    me: Member | None
-    signed_in: bool | None
-    invitation: Invitation | None
-    version: int | None
 
 
 class InvitationRepository:
@@ -168,8 +127,8 @@ class InvitationRepository:
         """The invitation, locked (its row only), with both its members loaded into the
         session in the same round trip: the rules and the answer need them. The
         invitee's stored policy comes with them (``known_policy``), which a decline
-        without a note reads. ``again``: after ``seen_with_members``, whose values the
-        rows read now replace."""
+        without a note reads. ``again``: after a read without a lock (the answer's usual
+        way), whose values the rows read now replace in the session."""
         query = _RELOCKED_WITH_MEMBERS if again else _LOCKED_WITH_MEMBERS
         row = (await self.session.execute(query, {"id": invitation_id})).first()
         if row is None:
@@ -178,25 +137,6 @@ class InvitationRepository:
         self._kept += [inviter, invitee]
         self._policies[invitee.id] = policy
         return invitation
-
-    async def seen_with_members(self, invitation_id: uuid.UUID, claims: AccessClaims) -> Seen:
-        """The signed-in caller (``claims``) and the invitation with both its members and
-        the invitee's policy, as ``get_locked_with_members`` but in one statement with
-        no lock and no transaction (``statements_on_their_own``): its row version tells
-        a change made with ``InvitationWrites.expect_unchanged`` whether it is still
-        the row read."""
-        query = _SEEN_WITH_MEMBERS[claims.session_id is not None]
-        params = sign_in_params(claims) | {"id": invitation_id}
-        async with statements_on_their_own(self.session):
-            row = (await self.session.execute(query, params)).first()
-        if row is None:
-            return Seen(None, None, None, None)
-        me, signed_in, invitation, inviter, invitee, policy, version = row
-        if invitation is None:
-            return Seen(me, signed_in, None, None)
-        self._kept += [me, inviter, invitee]
-        self._policies[invitee.id] = policy
-        return Seen(me, signed_in, invitation, version)
 
     def known_policy(self, member_id: uuid.UUID) -> tuple[bool, LinkingPolicy | None]:
         """(True, the member's policy row or None) when this request read it already."""

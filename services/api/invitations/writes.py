@@ -11,7 +11,6 @@ Pending ORM changes are flushed first: the events keep the order they were recor
 in (their ``sequence``), and the rows they refer to are there.
 """
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -42,7 +41,6 @@ from rapport_common.db import DriverStatement
 from rapport_common.models.connections import Connection
 from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
-from services.api.deps import statements_on_their_own
 
 _INVITATIONS = cast(Table, Invitation.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
@@ -59,11 +57,6 @@ _EVENT_COLUMNS = (*_EVENT_GIVEN, *(name for name, _ in _EVENT_DEFAULTS))
 _STATEMENTS: dict[tuple[str, tuple[str, ...], int, bool], Insert] = {}
 # The row version PostgreSQL gives every row: a new one at every update of it.
 ROW_VERSION: ColumnClause[int] = literal_column("invitations.xmin")
-
-
-class InvitationChanged(Exception):
-    """The invitation changed after it was read without a lock (``expect_unchanged``):
-    nothing was written, and the request goes the locked way."""
 
 
 def _events_insert(count: int, only_if: Any = None) -> Insert:
@@ -213,16 +206,6 @@ def _keep_as_loaded(session: AsyncSession, entity: object) -> None:
 class InvitationWrites:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # Invitations read without a lock, by id: the row version they were read at.
-        self._read_at: dict[uuid.UUID, int] = {}
-
-    def expect_unchanged(self, invitation: Invitation, version: int) -> None:
-        """``invitation`` was read without a lock, at row ``version``: its next change is
-        made only if the row is still that version, in a statement of its own (which
-        commits by itself when the request has no transaction yet), else nothing is
-        written and ``InvitationChanged`` is raised. So the change is made on what was
-        read, as if the row had been locked from the read on."""
-        self._read_at[invitation.id] = version
 
     async def insert(self, invitation: Invitation, events: Sequence[Mapping[str, Any]]) -> None:
         """Store a new invitation (unset columns take their default) with its events.
@@ -244,16 +227,7 @@ class InvitationWrites:
         await self.session.flush()
         params = _change_params(invitation, changes, events, connection)
         kind = "change" if connection is None else "connect"
-        version = self._read_at.pop(invitation.id, None)
-        statement = _statement(kind, tuple(changes), len(events), version is not None)
-        if version is None:
-            await self.session.execute(statement, params)
-        else:
-            params["version"] = version
-            async with statements_on_their_own(self.session):
-                made = (await self.session.execute(statement, params)).first()
-            if made is None:
-                raise InvitationChanged(invitation.id)
+        await self.session.execute(_statement(kind, tuple(changes), len(events)), params)
         for name, value in changes.items():
             set_committed_value(invitation, name, value)
         if connection is not None:
