@@ -54,6 +54,7 @@ from rapport_common.models.enums import InvitationStatus, ReferralStatus
 from rapport_common.models.members import Member
 from rapport_common.models.policies import LinkingPolicy
 from rapport_common.outbox import event_values
+from rapport_common.web.problems import NotFound
 from services.api.auth.tokens import AccessClaims
 from services.api.deps import (
     SIGN_IN_ACTIVE,
@@ -79,7 +80,8 @@ from services.api.invitations.send_state import (
     record_params,
     sending_record_from,
 )
-from services.api.invitations.sending import InvitationExists
+from services.api.invitations.sending import OPEN_PAIR, InvitationExists
+from services.api.invitations.writes import event_defaults
 from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
 from services.api.policies.presets import DEFAULT_PRESET, PRESETS
 from services.api.policies.schemas import PolicyIn
@@ -172,8 +174,9 @@ _READ = {
 }
 _COLUMN_NAMES = [column.name for column in _read_select(true()).selected_columns]
 # The inviter's row again only if it is the version read; then the invitation, then its
-# event. The event's columns that the ORM fills from defaults are given as it gives them,
-# but ``created_at``: the database's clock, as for the stamps it writes itself.
+# event. The event's columns that the ORM fills from defaults are given as it gives them
+# (``writes.event_defaults``), ``created_at`` included: this process's clock, as on every
+# other path, which webhook fan-out compares with the endpoints' own.
 _WRITE = """
 WITH bumped AS (
     UPDATE members SET updated_at = updated_at
@@ -187,12 +190,10 @@ WITH bumped AS (
     FROM bumped
     RETURNING id
 )
--- created_at: the moment of writing, as OutboxEvent's default gives it (now() would be
--- the transaction's start, earlier when a caller's transaction wraps this statement).
 INSERT INTO outbox_events (id, type, version, payload, request_id, attempts, consumed_by,
                            requeues, created_at)
-SELECT $12::uuid, $13::varchar, $14::integer, $15::jsonb, $16::varchar, 0, '{}', 0,
-       clock_timestamp()
+SELECT $12::uuid, $13::varchar, $14::integer, $15::jsonb, $16::varchar, $17::integer,
+       $18::text[], $19::integer, $20::timestamptz
 FROM created
 RETURNING id
 """
@@ -338,6 +339,7 @@ async def send(
             referrer_id=None,
         ),
     )
+    defaults = event_defaults()
     args = (
         inviter_id,
         found.version,
@@ -355,12 +357,18 @@ async def send(
         event["version"],
         json.dumps(event["payload"]),
         event["request_id"],
+        *(defaults[name] for name in ("attempts", "consumed_by", "requeues", "created_at")),
     )
     try:
         made = await _fetch(ctx.session, _WRITE, args)
-    except asyncpg.IntegrityConstraintViolationError as exc:
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != OPEN_PAIR:
+            raise
         # The other side sent theirs at the same moment.
         raise InvitationExists(f"An invitation between you and {invitee.name} is open.") from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        # The invitee's account went after the read, as the locked send answers it.
+        raise NotFound(f"There is no member {invitee.id}.") from exc
     return None if made is None else (invitation_id, quota)
 
 

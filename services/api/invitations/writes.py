@@ -186,15 +186,20 @@ async def change_if_unchanged(
     return True
 
 
+def event_defaults() -> dict[str, Any]:
+    """The outbox columns an event leaves to defaults (``created_at``, the counters),
+    each evaluated as the ORM evaluates it for a new OutboxEvent."""
+    return {
+        name: default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
+        for name, default in _EVENT_DEFAULTS
+    }
+
+
 def _event_params(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for i, event in enumerate(events):
-        # Each column default evaluated as the ORM evaluates it for a new OutboxEvent.
-        row = {
-            name: default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
-            for name, default in _EVENT_DEFAULTS
-        }
-        params.update((f"event{i}_{key}", value) for key, value in (row | dict(event)).items())
+        row = event_defaults() | dict(event)
+        params.update((f"event{i}_{key}", value) for key, value in row.items())
     return params
 
 
