@@ -83,10 +83,7 @@ from services.api.invitations.send_state import (
 from services.api.invitations.sending import OPEN_PAIR, InvitationExists
 from services.api.invitations.writes import event_defaults
 from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
-from services.api.policies.presets import DEFAULT_PRESET, PRESETS
-from services.api.policies.schemas import PolicyIn
-from services.api.policies.service import StoredPolicy
-from services.api.schemas import from_storage
+from services.api.policies.service import StoredPolicy, policy_of, stored_policy
 
 _MEMBERS = cast(Table, Member.__table__)
 _BLOCKS = cast(Table, Block.__table__)
@@ -226,9 +223,6 @@ class SendRead:
     pair: PairState
 
 
-_DEFAULT_POLICY = StoredPolicy(PRESETS[DEFAULT_PRESET].policy, DEFAULT_PRESET, 0)
-
-
 async def _fetch(session: AsyncSession, sql: str, args: Sequence[Any]) -> asyncpg.Record | None:
     """One statement on the request's own connection as asyncpg's (``on_the_driver``)."""
     async with on_the_driver(session) as (driver, _):
@@ -254,13 +248,12 @@ async def read(
             row["invitee_market_area"],
             row["decline_cooldown_days"],
         )
-    policy = _DEFAULT_POLICY
-    if row["policy_of"] is not None:
-        document = row["document"]
-        document = json.loads(document) if isinstance(document, str) else document
-        policy = StoredPolicy(
-            from_storage(PolicyIn, document), row["preset"], row["policy_version"]
-        )
+    policy = (
+        stored_policy(None)
+        if row["policy_of"] is None
+        # The engine's codec has decoded the JSON document already.
+        else policy_of(row["document"], row["preset"], row["policy_version"])
+    )
     columns = list(row.values())
     record_at = _COLUMN_NAMES.index("sent")
     pair_at = _COLUMN_NAMES.index("connected")

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from rapport_common.models.policies import LinkingPolicy
 from rapport_common.web.problems import Problem
@@ -38,7 +39,12 @@ def stored_policy(row: LinkingPolicy | None) -> StoredPolicy:
     """The policy a member's row holds, or the default preset when they have none."""
     if row is None:
         return StoredPolicy(PRESETS[DEFAULT_PRESET].policy, DEFAULT_PRESET, 0)
-    return StoredPolicy(from_storage(PolicyIn, row.document), row.preset, row.version)
+    return policy_of(row.document, row.preset, row.version)
+
+
+def policy_of(document: dict[str, Any], preset: str | None, version: int) -> StoredPolicy:
+    """A stored policy from its row's columns, read without the ORM."""
+    return StoredPolicy(from_storage(PolicyIn, document), preset, version)
 
 
 def _parse_if_match(if_match: str | None) -> int:
