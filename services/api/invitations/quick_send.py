@@ -47,7 +47,6 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from rapport_common.domain import privacy
 from rapport_common.events import InvitationSentV1
 from rapport_common.models.blocks import Block
 from rapport_common.models.enums import InvitationStatus, ReferralStatus
@@ -81,8 +80,9 @@ from services.api.invitations.send_state import (
     sending_record_from,
 )
 from services.api.invitations.sending import OPEN_PAIR, InvitationExists
+from services.api.invitations.transitions import invitation_facts
 from services.api.invitations.writes import event_defaults
-from services.api.policies.evaluation import InvitationFacts, evaluate, needs_mutuals
+from services.api.policies.evaluation import evaluate, needs_mutuals
 from services.api.policies.service import StoredPolicy, policy_of, stored_policy
 
 _MEMBERS = cast(Table, Member.__table__)
@@ -275,25 +275,6 @@ async def read(
     )
 
 
-def _facts(
-    found: SendRead, invitee: Invitee, data: InvitationIn, mutuals: list[float] | None
-) -> InvitationFacts:
-    """The facts ``transitions.suggest`` gives the invitee's policy, for a send with no
-    referrer and no question yet."""
-    return InvitationFacts(
-        how_we_met=data.how_we_met,
-        inviter_is_recruiter=found.is_recruiter,
-        same_market_area=bool(
-            found.market_area
-            and invitee.market_area
-            and found.market_area.casefold() == invitee.market_area.casefold()
-        ),
-        mutual_strengths=mutuals,
-        referral_status=privacy.referral_fact(ReferralStatus.NONE),
-        question_answered=False,
-    )
-
-
 async def send(
     ctx: InvitationContext, inviter_id: uuid.UUID, found: SendRead, data: InvitationIn
 ) -> tuple[uuid.UUID, Quota] | None:
@@ -318,7 +299,15 @@ async def send(
         if needs_mutuals(policy)
         else []
     )
-    suggestion = evaluate(policy, _facts(found, invitee, data, mutuals))
+    facts = invitation_facts(
+        data.how_we_met,
+        found.is_recruiter,
+        (found.market_area, invitee.market_area),
+        mutuals,
+        ReferralStatus.NONE,
+        answered=False,
+    )
+    suggestion = evaluate(policy, facts)
     if suggestion.automatic:
         return None
     invitation_id = uuid.uuid4()

@@ -297,6 +297,29 @@ async def apply_policy(ctx: InvitationContext, invitation: Invitation) -> Sugges
     return suggestion
 
 
+def invitation_facts(
+    how_we_met: str,
+    inviter_is_recruiter: bool,
+    market_areas: tuple[str | None, str | None],
+    mutuals: list[float] | None,
+    referral_status: ReferralStatus,
+    answered: bool,
+) -> InvitationFacts:
+    """What the invitee's policy is shown of an invitation (both send paths use it):
+    the two market areas compare without case."""
+    inviter_area, invitee_area = market_areas
+    return InvitationFacts(
+        how_we_met=how_we_met,
+        inviter_is_recruiter=inviter_is_recruiter,
+        same_market_area=bool(
+            inviter_area and invitee_area and inviter_area.casefold() == invitee_area.casefold()
+        ),
+        mutual_strengths=mutuals,
+        referral_status=privacy.referral_fact(referral_status),
+        question_answered=answered,
+    )
+
+
 async def suggest(
     ctx: InvitationContext, invitation: Invitation, stored: policies.StoredPolicy | None = None
 ) -> Suggestion:
@@ -313,17 +336,13 @@ async def suggest(
         if needs_mutuals(stored.policy)
         else []
     )
-    facts = InvitationFacts(
-        how_we_met=invitation.how_we_met,
-        inviter_is_recruiter=inviter.is_recruiter,
-        same_market_area=bool(
-            inviter.market_area
-            and invitee.market_area
-            and inviter.market_area.casefold() == invitee.market_area.casefold()
-        ),
-        mutual_strengths=mutuals,
-        referral_status=privacy.referral_fact(invitation.referral_status),
-        question_answered=invitation.answer is not None,
+    facts = invitation_facts(
+        invitation.how_we_met,
+        inviter.is_recruiter,
+        (inviter.market_area, invitee.market_area),
+        mutuals,
+        invitation.referral_status,
+        answered=invitation.answer is not None,
     )
     suggestion = evaluate(stored.policy, facts)
     invitation.suggestion = suggestion.model_dump(mode="json")
