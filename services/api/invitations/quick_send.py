@@ -11,7 +11,8 @@ was written (data-modifying CTEs: all or nothing, atomic alone).
 
 Every send that counts against an inviter's limits writes a new version of their row in
 the transaction that stores it (``InvitationRepository.lock_inviter`` and the send lock
-of ``sender_and_invitee`` are that write, not a bare row lock), so a send committed
+of ``invitee_for_send`` are that write, not a bare row lock; a block writes both
+members' rows too), so a send committed
 after the read, or still in progress, makes the version differ: nothing is written, and
 the route sends the usual way, locked, in a transaction (``sending.send``). Anything
 but the usual send goes that way from the start, so every refusal is the locked path's,
