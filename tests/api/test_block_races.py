@@ -27,6 +27,19 @@ async def _waiting(db: async_sessionmaker[AsyncSession], at_least: int) -> bool:
         return waiting >= at_least
 
 
+async def _hold_as_a_send_would(holder: AsyncSession, member_id: uuid.UUID) -> None:
+    """The member's row locked as their send's own write locks it (the foreign keys'
+    share locks pass)."""
+    await holder.execute(
+        text("SELECT 1 FROM members WHERE id = :id FOR NO KEY UPDATE"), {"id": member_id}
+    )
+
+
+async def _event_types(session: AsyncSession) -> list[str]:
+    types = await session.execute(select(OutboxEvent.type).order_by(OutboxEvent.sequence))
+    return list(types.scalars())
+
+
 async def test_a_block_during_an_accept_removes_the_connection_the_accept_made(
     committed_client: httpx.AsyncClient, committed_db: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -54,8 +67,7 @@ async def test_a_block_during_an_accept_removes_the_connection_the_accept_made(
     async with committed_db() as session:
         connections = await session.execute(select(func.count()).select_from(Connection))
         assert connections.scalar_one() == 0
-        types = await session.execute(select(OutboxEvent.type).order_by(OutboxEvent.sequence))
-        assert list(types.scalars())[-4:] == [
+        assert (await _event_types(session))[-4:] == [
             "invitation.accepted",
             "connection.created",
             "connection.removed",
@@ -69,12 +81,8 @@ async def test_a_block_during_a_send_closes_the_invitation_the_send_made(
     client = committed_client
     ada, bob = await sign_in(client, "Ada"), await sign_in(client, "Bob")
     async with committed_db() as holder:
-        # The test holds Ada's row as her send's own write would (the foreign keys'
-        # share locks pass): her send reads without a lock, then waits to write.
-        await holder.execute(
-            text("SELECT 1 FROM members WHERE id = :id FOR NO KEY UPDATE"),
-            {"id": ada.member_id},
-        )
+        # Her send reads without a lock, then waits to write.
+        await _hold_as_a_send_would(holder, ada.member_id)
         send = asyncio.create_task(invite(client, ada, bob))
         await eventually(lambda: _waiting(committed_db, 1))
         block = asyncio.create_task(client.post(f"/v1/blocks/{ada.member_id}", headers=bob.headers))
@@ -92,8 +100,7 @@ async def test_a_block_during_a_send_closes_the_invitation_the_send_made(
         invitation = await session.get(Invitation, uuid.UUID(sent.json()["invitation_id"]))
         assert invitation is not None
         assert invitation.status == "expired"
-        types = await session.execute(select(OutboxEvent.type).order_by(OutboxEvent.sequence))
-        assert list(types.scalars())[-3:] == [
+        assert (await _event_types(session))[-3:] == [
             "invitation.sent",
             "invitation.expired",
             "block.created",
@@ -106,10 +113,7 @@ async def test_a_send_waiting_on_a_block_is_refused_as_after_it(
     client = committed_client
     ada, bob = await sign_in(client, "Ada"), await sign_in(client, "Bob")
     async with committed_db() as holder:
-        await holder.execute(
-            text("SELECT 1 FROM members WHERE id = :id FOR NO KEY UPDATE"),
-            {"id": ada.member_id},
-        )
+        await _hold_as_a_send_would(holder, ada.member_id)
         # The block comes first and waits for Ada's row; then her send, locked (an
         # idempotency key takes the locked way), waits behind it.
         block = asyncio.create_task(client.post(f"/v1/blocks/{ada.member_id}", headers=bob.headers))
