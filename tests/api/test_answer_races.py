@@ -78,6 +78,7 @@ async def test_an_answer_to_an_invitation_changed_since_it_was_read_writes_nothi
             {"type": "http", "app": api_app, "path_params": {"invitation_id": invitation}}
         )
         read = await answers.get_answer_read(request, AccessClaims(bob.member_id, None), session)
+        assert read.me.id == bob.member_id
         usual = read.usual
         assert usual is not None and usual.invitation.id == uuid.UUID(invitation)
         # Meanwhile the inviter takes it back.

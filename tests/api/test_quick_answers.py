@@ -1,56 +1,13 @@
 """The invitee's answers in their usual case (``services.api.invitations.answers``): read
 without a lock on the driver's connection, the change made only if the invitation's row
-is still the one read, and nothing written if it is not."""
-
-import uuid
+is still the one read (nothing written if it is not: tests/api/test_answer_races.py)."""
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import Request
 
-from services.api.auth.tokens import AccessClaims
-from services.api.invitations import answers
 from tests.api.test_answer_races import _connections, _event_types
 from tests.factories import invitation_id, sign_in
-
-
-def _request_for(app: FastAPI, invitation: str) -> Request:
-    return Request({"type": "http", "app": app, "path_params": {"invitation_id": invitation}})
-
-
-@pytest.mark.parametrize("answer", ["accept", "decline"])
-async def test_a_usual_answer_to_an_invitation_changed_since_it_was_read_writes_nothing(
-    answer: str,
-    committed_client: httpx.AsyncClient,
-    committed_db: async_sessionmaker[AsyncSession],
-    api_app: FastAPI,
-) -> None:
-    client = committed_client
-    ada, bob = await sign_in(client, "Ada"), await sign_in(client, "Bob")
-    invitation = await invitation_id(client, ada, bob)
-    async with committed_db() as session:
-        request = _request_for(api_app, invitation)
-        read = await answers.get_answer_read(request, AccessClaims(bob.member_id, None), session)
-        assert read.me.id == bob.member_id
-        usual = read.usual
-        assert usual is not None and usual.invitation.id == uuid.UUID(invitation)
-        # Meanwhile the inviter takes it back.
-        withdrawn = await client.post(f"/v1/invitations/{invitation}/withdraw", headers=ada.headers)
-        assert withdrawn.status_code == 200, withdrawn.text
-        if answer == "accept":
-            made = await answers.accept(session, usual, read.now, 7, None)
-        else:
-            made = await answers.decline(session, usual, read.now, None)
-        assert made is None
-        await session.commit()
-
-    assert await _event_types(committed_db, invitation) == [
-        "invitation.sent",
-        "invitation.withdrawn",
-    ]
-    assert await _connections(committed_db) == 0
 
 
 @pytest.mark.parametrize("answer", ["accept", "decline"])
