@@ -88,22 +88,22 @@ def _roots() -> set[int]:
     return roots
 
 
-def _ours() -> int:
-    """CPU ticks used so far by the process trees under the roots."""
+def _ours() -> dict[int, int]:
+    """CPU ticks used so far by each process of the trees under the roots."""
     table = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
             table[int(entry.name)] = stat
     roots = _roots()
-    total = 0
+    ours = {}
     for pid, (_, ticks) in table.items():
         current, seen = pid, 0
         while current in table and seen < 64:
             if current in roots:
-                total += ticks
+                ours[pid] = ticks
                 break
             current, seen = table[current][0], seen + 1
-    return total
+    return ours
 
 
 def _busy() -> int:
@@ -115,8 +115,9 @@ def _busy() -> int:
 class CpuMeter:
     """CPU seconds used by the bench and by everything else between start() and stop().
 
-    Children that already exited are not counted as ours (their time is lost from
-    /proc), so "others" is an upper bound."""
+    Counted per process, so a process that ends in between (Neo4j stopped for the
+    offline import, say) takes nothing away; what it used before it ended is lost
+    from /proc, so "others" is an upper bound."""
 
     def start(self) -> None:
         self.wall, self.busy, self.ours = time.monotonic(), _busy(), _ours()
@@ -124,7 +125,8 @@ class CpuMeter:
     def stop(self) -> dict[str, float]:
         seconds = time.monotonic() - self.wall
         busy = (_busy() - self.busy) / TICKS
-        ours = (_ours() - self.ours) / TICKS
+        now = _ours()
+        ours = sum(max(0, ticks - self.ours.get(pid, 0)) for pid, ticks in now.items()) / TICKS
         return {
             "wall_seconds": round(seconds, 1),
             "cpu_seconds_bench": round(ours, 1),
