@@ -72,43 +72,46 @@ def _stop_first(args: argparse.Namespace) -> Callable[[], None] | None:
     return stop
 
 
-async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
+async def _import(
+    settings: Settings,
+    args: argparse.Namespace,
+    offline: Callable[[Callable[[], None] | None], Sequence[object]],
+    online: Callable[[Graph], Awaitable[Sequence[object]]],
+) -> None:
+    """Either import, printing what each loaded: ``offline`` (given the command that
+    stops Neo4j, if any) through neo4j-admin, or ``online`` through the driver."""
     if _offline(args):
-        for loaded in await asyncio.to_thread(
-            import_ldbc_offline,
-            args.directory,
-            args.offline,
-            args.neo4j_admin,
-            before_admin=_stop_first(args),
-        ):
+        for loaded in await asyncio.to_thread(offline, _stop_first(args)):
             print(loaded)
         return
 
     async def work(graph: Graph) -> None:
-        for loaded in await import_ldbc(graph, args.directory, args.batch_size):
+        for loaded in await online(graph):
             print(loaded)
 
     await _with_graph(settings, work)
+
+
+async def _import_ldbc(settings: Settings, args: argparse.Namespace) -> None:
+    await _import(
+        settings,
+        args,
+        lambda stop: import_ldbc_offline(
+            args.directory, args.offline, args.neo4j_admin, before_admin=stop
+        ),
+        lambda graph: import_ldbc(graph, args.directory, args.batch_size),
+    )
 
 
 async def _import_csv(settings: Settings, args: argparse.Namespace) -> None:
-    if _offline(args):
-        for loaded in await asyncio.to_thread(
-            import_csv_offline,
-            args.members,
-            args.connections,
-            args.offline,
-            args.neo4j_admin,
-            before_admin=_stop_first(args),
-        ):
-            print(loaded)
-        return
-
-    async def work(graph: Graph) -> None:
-        for loaded in await import_csv(graph, args.members, args.connections, args.batch_size):
-            print(loaded)
-
-    await _with_graph(settings, work)
+    await _import(
+        settings,
+        args,
+        lambda stop: import_csv_offline(
+            args.members, args.connections, args.offline, args.neo4j_admin, before_admin=stop
+        ),
+        lambda graph: import_csv(graph, args.members, args.connections, args.batch_size),
+    )
 
 
 async def _schema(settings: Settings, args: argparse.Namespace) -> None:
