@@ -251,23 +251,34 @@ async def project_outbox(session: AsyncSession, graph_client: httpx.AsyncClient)
     return applied
 
 
+RunWorker = Callable[..., Awaitable[None]]
+
+
 @pytest.fixture
 def run_worker(
     settings: Settings,
     committed_db: async_sessionmaker[AsyncSession],
     queue: JobQueue,
     graph_client: httpx.AsyncClient,
-) -> Callable[..., Awaitable[None]]:
+) -> RunWorker:
     """Relay the outbox, then run the real worker in burst mode until the queue is empty
-    (the graph service in-process, over ASGI), on the given clock."""
+    (the graph service in-process, over ASGI), on the given clock; optionally with other
+    settings, another way to the graph service (one that is down), or other options for
+    the arq worker itself."""
 
-    async def run(clock: Clock = system_clock) -> None:
+    async def run(
+        clock: Clock = system_clock,
+        *,
+        worker_settings: Settings = settings,
+        graph: httpx.AsyncClient = graph_client,
+        **worker_options: Any,
+    ) -> None:
         await relay_pending(committed_db, queue, batch_size=500)
         worker = build_worker(
-            settings,
+            worker_settings,
             ctx={
                 "sessionmaker": committed_db,
-                "graph_client": graph_client,
+                "graph_client": graph,
                 "run_relay": False,
                 "serve_health": False,
                 "clock": clock,
@@ -275,6 +286,7 @@ def run_worker(
             burst=True,
             handle_signals=False,
             poll_delay=0.05,
+            **worker_options,
         )
         await worker.main()
         await worker.close()

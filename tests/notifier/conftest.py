@@ -1,6 +1,6 @@
 import email
 import email.policy
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.settings import Settings
 from services.notifier.notifications.mailer import Mailer
-from services.notifier.queue import JobQueue
-from services.notifier.relay import relay_pending
-from services.notifier.worker import build_worker
 from tests.conftest import SteppingClock
 from tests.webhooks.receiver import Receiver
 
@@ -73,44 +70,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await server.start()
     yield server
     await server.stop()
-
-
-RunWorker = Callable[..., Awaitable[None]]
-
-
-@pytest.fixture
-def run_worker_with(
-    settings: Settings,
-    committed_db: async_sessionmaker[AsyncSession],
-    queue: JobQueue,
-    graph_client: httpx.AsyncClient,
-) -> RunWorker:
-    """``run_worker`` with other settings, another way to the graph service (one that is
-    down), or other options for the arq worker itself."""
-
-    async def run(
-        worker_settings: Settings = settings,
-        graph: httpx.AsyncClient = graph_client,
-        **worker_options: Any,
-    ) -> None:
-        await relay_pending(committed_db, queue, batch_size=500)
-        worker = build_worker(
-            worker_settings,
-            ctx={
-                "sessionmaker": committed_db,
-                "graph_client": graph,
-                "run_relay": False,
-                "serve_health": False,
-            },
-            burst=True,
-            handle_signals=False,
-            poll_delay=0.05,
-            **worker_options,
-        )
-        await worker.main()
-        await worker.close()
-
-    return run
 
 
 @pytest.fixture

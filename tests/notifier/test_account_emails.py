@@ -6,7 +6,6 @@ expiring; the token stored only as its SHA-256."""
 import hashlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,11 +17,10 @@ from rapport_common.models.accounts import AccountToken
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from services.demo import follow_emailed_link
-from tests.conftest import SteppingClock
+from tests.conftest import RunWorker, SteppingClock
 from tests.factories import PASSWORD, SignedIn, sign_in
 from tests.notifier.conftest import Mailbox, body_text
 
-RunWorker = Callable[..., Awaitable[None]]
 NEW_PASSWORD = "a-much-longer-secret-42"
 
 

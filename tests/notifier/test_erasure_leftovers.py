@@ -20,8 +20,8 @@ from rapport_common.settings import Settings
 from services.graph.database import Graph
 from services.notifier.erasure.jobs import finish_erasures
 from services.notifier.queue import JobQueue
+from tests.conftest import RunWorker
 from tests.factories import PASSWORD, SignedIn, connect, invitation_id, sign_in_all
-from tests.notifier.conftest import RunWorker
 from tests.webhooks.receiver import Receiver
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -266,7 +266,6 @@ async def test_nothing_of_a_deleted_member_is_left_in_postgres_neo4j_or_redis(
     queue: JobQueue,
     receiver: Receiver,
     run_worker: RunWorker,
-    run_worker_with: RunWorker,
     graph_down: httpx.AsyncClient,
     worker_ctx: dict[str, Any],
 ) -> None:
@@ -304,7 +303,7 @@ async def test_nothing_of_a_deleted_member_is_left_in_postgres_neo4j_or_redis(
         two_tries = settings.model_copy(
             update={"worker": settings.worker.model_copy(update={"max_tries": 2})}
         )
-        await run_worker_with(two_tries, graph_down)
+        await run_worker(worker_settings=two_tries, graph=graph_down)
         assert "id" in await _scan_neo4j(graph, terms)  # the graph has not caught up
         assert await _finish(worker_ctx, clock) == 0  # nor has the erasure finished
     await run_worker()

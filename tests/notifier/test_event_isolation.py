@@ -17,8 +17,9 @@ from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from services.notifier.health import create_health_app
 from services.notifier.queue import JobQueue
+from tests.conftest import RunWorker
 from tests.factories import SignedIn, connect, invitation_id, sign_in_all
-from tests.notifier.conftest import Mailbox, RunWorker, body_text
+from tests.notifier.conftest import Mailbox, body_text
 from tests.webhooks.receiver import Receiver
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -55,7 +56,7 @@ async def test_a_line_break_in_a_stored_name_costs_no_email_and_no_webhook(
     committed_db: Sessions,
     mailbox: Mailbox,
     receiver: Receiver,
-    run_worker_with: RunWorker,
+    run_worker: RunWorker,
 ) -> None:
     ada, bob, carol = await sign_in_all(committed_client, "Ada", "Bob", "Carol")
     await _subscribe(committed_client, ada, receiver, "invitation.declined")
@@ -67,7 +68,7 @@ async def test_a_line_break_in_a_stored_name_costs_no_email_and_no_webhook(
     )
     assert declined.status_code == 200, declined.text
 
-    await run_worker_with()
+    await run_worker()
 
     [note] = [m for m in mailbox.messages_to(ada.email) if "A note from" in str(m["Subject"])]
     assert str(note["Subject"]) == "A note from Bob Bcc: mallory@example.com"
@@ -83,7 +84,7 @@ async def test_an_email_that_cannot_be_written_is_given_up_and_its_event_complet
     committed_client: httpx.AsyncClient,
     committed_db: Sessions,
     receiver: Receiver,
-    run_worker_with: RunWorker,
+    run_worker: RunWorker,
 ) -> None:
     ada, bob = await sign_in_all(committed_client, "Ada", "Bob")
     await _subscribe(committed_client, ada, receiver, "invitation.declined")
@@ -91,7 +92,7 @@ async def test_an_email_that_cannot_be_written_is_given_up_and_its_event_complet
     await _set_member(committed_db, ada, email="ada\r\nBcc: mallory@example.com")
     await committed_client.post(f"/v1/invitations/{sent}/decline", headers=bob.headers)
 
-    await run_worker_with()
+    await run_worker()
 
     async with committed_db() as session:
         [note] = (
@@ -139,7 +140,7 @@ async def test_a_consumer_that_keeps_failing_dead_letters_its_event_after_the_ot
     queue: JobQueue,
     mailbox: Mailbox,
     receiver: Receiver,
-    run_worker_with: RunWorker,
+    run_worker: RunWorker,
     graph_down: httpx.AsyncClient,
 ) -> None:
     two_tries = settings.model_copy(
@@ -149,7 +150,7 @@ async def test_a_consumer_that_keeps_failing_dead_letters_its_event_after_the_ot
     await _subscribe(committed_client, ada, receiver, "connection.created")
     await connect(committed_client, ada, bob)
 
-    await run_worker_with(two_tries, graph_down)
+    await run_worker(worker_settings=two_tries, graph=graph_down)
 
     [created] = await _events(committed_db, "connection.created")
     assert created.completed_at is None and created.dead_at is not None
@@ -176,7 +177,7 @@ async def test_a_consumer_that_keeps_failing_dead_letters_its_event_after_the_ot
 
     status, output = await _cli(settings, "outbox", "retry", *(str(e.id) for e in dead))
     assert status == 0, output
-    await run_worker_with(two_tries)
+    await run_worker(worker_settings=two_tries)
 
     events = await _events(committed_db)
     assert all(e.completed_at is not None and e.dead_at is None for e in events)

@@ -9,9 +9,9 @@ import pytest
 
 from rapport_common.events import EventEnvelope
 from services.notifier.webhooks.routing import route
-from tests.conftest import SteppingClock
+from tests.conftest import RunWorker, SteppingClock
 from tests.factories import SignedIn, connect, sign_in_all
-from tests.notifier.conftest import Mailbox, RunWorker, body_text
+from tests.notifier.conftest import Mailbox, body_text
 from tests.webhooks.receiver import Receiver
 
 AUTHOR, SUBJECT = uuid.uuid4(), uuid.uuid4()
@@ -33,7 +33,7 @@ async def test_recommendation_emails_and_webhooks_go_to_subject_then_author(
     clock: SteppingClock,
     mailbox: Mailbox,
     receiver: Receiver,
-    run_worker_with: RunWorker,
+    run_worker: RunWorker,
 ) -> None:
     author, subject = await sign_in_all(committed_client, "Ada Author", "Sam Subject")
     await connect(committed_client, author, subject)
@@ -47,7 +47,7 @@ async def test_recommendation_emails_and_webhooks_go_to_subject_then_author(
     )
     assert written.status_code == 201, written.text
     recommendation = written.json()["recommendation_id"]
-    await run_worker_with()
+    await run_worker()
     approved = await committed_client.post(
         f"/v1/recommendations/{recommendation}/approve", headers=subject.headers
     )
@@ -55,7 +55,7 @@ async def test_recommendation_emails_and_webhooks_go_to_subject_then_author(
     await committed_client.post(
         f"/v1/recommendations/{recommendation}/hide", headers=subject.headers
     )
-    await run_worker_with()
+    await run_worker()
 
     [asked] = [m for m in mailbox.messages_to(subject.email) if "recommend" in str(m["Subject"])]
     assert str(asked["Subject"]) == "Ada Author wrote a recommendation of you"

@@ -18,8 +18,8 @@ from services.notifier.relay import (
     relay_pending,
     requeue_stalled,
 )
+from tests.conftest import RunWorker
 from tests.factories import register
-from tests.notifier.conftest import RunWorker
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -47,14 +47,14 @@ async def test_an_event_whose_job_gave_up_is_relayed_under_a_new_job_id(
     committed_client: httpx.AsyncClient,
     committed_db: Sessions,
     queue: JobQueue,
-    run_worker_with: RunWorker,
+    run_worker: RunWorker,
     graph_down: httpx.AsyncClient,
 ) -> None:
     await register(committed_client)
     relayed = [str(event.id) for event in await _all_events(committed_db)]
     # The graph is down and arq gives the job one try: it ends, the event undone (the
     # other event of its job, the verification email's, is done).
-    await run_worker_with(graph=graph_down, max_tries=1)
+    await run_worker(graph=graph_down, max_tries=1)
     event = await _event(committed_db)
     assert event.completed_at is None and event.dead_at is None and event.attempts == 1
     # The same id again is what used to happen: the queue ignores it for an hour.
