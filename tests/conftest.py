@@ -25,6 +25,7 @@ from rapport_common.clock import Clock, system_clock
 from rapport_common.clock import SteppingClock as SteppingClock
 from rapport_common.db import create_engine, create_sessionmaker
 from rapport_common.models.members import Member
+from rapport_common.models.notifications import Notification
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
 from services.api.deps import get_session
@@ -216,6 +217,17 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within} s (last: {result!r})")
         await asyncio.sleep(interval)
+
+
+async def emailed_decline_notes(sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+    """The ids of the decline notes whose email is recorded as sent."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Notification.id).where(
+                Notification.kind == "invitation_declined", Notification.emailed_at.is_not(None)
+            )
+        )
+        return {str(row) for row in rows.scalars()}
 
 
 @pytest.fixture

@@ -85,3 +85,16 @@ async def connect(
 
 async def sign_in_all(client: httpx.AsyncClient, *names: str) -> list[SignedIn]:
     return [await sign_in(client, name) for name in names]
+
+
+async def declined_by_many(client: httpx.AsyncClient, count: int) -> None:
+    """Ada invites ``count`` new members, and each declines: ``count`` decline notes to send.
+    All are sent before any is declined, so Ada is not throttled halfway."""
+    inviter = await sign_in(client, "Ada")
+    invitees = await sign_in_all(client, *(f"Invitee {n}" for n in range(count)))
+    sent = [await invitation_id(client, inviter, invitee) for invitee in invitees]
+    for invitation, invitee in zip(sent, invitees, strict=True):
+        response = await client.post(
+            f"/v1/invitations/{invitation}/decline", headers=invitee.headers
+        )
+        assert response.status_code == 200, response.text

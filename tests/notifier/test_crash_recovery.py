@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rapport_common.models.notifications import Notification
 from rapport_common.outbox import OutboxEvent
 from rapport_common.settings import Settings
-from tests.conftest import eventually
-from tests.factories import invitation_id, sign_in, sign_in_all
+from tests.conftest import emailed_decline_notes, eventually
+from tests.factories import declined_by_many
 from tests.processes import CountingSmtp, free_port, running, smtp_server
 
 DECLINES = 30
@@ -51,23 +51,10 @@ async def test_a_killed_worker_loses_nothing_and_resends_nothing_recorded_as_sen
         "RAPPORT_WORKER__JOB_TIMEOUT_SECONDS": "2",
         "RAPPORT_LOG_LEVEL": "WARNING",
     }
-    inviter = await sign_in(committed_client, "Ada")
-    invitees = await sign_in_all(committed_client, *(f"Invitee {n}" for n in range(DECLINES)))
-    # All sent before any is declined, so the sender is not throttled halfway.
-    sent = [await invitation_id(committed_client, inviter, invitee) for invitee in invitees]
-    for invitation, invitee in zip(sent, invitees, strict=True):
-        await committed_client.post(
-            f"/v1/invitations/{invitation}/decline", headers=invitee.headers
-        )
+    await declined_by_many(committed_client, DECLINES)
 
     async def sent_declines() -> set[str]:
-        async with committed_db() as session:
-            rows = await session.execute(
-                select(Notification.id).where(
-                    Notification.kind == "invitation_declined", Notification.emailed_at.is_not(None)
-                )
-            )
-            return {str(row) for row in rows.scalars()}
+        return await emailed_decline_notes(committed_db)
 
     graph = [
         sys.executable,

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.models.notifications import Notification
 from rapport_common.settings import Settings
-from tests.conftest import eventually
-from tests.factories import invitation_id, sign_in, sign_in_all
+from tests.conftest import emailed_decline_notes, eventually
+from tests.factories import declined_by_many
 from tests.processes import CountingSmtp, free_port, running
 from tests.recovery.conftest import READY_WITHIN_SECONDS, http_status, stack
 
@@ -42,22 +42,10 @@ async def test_redis_killed_under_the_worker_it_waits_resumes_and_sends_everythi
         "RAPPORT_WORKER__MAX_JOBS": "2",
     }
     readyz = f"http://127.0.0.1:{health_port}/readyz"
-    inviter = await sign_in(committed_client, "Ada")
-    invitees = await sign_in_all(committed_client, *(f"Invitee {n}" for n in range(DECLINES)))
-    sent = [await invitation_id(committed_client, inviter, invitee) for invitee in invitees]
-    for invitation, invitee in zip(sent, invitees, strict=True):
-        await committed_client.post(
-            f"/v1/invitations/{invitation}/decline", headers=invitee.headers
-        )
+    await declined_by_many(committed_client, DECLINES)
 
     async def emailed() -> set[str]:
-        async with committed_db() as session:
-            rows = await session.execute(
-                select(Notification.id).where(
-                    Notification.kind == "invitation_declined", Notification.emailed_at.is_not(None)
-                )
-            )
-            return {str(row) for row in rows.scalars()}
+        return await emailed_decline_notes(committed_db)
 
     async def emailed_at_least(count: int) -> bool:
         return len(await emailed()) >= count
