@@ -5,17 +5,20 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from arq import Retry
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, Table, bindparam, case, func, literal_column, null, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport_common.db import connection_lost
+from rapport_common.db import DriverStatement, connection_lost
 from rapport_common.events import EventEnvelope
 from rapport_common.logging import request_id_var
 from rapport_common.outbox import OutboxEvent, envelope_of
+from services.notifier import driver
 from services.notifier.consumers import CONSUMERS, RUN_ORDER, TransientError
+from services.notifier.notifications.store import RECORD, RECORD_WRITE
 from services.notifier.queue import JobQueue
 from services.notifier.relay import enqueue_events, requeue_stalled
 
@@ -26,6 +29,22 @@ RETRY_BACKOFF_SECONDS = (1, 5, 15, 60, 300)
 ERROR_LENGTH = 1000
 # What became of each event of a job.
 COMPLETED, FAILED, DEAD, HANDED_ON = "completed", "failed", "dead-lettered", "handed on"
+
+
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_COMPLETION = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("event_id"))
+    .values(
+        completed_at=func.now(),
+        attempts=_OUTBOX.c.attempts + literal_column("1"),
+        last_error=null(),
+        consumed_by=bindparam("done", type_=ARRAY(String())),
+    )
+)
+_COMPLETE = DriverStatement(_COMPLETION)
+# The completion with the last email's record (``store.RECORD``), in one statement.
+_COMPLETE_WITH_RECORD = DriverStatement(_COMPLETION.add_cte(RECORD.cte("record")))
 
 
 def backoff(job_try: int) -> int:
@@ -154,23 +173,27 @@ async def _handle(ctx: dict[str, Any], event: _Event) -> str:
         finally:
             request_id_var.reset(token)
         if not failures:
-            await session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id == envelope.event_id)
-                .values(
-                    completed_at=func.now(),
-                    attempts=OutboxEvent.attempts + 1,
-                    last_error=None,
-                    consumed_by=done,
-                )
-                .execution_options(synchronize_session=False)
-            )
+            await _complete(session, envelope, done)
             await session.commit()
             return COMPLETED
         dead = await _note_failure(
             session, envelope, done, failures, ctx["settings"].worker.max_tries
         )
     return DEAD if dead else FAILED
+
+
+async def _complete(session: AsyncSession, envelope: EventEnvelope, done: list[str]) -> None:
+    """Mark the event completed, with the writes its consumers left waiting
+    (``driver.later``): the last email's record goes in the same statement."""
+    writes = driver.take_later(session)
+    params: dict[str, Any] = {"event_id": envelope.event_id, "done": done}
+    statement = _COMPLETE
+    if writes and writes[-1][0] is RECORD_WRITE:
+        statement = _COMPLETE_WITH_RECORD
+        params |= writes.pop()[1]
+    for write, values in writes:
+        await driver.fetch(session, write, values)
+    await driver.fetch(session, statement, params)
 
 
 async def _consume(
@@ -192,6 +215,7 @@ async def _consume(
         if uncommitted and session.in_transaction():
             # What the previous consumer left uncommitted is its own finished work: this
             # one's failure must not roll it back.
+            await driver.write_later(session)
             await session.commit()
         try:
             await consumer.run(ctx, envelope, session)
@@ -234,6 +258,7 @@ async def _note_failure(
     """Record what is done, count the attempt and say why it failed; return whether the
     event is now dead-lettered."""
     error = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failures.items())
+    await driver.write_later(session)  # what the consumers that did not fail left
     attempts = OutboxEvent.attempts + 1
     dead_at = (
         await session.execute(

@@ -11,18 +11,23 @@ The lock is FOR KEY SHARE, which only a deletion (or a change of the key) waits 
 API's own writes of a member row (a send's lock on its inviter) go on beside it. The
 consumers of one event that share a transaction take it once: the session notes the
 transaction that holds it, and a consumer run after a commit or a rollback takes it
-again."""
+again. The lock reads what the consumers show of each member (``MEMBER_COLUMNS``) as
+plain objects, on the driver (``services/notifier/driver.py``); ``held_members`` gives
+them to the consumers, so they need no query of their own for them."""
 
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, Uuid, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.db import DriverStatement
 from rapport_common.events import EventEnvelope
 from rapport_common.models.members import Member
+from services.notifier import driver
 
 logger = logging.getLogger(__name__)
 
@@ -63,21 +68,40 @@ def members_named(payload: dict[str, Any]) -> set[uuid.UUID]:
     return named
 
 
-async def all_present(session: AsyncSession, member_ids: set[uuid.UUID]) -> list[Member] | None:
+# What the consumers read of a member the event names: who they are, how to write to
+# them (their address, language and zone), whether they proved their address.
+MEMBER_COLUMNS = (
+    "id",
+    "email",
+    "name",
+    "given_name",
+    "headline",
+    "email_verified_at",
+    "locale",
+    "time_zone",
+)
+_MEMBERS = cast(Table, Member.__table__)
+_LOCK = DriverStatement(
+    select(*(_MEMBERS.c[name] for name in MEMBER_COLUMNS))
+    .where(_MEMBERS.c.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
+    .with_for_update(read=True, key_share=True)
+)
+
+
+async def all_present(
+    session: AsyncSession, member_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Member] | None:
     """The members, if every one of them still exists (``None`` if not); each found is
     key-share locked until the session's transaction ends, so that a deletion waits for
-    it. They are loaded whole: while the caller holds them, the session's identity map
-    has them, so the consumer reads them without a query of its own."""
-    found = await session.execute(
-        select(Member).where(Member.id.in_(member_ids)).with_for_update(read=True, key_share=True)
-    )
-    members = list(found.scalars())
-    return members if len(members) == len(member_ids) else None
+    it. They come as plain objects holding ``MEMBER_COLUMNS``, in no session."""
+    rows = await driver.fetch(session, _LOCK, {"ids": list(member_ids)})
+    if len(rows) != len(member_ids):
+        return None
+    return {row["id"]: driver.plain(Member, dict(row.items())) for row in rows}
 
 
-# In ``session.info``: (event id, the transaction holding the lock, the members it loaded
-# or ``None`` if one was gone). The members are kept with it: the session keeps loaded
-# rows only as long as someone does, and the consumers look the same members up.
+# In ``session.info``: (event id, the transaction holding the lock, the members it read
+# or ``None`` if one was gone).
 HELD = "rapport.erasure_guard"
 
 
@@ -96,6 +120,16 @@ async def about_the_living(session: AsyncSession, envelope: EventEnvelope) -> bo
     present = await all_present(session, named)
     session.info[HELD] = (envelope.event_id, session.sync_session.get_transaction(), present)
     return present is not None
+
+
+def held_members(session: AsyncSession) -> dict[uuid.UUID, Member]:
+    """The members the guard holds locked in the session's current transaction, as
+    ``all_present`` read them (none after a commit or a rollback)."""
+    held = session.info.get(HELD)
+    if held is None or held[1] is not session.sync_session.get_transaction():
+        return {}
+    present: dict[uuid.UUID, Member] | None = held[2]
+    return present or {}
 
 
 def skip_deleted_members(consumer: Consumer) -> Consumer:

@@ -2,11 +2,13 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.db import DriverStatement
 from rapport_common.events import (
     HOW_WE_MET_PHRASES,
     EventEnvelope,
@@ -22,7 +24,9 @@ from rapport_common.models.members import Member
 from rapport_common.models.recommendations import Recommendation
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
+from services.notifier import driver
 from services.notifier.clock import clock_of
+from services.notifier.erasure.guard import held_members
 from services.notifier.notifications.messages import Fact
 from services.notifier.notifications.store import Draft, deliver, store
 
@@ -42,13 +46,42 @@ def _draft(
 
 
 async def _names(session: AsyncSession, *ids: uuid.UUID | None) -> dict[uuid.UUID, Member]:
-    return await MemberRepository(session).get_many({i for i in ids if i is not None})
+    """The members, those the erasure guard read for the event without a query."""
+    wanted = {i for i in ids if i is not None}
+    held = held_members(session)
+    found = {i: held[i] for i in wanted if i in held}
+    if missing := wanted - found.keys():
+        found |= await MemberRepository(session).get_many(missing)
+    return found
+
+
+_INVITATIONS = cast(Table, Invitation.__table__)
+# What the invitation's notifications read of it.
+_INVITATION_COLUMNS = (
+    "id",
+    "referrer_id",
+    "note",
+    "how_we_met",
+    "question",
+    "question_expires_at",
+)
+_READ_INVITATION = DriverStatement(
+    select(*(_INVITATIONS.c[name] for name in _INVITATION_COLUMNS)).where(
+        _INVITATIONS.c.id == bindparam("id")
+    )
+)
+
+
+async def _read_invitation(session: AsyncSession, invitation_id: uuid.UUID) -> Invitation | None:
+    """The invitation's ``_INVITATION_COLUMNS``, as a plain object (on the driver)."""
+    rows = await driver.fetch(session, _READ_INVITATION, {"id": invitation_id})
+    return driver.plain(Invitation, dict(rows[0].items())) if rows else None
 
 
 async def _invitation(
     session: AsyncSession, envelope: EventEnvelope, event: InvitationEventV1
 ) -> list[Draft]:
-    invitation = await session.get(Invitation, event.invitation_id)
+    invitation = await _read_invitation(session, event.invitation_id)
     members = await _names(
         session, event.inviter_id, event.invitee_id, invitation.referrer_id if invitation else None
     )

@@ -3,18 +3,18 @@ exactly once it is recorded as sent."""
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, Table, Uuid, and_, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from rapport_common.clock import Clock
+from rapport_common.db import DriverStatement
 from rapport_common.domain import notification_kinds, preference_links
 from rapport_common.domain.email_links import address_hash
 from rapport_common.models.email_invitations import EmailInvitation
@@ -24,6 +24,8 @@ from rapport_common.models.notifications import Notification, NotificationPrefer
 from rapport_common.repositories.do_not_contact import DoNotContactRepository
 from rapport_common.repositories.members import MemberRepository
 from rapport_common.settings import Settings
+from services.notifier import driver
+from services.notifier.erasure.guard import held_members
 from services.notifier.errors import TransientError
 from services.notifier.notifications import links
 from services.notifier.notifications.layout import as_email
@@ -58,19 +60,31 @@ class Draft:
     action_url: str | None = None
 
 
+_PREFERENCES = cast(Table, NotificationPreference.__table__)
+_PREFERENCE_COLUMNS = ("member_id", "kind", "email", "in_app")
+_READ_PREFERENCES = DriverStatement(
+    select(*(_PREFERENCES.c[name] for name in _PREFERENCE_COLUMNS)).where(
+        _PREFERENCES.c.member_id == any_(bindparam("member_ids", type_=ARRAY(Uuid()))),
+        _PREFERENCES.c.kind == any_(bindparam("kinds", type_=ARRAY(String()))),
+    )
+)
+
+
 async def preferences(
     session: AsyncSession, pairs: set[tuple[uuid.UUID, str]]
 ) -> dict[tuple[uuid.UUID, str], NotificationPreference]:
     """The stored preferences for these (member, kind) pairs; a pair without one has the
-    defaults."""
+    defaults. Read on the driver, as plain objects."""
     if not pairs:
         return {}
-    rows = await session.execute(
-        select(NotificationPreference).where(
-            tuple_(NotificationPreference.member_id, NotificationPreference.kind).in_(pairs)
-        )
-    )
-    return {(row.member_id, row.kind): row for row in rows.scalars()}
+    params = {"member_ids": list({m for m, _ in pairs}), "kinds": list({k for _, k in pairs})}
+    found = {}
+    for row in await driver.fetch(session, _READ_PREFERENCES, params):
+        key = (row["member_id"], row["kind"])
+        if key in pairs:
+            values = dict(row.items()) | {"email": EmailDelivery(row["email"])}
+            found[key] = driver.plain(NotificationPreference, values)
+    return found
 
 
 def applied(kind: str, preference: NotificationPreference | None) -> notification_kinds.Applied:
@@ -90,7 +104,11 @@ async def store(
     digest, or not emailed. A draft for a member who is gone is dropped."""
     if not drafts:
         return []
-    readers = await MemberRepository(session).get_many({draft.member_id for draft in drafts})
+    wanted = {draft.member_id for draft in drafts}
+    held = held_members(session)  # the event's members, read by the erasure guard
+    readers = {i: held[i] for i in wanted if i in held}
+    if missing := wanted - readers.keys():
+        readers |= await MemberRepository(session).get_many(missing)
     chosen = await preferences(session, {(draft.member_id, draft.kind) for draft in drafts})
     rows = []
     for draft in drafts:
@@ -119,19 +137,17 @@ async def store(
                 "created_at": now,
                 "in_feed": placed.in_feed,
                 "email_delivery": placed.email,
+                "email_attempts": 0,
             }
         )
     if not rows:
         return []
-    # The rows as parameters, not in the statement: one compiled statement serves every
-    # call (rows in ``values()`` made a new one to compile each time).
-    inserted = await session.execute(
-        insert(Notification)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.id),
-        rows,
-    )
-    new = list(inserted.scalars())
+    # One row a statement, on the driver: an event stores one notification, at times
+    # two.
+    new: list[uuid.UUID] = []
+    for row in rows:
+        inserted = await driver.fetch(session, _INSERT, {f"v_{k}": v for k, v in row.items()})
+        new.extend(found["id"] for found in inserted)
     if len(new) == len(rows):
         # The usual case: none was stored before, no second query.
         _keep_fresh(session, rows, readers, chosen)
@@ -139,6 +155,56 @@ async def store(
     keys = [row["dedupe_key"] for row in rows]
     found = await session.execute(select(Notification.id).where(Notification.dedupe_key.in_(keys)))
     return list(found.scalars())
+
+
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+# What ``store`` writes of a notification (the other columns take their defaults).
+STORED_COLUMNS = (
+    "id",
+    "member_id",
+    "kind",
+    "dedupe_key",
+    "related_member_id",
+    "subject",
+    "body_text",
+    "body_html",
+    "data",
+    "created_at",
+    "in_feed",
+    "email_delivery",
+    "email_attempts",
+)
+_INSERT = DriverStatement(
+    insert(_NOTIFICATIONS)
+    .values({name: bindparam(f"v_{name}") for name in STORED_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_NOTIFICATIONS.c.id)
+)
+# An email's record: what ``deliver`` changes of a notification it took from ``store``
+# in the same transaction (a plain object, which the ORM does not flush).
+RECORD = (
+    update(_NOTIFICATIONS)
+    .where(_NOTIFICATIONS.c.id == bindparam("record_id"))
+    .values(
+        email_attempts=bindparam("record_attempts"),
+        emailed_at=bindparam("record_emailed_at"),
+        email_failed_at=bindparam("record_failed_at"),
+        email_error=bindparam("record_error"),
+        email_delivery=bindparam("record_delivery"),
+    )
+)
+RECORD_WRITE = DriverStatement(RECORD)
+
+
+def record_params(notification: Notification) -> dict[str, Any]:
+    return {
+        "record_id": notification.id,
+        "record_attempts": notification.email_attempts,
+        "record_emailed_at": notification.emailed_at,
+        "record_failed_at": notification.email_failed_at,
+        "record_error": notification.email_error,
+        "record_delivery": notification.email_delivery,
+    }
 
 
 # In ``session.info``: the transaction that inserted notifications, and each of them with
@@ -153,16 +219,15 @@ def _keep_fresh(
     readers: dict[uuid.UUID, Member],
     chosen: dict[tuple[uuid.UUID, str], NotificationPreference],
 ) -> None:
-    """Keep the rows just inserted as session objects, so that ``deliver`` in the same
+    """Keep the rows just inserted as plain objects, so that ``deliver`` in the same
     transaction finds them without reading them back: nobody else can see them before it
-    commits, so they need no lock either."""
+    commits, so they need no lock either. ``deliver`` writes what it changes of them
+    itself (``RECORD``)."""
     fresh: dict[uuid.UUID, Fresh] = {}
     for row in rows:
-        notification = Notification(
-            **row, emailed_at=None, email_attempts=0, email_failed_at=None, email_error=None
+        notification = driver.plain(
+            Notification, row | {"emailed_at": None, "email_failed_at": None, "email_error": None}
         )
-        make_transient_to_detached(notification)
-        session.add(notification)
         member = readers[row["member_id"]]
         fresh[row["id"]] = (notification, member, chosen.get((member.id, row["kind"])))
     session.info[FRESH] = (session.sync_session.get_transaction(), fresh)
@@ -203,7 +268,10 @@ async def deliver(
     A row locked by another worker is skipped (it is being sent). With ``commit_last``
     false, the last one's record is left for the caller to commit at once (an event job
     commits it with the event's completion), unless the server refused an email for now
-    (the caller then raises, and its rollback must not take the records with it).
+    (the caller then raises, and its rollback must not take the records with it): for a
+    notification ``store`` inserted in this transaction, that record waits in
+    ``driver.later``, which the caller writes (``driver.take_later``, ``write_later``)
+    before its commit.
 
     One email never holds up the others: one that cannot be sent is given up with the
     reason (``email_failed_at``, ``email_error``), one refused for now is counted and left
@@ -247,13 +315,14 @@ async def deliver(
         if row is None:
             continue
         notification, member, preference = row
+        commit = _committer(session, notification if fresh is not None else None)
         email_address = member.email
         now_chosen = applied(notification.kind, preference).email
         if now_chosen != EmailDelivery.INSTANT:
             # Changed since it was stored (an unsubscribe between a retry and the next):
             # the member's latest word holds.
             notification.email_delivery = now_chosen
-            await session.commit()
+            await commit()
             continue
         # A member who verified the address has proved it theirs: their own preferences
         # (and the unsubscribe link in each of their emails) decide, not a stop made in a
@@ -262,7 +331,7 @@ async def deliver(
         if unproven and await do_not_contact.contains(address_hash(address_key, email_address)):
             give_up(notification, DO_NOT_CONTACT, clock())
             delivered.given_up += 1
-            await session.commit()
+            await commit()
             continue
         notification.email_attempts += 1
         try:
@@ -276,16 +345,30 @@ async def deliver(
             delivered.given_up += count_failure(notification, exc, clock())
         except TransientError as exc:
             count_failure(notification, exc, clock())
-            await session.commit()  # the attempt is counted; a retry sends it later
+            await commit()  # the attempt is counted; a retry sends it later
             raise
         else:
             notification.emailed_at = clock()
             delivered.sent += 1
         if n < last or commit_last or delivered.refused is not None:
-            await session.commit()
+            await commit()
+        elif fresh is not None:
+            driver.later(session, RECORD_WRITE, record_params(notification))
         else:
             await session.flush()
     return delivered
+
+
+def _committer(session: AsyncSession, plain: Notification | None) -> Callable[[], Awaitable[None]]:
+    """The session's commit, writing first the record of ``plain``, a notification
+    ``store`` kept as a plain object (the ORM does not flush it)."""
+
+    async def commit() -> None:
+        if plain is not None:
+            await driver.fetch(session, RECORD_WRITE, record_params(plain))
+        await session.commit()
+
+    return commit
 
 
 def _email(settings: Settings, notification: Notification, member: Member, now: datetime) -> Email:

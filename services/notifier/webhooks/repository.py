@@ -4,16 +4,28 @@ recording the outcome, disabling an endpoint."""
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, Table, Uuid, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rapport_common.db import DriverStatement
 from rapport_common.models.enums import WebhookMessageStatus
 from rapport_common.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from services.notifier import driver
 
 DISABLED_NOTIFICATION = "webhook_endpoint_disabled"
+_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
+# What the fan-out reads of an endpoint (never its secrets).
+_ENDPOINT_COLUMNS = ("id", "member_id", "event_types", "disabled_at")
+_SUBSCRIBED = DriverStatement(
+    select(*(_ENDPOINTS.c[name] for name in _ENDPOINT_COLUMNS)).where(
+        _ENDPOINTS.c.member_id == any_(bindparam("member_ids", type_=ARRAY(Uuid()))),
+        _ENDPOINTS.c.event_types.overlap(bindparam("event_types", type_=ARRAY(String()))),
+        _ENDPOINTS.c.created_at <= bindparam("occurred_at"),
+    )
+)
 
 
 class DeliveryRepository:
@@ -24,13 +36,16 @@ class DeliveryRepository:
         self, member_ids: set[uuid.UUID], event_types: set[str], occurred_at: datetime
     ) -> Sequence[WebhookEndpoint]:
         """The members' endpoints subscribed to any of the types that existed when the
-        event happened (a newer endpoint does not receive older events)."""
-        query = select(WebhookEndpoint).where(
-            WebhookEndpoint.member_id.in_(member_ids),
-            WebhookEndpoint.event_types.overlap(sorted(event_types)),
-            WebhookEndpoint.created_at <= occurred_at,
-        )
-        return (await self.session.execute(query)).scalars().all()
+        event happened (a newer endpoint does not receive older events). Read on the
+        driver (every routed event asks, and most members have none), as plain objects
+        holding ``_ENDPOINT_COLUMNS``."""
+        params = {
+            "member_ids": list(member_ids),
+            "event_types": sorted(event_types),
+            "occurred_at": occurred_at,
+        }
+        rows = await driver.fetch(self.session, _SUBSCRIBED, params)
+        return [driver.plain(WebhookEndpoint, dict(row.items())) for row in rows]
 
     async def add_messages(self, rows: list[dict[str, Any]]) -> None:
         if rows:
