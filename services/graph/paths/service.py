@@ -19,6 +19,7 @@ degree) or ``member_id`` (mutuals). So the limit, the floor pruning and the degr
 only ways the viewer may see, and paths and degree come from the same search.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,8 @@ from rapport_common.domain import privacy
 from rapport_common.domain.privacy import Consent
 from rapport_common.settings import StrengthSettings
 from rapport_common.strength import (
+    GOOD,
+    STRONG,
     band,
     cypher_parameters,
     days_between,
@@ -72,6 +75,40 @@ class SameMember(Problem):
     status, slug, title = 422, "same-member", "Source and target are the same member"
 
 
+_STRONG_WEIGHT, _GOOD_WEIGHT, _WEAK_WEIGHT = (
+    privacy.BAND_WEIGHTS[b] for b in ("strong", "good", "weak")
+)
+# Far beyond any link's age (about 35,000 years), where every rating has faded to weak.
+_NEVER_MS = 1 << 50
+
+
+@functools.cache
+def _band_limits(half_life_days: float, unrated: int, rating: int) -> tuple[int, int]:
+    """The oldest age, in ms, at which a link whose weaker side rated ``rating`` is still
+    strong, and still good (-1: not even new). A strength only falls with age, and one
+    millisecond moves it by some 10^5 units of the formula's rounding near a band's edge,
+    so comparing an age with these gives exactly the formula's band; found once per
+    model and rating by bisection on the formula itself."""
+    settings = StrengthSettings(half_life_days=half_life_days, unrated_rating=unrated)
+
+    def oldest(threshold: float) -> int:
+        def holds(age_ms: int) -> bool:
+            strength = weaker_side_strength(settings, rating, days_between(0, age_ms))
+            return strength >= threshold
+
+        if not holds(0):
+            return -1
+        if holds(_NEVER_MS):
+            return _NEVER_MS
+        low, high = 0, _NEVER_MS  # holds(low), not holds(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if holds(middle) else (low, middle)
+        return low
+
+    return oldest(STRONG), oldest(GOOD)
+
+
 @dataclass(frozen=True)
 class _Scoring:
     """Strengths at one moment: the queries rank by them, Python weighs the links."""
@@ -85,7 +122,13 @@ class _Scoring:
         return weaker_side_strength(self.settings, rating, days_between(since_ms, self.at_ms))
 
     def weight(self, rating: int, since_ms: int) -> float:
-        return privacy.rank_weight(self.strength(rating, since_ms))
+        """``privacy.rank_weight(self.strength(rating, since_ms))``, from the link's age
+        against its rating's band limits instead of the formula (a search weighs a few
+        hundred links)."""
+        settings = self.settings
+        strong, good = _band_limits(settings.half_life_days, settings.unrated_rating, rating)
+        age = max(0, self.at_ms - since_ms)
+        return _STRONG_WEIGHT if age <= strong else _GOOD_WEIGHT if age <= good else _WEAK_WEIGHT
 
     @property
     def parameters(self) -> dict[str, float]:
