@@ -103,11 +103,19 @@ class DriverStatement:
     arguments, each through its type's bind processing as SQLAlchemy's execution would
     do it (enums to their value, JSON to text). For the hottest statements: SQLAlchemy's
     execution around the driver's (the compiled cache's lookup, the execution context,
-    the result, ORM loading) cost more than the driver's own work."""
+    the result, ORM loading) cost more than the driver's own work.
+
+    A parameter given no value in the statement (``bindparam("name")``) is taken from
+    the dict at each execution. One the statement holds a value for (a compared
+    constant, the values of an ``IN`` list, which SQLAlchemy expands per execution)
+    keeps that value: the lists are expanded here once, and the values processed once.
+    This reads SQLAlchemy's compiled state (the processors of the expanded parameters);
+    tests/api/test_driver_statement.py pins it against SQLAlchemy's own execution."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: tuple[str, Sequence[tuple[str, Any]]] | None = None
+        # Each position: a name to take from the dict (and its processor), or a constant.
+        self._compiled: tuple[str, Sequence[tuple[str | None, Any]]] | None = None
 
     def compiled(self, dialect: Dialect) -> str:
         """The SQL, compiled for ``dialect`` the first time (every connection of an
@@ -115,15 +123,28 @@ class DriverStatement:
         if self._compiled is None:
             compiled = self.statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)
-            processors = compiled._bind_processors
-            names = compiled.positiontup or []
-            self._compiled = compiled.string, [(name, processors.get(name)) for name in names]
+            runtime = {name for name, bind in compiled.binds.items() if bind.required}
+            # Any value will do for the runtime ones: only the constants are kept.
+            state = compiled.construct_expanded_state(dict.fromkeys(runtime))
+            # The expanded parameters' processors are the state's, the others the
+            # compiled statement's.
+            processors: dict[str, Any] = {**compiled._bind_processors, **state.processors}
+            slots: list[tuple[str | None, Any]] = []
+            for name, value in zip(
+                state.positiontup or (), state.positional_parameters, strict=True
+            ):
+                process = processors.get(name)
+                if name in runtime:
+                    slots.append((name, process))
+                else:
+                    slots.append((None, value if process is None else process(value)))
+            self._compiled = state.statement, slots
         return self._compiled[0]
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional arguments for ``params`` (after ``compiled``)."""
         assert self._compiled is not None
         return [
-            params[name] if process is None else process(params[name])
-            for name, process in self._compiled[1]
+            held if name is None else params[name] if held is None else held(params[name])
+            for name, held in self._compiled[1]
         ]

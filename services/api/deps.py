@@ -1,7 +1,8 @@
 """Typed dependencies: the request's transaction, settings, the signed-in member."""
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
@@ -12,7 +13,8 @@ from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import ColumnElement, bindparam, exists, select, true
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util import greenlet_spawn
 
 from rapport_common.db import connection_lost
 from rapport_common.models.auth import RefreshToken
@@ -35,6 +37,13 @@ class DatabaseUnavailable(ServiceUnavailable):
     slug, title = "database-unavailable", "The database is unavailable"
 
 
+def database_unavailable() -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        "The connection to the database failed and nothing was saved; retry in a moment.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit on success, roll back on any error.
 
@@ -48,11 +57,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException as exc:
             await session.rollback()
             if connection_lost(exc):
-                raise DatabaseUnavailable(
-                    "The connection to the database failed and nothing was saved; "
-                    "retry in a moment.",
-                    headers={"Retry-After": "1"},
-                ) from exc
+                raise database_unavailable() from exc
             raise
 
 
@@ -105,6 +110,64 @@ async def on_the_driver(session: AsyncSession) -> AsyncIterator[tuple[asyncpg.Co
         if connection_lost(exc):
             await connection.invalidate(exc)
         raise
+
+
+# Where a statement runs on the driver: ``on_the_driver`` of a session, or of a
+# connection taken from the pool without one (``driver_without_session``).
+Driver = tuple[asyncpg.Connection, Dialect]
+DriverSource = Callable[[], AbstractAsyncContextManager[Driver]]
+
+
+def session_driver(session: AsyncSession) -> DriverSource:
+    return partial(on_the_driver, session)
+
+
+@asynccontextmanager
+async def driver_without_session(request: Request) -> AsyncIterator[DriverSource]:
+    """For a route that runs only driver statements (``invitations.lean``): a connection
+    straight from the engine's pool, with no session around it (opening one, beginning
+    its transaction and committing nothing were a tenth of such a request's Python).
+    Its statements commit each by itself, as ``on_the_driver``'s do before a
+    transaction. A lost connection is invalidated, so the pool replaces it, and
+    answered 503 as ``get_session`` answers it.
+
+    Where a test has put its own transaction in place of ``get_session`` (an override
+    that takes no parameter, tests/conftest.py), its session's connection is used, as
+    every other route uses it."""
+    override = request.app.dependency_overrides.get(get_session)
+    if override is not None:
+        async with asynccontextmanager(override)() as session:
+            yield session_driver(session)
+        return
+    engine: AsyncEngine = request.app.state.engine
+    lost = False
+    try:
+        pooled = await engine.raw_connection()
+    except Exception as exc:
+        if connection_lost(exc):
+            raise database_unavailable() from exc
+        raise
+
+    @asynccontextmanager
+    async def source() -> AsyncIterator[Driver]:
+        nonlocal lost
+        try:
+            yield pooled.driver_connection, engine.dialect
+        except Exception as exc:
+            lost = lost or connection_lost(exc)
+            raise
+
+    try:
+        yield source
+    except Exception as exc:
+        if lost or connection_lost(exc):
+            lost = True
+            raise database_unavailable() from exc
+        raise
+    finally:
+        # Back to the pool (its reset sends nothing: no transaction was begun), or
+        # dropped from it.
+        await greenlet_spawn(pooled.invalidate if lost else pooled.close)
 
 
 # Where the claims read before the body (``AuthFirstRoute``) wait for the dependency,

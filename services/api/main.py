@@ -31,6 +31,7 @@ from services.api.email_invitations.router import router as email_invitations_ro
 from services.api.erasure.router import router as erasure_router
 from services.api.exports.router import router as exports_router
 from services.api.introductions.router import router as introductions_router
+from services.api.invitations.lean import lean_routes as invitation_lean_routes
 from services.api.invitations.router import router as invitations_router
 from services.api.members.router import router as members_router
 from services.api.network.router import router as network_router
@@ -156,6 +157,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exports_router)
     document_webhooks(app)
     document_contract(app)
+    # Ahead of FastAPI's routes: the invitation mix's usual calls, answered without
+    # FastAPI's routing, dependencies and session (the rest goes on to those routes).
+    app.router.routes[0:0] = invitation_lean_routes
     return app
 
 

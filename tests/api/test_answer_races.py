@@ -16,6 +16,7 @@ from rapport_common.models.connections import Connection
 from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
 from services.api.auth.tokens import AccessClaims
+from services.api.deps import session_driver
 from services.api.invitations import answers
 from tests.factories import invitation_id, sign_in
 
@@ -85,9 +86,9 @@ async def test_an_answer_to_an_invitation_changed_since_it_was_read_writes_nothi
         withdrawn = await client.post(f"/v1/invitations/{invitation}/withdraw", headers=ada.headers)
         assert withdrawn.status_code == 200, withdrawn.text
         if answer == "accept":
-            made = await answers.accept(session, usual, read.now, 7, None)
+            made = await answers.accept(session_driver(session), usual, read.now, 7, None)
         else:
-            made = await answers.decline(session, usual, read.now, "No, thank you.")
+            made = await answers.decline(session_driver(session), usual, read.now, "No, thank you.")
         assert made is None
         await session.commit()
 

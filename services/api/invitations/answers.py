@@ -21,7 +21,6 @@ from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy import Select, Table, bindparam, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import class_mapper
 
 from rapport_common.db import DriverStatement
@@ -30,12 +29,14 @@ from rapport_common.models.enums import InvitationStatus, ReferralStatus, Report
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.policies import LinkingPolicy
+from services.api.auth.tokens import AccessClaims
 from services.api.clock import get_clock
 from services.api.deps import (
     SIGN_IN_ACTIVE,
     AccessClaimsDep,
+    DriverSource,
     SessionDep,
-    on_the_driver,
+    session_driver,
     sign_in_params,
     signed_in_member,
 )
@@ -156,19 +157,14 @@ def _usual(row: Any, me: Member, invitation_id: uuid.UUID, now: datetime) -> ToA
     return ToAnswer(invitation, row["row_version"], inviter, invitee, policy)
 
 
-async def get_answer_read(
-    request: Request, claims: AccessClaimsDep, session: SessionDep
+async def read_answer(
+    drive: DriverSource, claims: AccessClaims, invitation_id: uuid.UUID, now: datetime
 ) -> AnswerRead:
-    """The signed-in member (or the 401 ``CurrentMember`` gives) and the invitation of
-    the path, in one statement before the path's id is validated, as ``CurrentMember``
-    is: an id that is no UUID reads no invitation, and FastAPI then answers its 422."""
-    try:
-        invitation_id = uuid.UUID(request.path_params["invitation_id"])
-    except (KeyError, ValueError):
-        invitation_id = uuid.UUID(int=0)
+    """The signed-in member (or the 401 ``CurrentMember`` gives) and the invitation
+    ``invitation_id``, in one statement."""
     statement = _SEEN[claims.session_id is not None]
     params = sign_in_params(claims) | {"id": invitation_id}
-    async with on_the_driver(session) as (driver, dialect):
+    async with drive() as (driver, dialect):
         sql = statement.compiled(dialect)
         row = await driver.fetchrow(sql, *statement.arguments(params))
     me = signed_in_member(
@@ -177,8 +173,20 @@ async def get_answer_read(
         None if row is None else row["signed_in"],
     )
     assert row is not None  # signed_in_member refused the request otherwise
-    now = (await get_clock(request))()
     return AnswerRead(me, now, _usual(row, me, invitation_id, now))
+
+
+async def get_answer_read(
+    request: Request, claims: AccessClaimsDep, session: SessionDep
+) -> AnswerRead:
+    """``read_answer`` before the path's id is validated, as ``CurrentMember`` is: an id
+    that is no UUID reads no invitation, and FastAPI then answers its 422."""
+    try:
+        invitation_id = uuid.UUID(request.path_params["invitation_id"])
+    except (KeyError, ValueError):
+        invitation_id = uuid.UUID(int=0)
+    now = (await get_clock(request))()
+    return await read_answer(session_driver(session), claims, invitation_id, now)
 
 
 AnswerReadDep = Annotated[AnswerRead, Depends(get_answer_read)]
@@ -191,11 +199,11 @@ def _view(usual: ToAnswer) -> InvitationOut:
 
 
 async def accept(
-    session: AsyncSession, usual: ToAnswer, now: datetime, rating: int, how_we_met: str | None
+    drive: DriverSource, usual: ToAnswer, now: datetime, rating: int, how_we_met: str | None
 ) -> InvitationOut | None:
     """Accept it as read; None (nothing written) if its row changed since."""
     closed, events, connection = transitions.accepted(usual.invitation, rating, how_we_met, now)
-    async with on_the_driver(session) as (driver, dialect):
+    async with drive() as (driver, dialect):
         made = await change_if_unchanged(
             driver, dialect, usual.invitation, usual.version, closed, events, connection
         )
@@ -203,7 +211,7 @@ async def accept(
 
 
 async def decline(
-    session: AsyncSession, usual: ToAnswer, now: datetime, note: str | None
+    drive: DriverSource, usual: ToAnswer, now: datetime, note: str | None
 ) -> InvitationOut | None:
     """Decline it as read; None (nothing written) if its row changed since."""
     invitation = usual.invitation
@@ -211,6 +219,6 @@ async def decline(
         stored = policies.stored_policy(usual.policy)
         note = transitions.policy_note(invitation, stored, usual.inviter, usual.invitee)
     closed, events = transitions.declined(invitation, note, now)
-    async with on_the_driver(session) as (driver, dialect):
+    async with drive() as (driver, dialect):
         made = await change_if_unchanged(driver, dialect, invitation, usual.version, closed, events)
     return _view(usual) if made else None

@@ -8,6 +8,7 @@ from typing import Literal, Protocol
 
 from rapport_common.models.members import Member
 from rapport_common.repositories.blocks import BlockRepository
+from rapport_common.settings import Settings
 from services.api.invitations.context import InvitationContext
 from services.api.invitations.send_state import PairState
 
@@ -61,8 +62,18 @@ async def invitation_state(
     return judge(ctx, me.id, other, pair, by_email=by_email)
 
 
+class Rules(Protocol):
+    """What ``judge`` reads of a request's context: the settings and the time."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def now(self) -> datetime: ...
+
+
 def judge(
-    ctx: InvitationContext,
+    ctx: Rules,
     me: uuid.UUID,
     other: Invitable,
     pair: PairState,

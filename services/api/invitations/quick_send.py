@@ -25,9 +25,8 @@ values, not ORM objects (the ORM's loading was most of the send's Python)."""
 
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 import asyncpg
@@ -44,27 +43,29 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from rapport_common.db import DriverStatement
 from rapport_common.events import InvitationSentV1
 from rapport_common.models.blocks import Block
 from rapport_common.models.enums import InvitationStatus, ReferralStatus
 from rapport_common.models.members import Member
 from rapport_common.models.policies import LinkingPolicy
 from rapport_common.outbox import event_values
+from rapport_common.settings import Settings
 from rapport_common.web.problems import NotFound
 from services.api.auth.tokens import AccessClaims
 from services.api.deps import (
     SIGN_IN_ACTIVE,
     AccessClaimsDep,
+    DriverSource,
     get_current_member,
     get_verified_member,
-    on_the_driver,
+    session_driver,
     sign_in_params,
     signed_in_member,
 )
+from services.api.graph_client import GraphClient
 from services.api.invitations import availability
 from services.api.invitations.context import InvitationContext
 from services.api.invitations.deps import ContextDep
@@ -89,42 +90,6 @@ from services.api.policies.service import StoredPolicy, policy_of, stored_policy
 _MEMBERS = cast(Table, Member.__table__)
 _BLOCKS = cast(Table, Block.__table__)
 _POLICIES = cast(Table, LinkingPolicy.__table__)
-_RUNTIME = (
-    "member_id",
-    "session_id",
-    "inviter",
-    "invitee",
-    "low",
-    "high",
-    "week_since",
-    "window_since",
-    "either_since",
-    "now",
-)
-
-
-class _Compiled:
-    """A statement's SQL for asyncpg, compiled once, and how to order its arguments:
-    each position takes a runtime value by name, or the constant the statement holds
-    (the statuses of its ``IN`` lists). ``rapport_common.db.DriverStatement`` does the
-    same for statements without ``IN`` lists, which SQLAlchemy expands per execution;
-    these are expanded here once, with their constant values."""
-
-    def __init__(self, statement: Select[Any]) -> None:
-        compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
-        state = compiled.construct_expanded_state({name: name for name in _RUNTIME})
-        self.sql = state.statement
-        self._slots = [
-            (name, None)
-            if name in _RUNTIME
-            else (None, value.value if isinstance(value, Enum) else value)
-            for name, value in zip(
-                state.positiontup or (), state.positional_parameters, strict=True
-            )
-        ]
-
-    def args(self, values: dict[str, Any]) -> list[Any]:
-        return [constant if name is None else values[name] for name, constant in self._slots]
 
 
 def _read_select(signed_in: ColumnElement[bool]) -> Select[Any]:
@@ -166,8 +131,9 @@ def _read_select(signed_in: ColumnElement[bool]) -> Select[Any]:
     )
 
 
+# Its IN lists (the statuses the record and the pair count) are expanded once.
 _READ = {
-    session: _Compiled(_read_select(SIGN_IN_ACTIVE if session else true()))
+    session: DriverStatement(_read_select(SIGN_IN_ACTIVE if session else true()))
     for session in (False, True)
 }
 _COLUMN_NAMES = [column.name for column in _read_select(true()).selected_columns]
@@ -224,21 +190,31 @@ class SendRead:
     pair: PairState
 
 
-async def _fetch(session: AsyncSession, sql: str, args: Sequence[Any]) -> asyncpg.Record | None:
-    """One statement on the request's own connection as asyncpg's (``on_the_driver``)."""
-    async with on_the_driver(session) as (driver, _):
-        return await driver.fetchrow(sql, *args)
+@dataclass(frozen=True)
+class QuickContext:
+    """What the quick send needs: where its statements run (the request's session's
+    connection, or one without a session: ``invitations.lean``), the graph, the
+    settings and the request's time."""
+
+    drive: DriverSource
+    graph: GraphClient
+    settings: Settings
+    now: datetime
+
+    @classmethod
+    def of(cls, ctx: InvitationContext) -> "QuickContext":
+        return cls(session_driver(ctx.session), ctx.graph, ctx.settings, ctx.now)
 
 
-async def read(
-    ctx: InvitationContext, claims: AccessClaims, invitee_id: uuid.UUID
-) -> SendRead | None:
+async def read(ctx: QuickContext, claims: AccessClaims, invitee_id: uuid.UUID) -> SendRead | None:
     """The one read, without a lock. None when there is no such sender."""
-    compiled = _READ[claims.session_id is not None]
+    statement = _READ[claims.session_id is not None]
     windows = record_windows(ctx.settings.invitations, ctx.now)
     values = sign_in_params(claims) | record_params(claims.member_id, *windows, ctx.now)
     values |= pair_params(claims.member_id, invitee_id)
-    row = await _fetch(ctx.session, compiled.sql, compiled.args(values))
+    async with ctx.drive() as (driver, dialect):
+        sql = statement.compiled(dialect)
+        row = await driver.fetchrow(sql, *statement.arguments(values))
     if row is None:
         return None
     invitee = None
@@ -277,7 +253,7 @@ async def read(
 
 
 async def send(
-    ctx: InvitationContext, inviter_id: uuid.UUID, found: SendRead, data: InvitationIn
+    ctx: QuickContext, inviter_id: uuid.UUID, found: SendRead, data: InvitationIn
 ) -> tuple[uuid.UUID, Quota] | None:
     """Store the invitation and its event if this is the usual send and the inviter's
     row is still the version read; None otherwise (nothing written): send it the
@@ -343,7 +319,8 @@ async def send(
         *(defaults[name] for name in ("attempts", "consumed_by", "requeues", "created_at")),
     )
     try:
-        made = await _fetch(ctx.session, _WRITE, args)
+        async with ctx.drive() as (driver, _):
+            made = await driver.fetchrow(_WRITE, *args)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name != OPEN_PAIR:
             raise
@@ -387,7 +364,7 @@ async def get_sending(request: Request, claims: AccessClaimsDep, ctx: ContextDep
     if invitee_id is None or "idempotency-key" in request.headers:
         me = await get_verified_member(await get_current_member(ctx.session, claims))
         return Sending(claims, me, None)
-    found = await read(ctx, claims, invitee_id)
+    found = await read(QuickContext.of(ctx), claims, invitee_id)
     if found is None:
         me = signed_in_member(claims, None, None)
     else:

@@ -9,7 +9,13 @@ from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.web.problems import problem_responses
-from services.api.deps import AuthFirstRoute, CurrentMember, SessionDep, get_current_member
+from services.api.deps import (
+    AuthFirstRoute,
+    CurrentMember,
+    SessionDep,
+    get_current_member,
+    session_driver,
+)
 from services.api.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from services.api.invitations import answers, email, quick_send, transitions
 from services.api.invitations.answers import AnswerReadDep
@@ -95,7 +101,8 @@ async def send_invitation(
 
     async def create() -> BaseModel:
         if sending.found is not None:  # a send by id that may go the quick way
-            sent = await quick_send.send(ctx, sending.member_id, sending.found, data)
+            quick = quick_send.QuickContext.of(ctx)
+            sent = await quick_send.send(quick, sending.member_id, sending.found, data)
             if sent is not None:
                 quota_headers.update(sent[1].headers())
                 return InvitationCreatedOut(invitation_id=sent[0], status=InvitationStatus.PENDING)
@@ -202,7 +209,9 @@ async def accept_invitation(
 ) -> InvitationOut:
     """Connect, with my private 1-10 rating of the inviter."""
     if read.usual is not None:
-        made = await answers.accept(session, read.usual, read.now, data.rating, data.how_we_met)
+        made = await answers.accept(
+            session_driver(session), read.usual, read.now, data.rating, data.how_we_met
+        )
         if made is not None:
             return made
     ctx = await get_context(request, session)
@@ -225,7 +234,7 @@ async def decline_invitation(
 ) -> InvitationOut:
     """Decline; the inviter receives my note, or my policy's polite template."""
     if read.usual is not None:
-        made = await answers.decline(session, read.usual, read.now, data.note)
+        made = await answers.decline(session_driver(session), read.usual, read.now, data.note)
         if made is not None:
             return made
     ctx = await get_context(request, session)

@@ -1,0 +1,47 @@
+"""``rapport_common.db.DriverStatement`` reads SQLAlchemy's compiled state (its bind
+processors, the expanded ``IN`` lists): what it sends the driver must give what
+SQLAlchemy's own execution of the statement gives."""
+
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport_common.db import DriverStatement
+from rapport_common.models.enums import InvitationStatus
+from rapport_common.models.invitations import Invitation
+
+_STATUS = cast(Table, Invitation.__table__).c.status.type
+_STATEMENT = select(
+    bindparam("document", type_=JSONB).label("document"),  # processed: JSON to text
+    bindparam("status", type_=_STATUS).label("status"),  # processed: the enum's value
+    # An IN list the statement holds: expanded once, its values processed once.
+    bindparam("status", type_=_STATUS)
+    .in_([InvitationStatus.PENDING, InvitationStatus.DECLINED])
+    .label("listed"),
+    # A compared constant the statement holds.
+    (bindparam("status", type_=_STATUS) == InvitationStatus.ACCEPTED).label("accepted"),
+)
+
+
+@pytest.mark.parametrize("status", list(InvitationStatus))
+async def test_the_driver_gets_what_sqlalchemy_would_send(
+    engine: AsyncEngine, status: InvitationStatus
+) -> None:
+    params: dict[str, Any] = {"document": {"rules": [1, "two"], "none": None}, "status": status}
+    statement = DriverStatement(_STATEMENT)
+    async with engine.connect() as connection:
+        expected = (await connection.execute(_STATEMENT, params)).one()
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        sql = statement.compiled(connection.dialect)
+        assert "POSTCOMPILE" not in sql
+        row = await driver.fetchrow(sql, *statement.arguments(params))
+    assert row is not None
+    assert row["document"] == expected.document == params["document"]
+    assert row["status"] == expected.status.value == status.value
+    assert row["listed"] is expected.listed is (status in {"pending", "declined"})
+    assert row["accepted"] is expected.accepted is (status == "accepted")
