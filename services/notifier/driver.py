@@ -39,21 +39,46 @@ async def _in_transaction(connection: AsyncConnection) -> tuple[Connection, Dial
     return raw.driver_connection, connection.dialect
 
 
-async def fetch(
-    session: AsyncSession, statement: DriverStatement, params: Mapping[str, Any]
-) -> list[Record]:
-    """The rows of ``statement`` with ``params``, in the session's transaction. A lost
-    connection is invalidated as SQLAlchemy's own execution would, so the pool replaces
-    it and the job's retry starts afresh."""
+# In ``session.info``: (the transaction, its driver connection, the dialect, the
+# SQLAlchemy connection), so that the statements of one transaction find the connection
+# without a trip through the session's greenlet each.
+_HELD = "rapport.driver_connection"
+
+
+async def _connection(session: AsyncSession) -> tuple[Connection, Dialect, AsyncConnection]:
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is session.sync_session.get_transaction():
+        return held[1], held[2], held[3]
     connection = await session.connection()
     try:
         driver, dialect = await _in_transaction(connection)
+    except Exception as exc:
+        await _invalidate_if_lost(connection, exc)
+        raise
+    transaction = session.sync_session.get_transaction()
+    session.info[_HELD] = (transaction, driver, dialect, connection)
+    return driver, dialect, connection
+
+
+async def _invalidate_if_lost(connection: AsyncConnection, exc: Exception) -> None:
+    """A lost connection is invalidated as SQLAlchemy's own execution would, so the pool
+    replaces it and the job's retry starts afresh."""
+    if connection_lost(exc):
+        await connection.invalidate(exc)
+
+
+async def fetch(
+    session: AsyncSession, statement: DriverStatement, params: Mapping[str, Any]
+) -> list[Record]:
+    """The rows of ``statement`` with ``params``, in the session's transaction."""
+    driver, dialect, connection = await _connection(session)
+    try:
         rows: list[Record] = await driver.fetch(
             statement.compiled(dialect), *statement.arguments(params)
         )
     except Exception as exc:
-        if connection_lost(exc):
-            await connection.invalidate(exc)
+        session.info.pop(_HELD, None)
+        await _invalidate_if_lost(connection, exc)
         raise
     return rows
 

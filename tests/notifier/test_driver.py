@@ -59,7 +59,8 @@ async def test_the_guards_lock_is_held_until_the_session_ends(
     async with committed_db() as session:
         held = await all_present(session, {member_id})
         assert held is not None
-        assert held[member_id].name == "Ada Lovelace"
+        assert held.members[member_id].name == "Ada Lovelace"
+        assert held.with_endpoints == frozenset()
         async with committed_db() as other:
             # A deletion would wait: the row is key-share locked by the first session.
             locked = await other.scalar(

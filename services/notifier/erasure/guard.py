@@ -12,21 +12,24 @@ API's own writes of a member row (a send's lock on its inviter) go on beside it.
 consumers of one event that share a transaction take it once: the session notes the
 transaction that holds it, and a consumer run after a commit or a rollback takes it
 again. The lock reads what the consumers show of each member (``MEMBER_COLUMNS``) as
-plain objects, on the driver (``services/notifier/driver.py``); ``held_members`` gives
-them to the consumers, so they need no query of their own for them."""
+plain objects, and whether they have a webhook endpoint, on the driver
+(``services/notifier/driver.py``); ``held`` gives that to the consumers, so they need no
+query of their own for it."""
 
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, Uuid, any_, bindparam, select
+from sqlalchemy import Table, Uuid, any_, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.db import DriverStatement
 from rapport_common.events import EventEnvelope
 from rapport_common.models.members import Member
+from rapport_common.models.webhooks import WebhookEndpoint
 from services.notifier import driver
 
 logger = logging.getLogger(__name__)
@@ -81,27 +84,44 @@ MEMBER_COLUMNS = (
     "time_zone",
 )
 _MEMBERS = cast(Table, Member.__table__)
+_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
 _LOCK = DriverStatement(
-    select(*(_MEMBERS.c[name] for name in MEMBER_COLUMNS))
+    select(
+        *(_MEMBERS.c[name] for name in MEMBER_COLUMNS),
+        exists().where(_ENDPOINTS.c.member_id == _MEMBERS.c.id).label("has_webhook_endpoints"),
+    )
     .where(_MEMBERS.c.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
-    .with_for_update(read=True, key_share=True)
+    .with_for_update(read=True, key_share=True, of=_MEMBERS)
 )
 
 
-async def all_present(
-    session: AsyncSession, member_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, Member] | None:
+@dataclass(frozen=True)
+class Present:
+    """The members an event names, all there, as the lock read them."""
+
+    members: dict[uuid.UUID, Member]
+    # Those with a webhook endpoint (any, enabled or not): the webhook fan-out looks for
+    # no endpoint of the others (most members have none).
+    with_endpoints: frozenset[uuid.UUID]
+
+
+async def all_present(session: AsyncSession, member_ids: set[uuid.UUID]) -> Present | None:
     """The members, if every one of them still exists (``None`` if not); each found is
     key-share locked until the session's transaction ends, so that a deletion waits for
     it. They come as plain objects holding ``MEMBER_COLUMNS``, in no session."""
     rows = await driver.fetch(session, _LOCK, {"ids": list(member_ids)})
     if len(rows) != len(member_ids):
         return None
-    return {row["id"]: driver.plain(Member, dict(row.items())) for row in rows}
+    members = {
+        row["id"]: driver.plain(Member, {name: row[name] for name in MEMBER_COLUMNS})
+        for row in rows
+    }
+    with_endpoints = frozenset(row["id"] for row in rows if row["has_webhook_endpoints"])
+    return Present(members, with_endpoints)
 
 
-# In ``session.info``: (event id, the transaction holding the lock, the members it read
-# or ``None`` if one was gone).
+# In ``session.info``: (event id, the transaction holding the lock, what it read, or
+# ``None`` if a member was gone).
 HELD = "rapport.erasure_guard"
 
 
@@ -122,14 +142,21 @@ async def about_the_living(session: AsyncSession, envelope: EventEnvelope) -> bo
     return present is not None
 
 
+def held(session: AsyncSession) -> Present | None:
+    """What the guard read of the members it holds locked in the session's current
+    transaction (``None`` after a commit or a rollback, or if it holds none)."""
+    kept = session.info.get(HELD)
+    if kept is None or kept[1] is not session.sync_session.get_transaction():
+        return None
+    present: Present | None = kept[2]
+    return present
+
+
 def held_members(session: AsyncSession) -> dict[uuid.UUID, Member]:
     """The members the guard holds locked in the session's current transaction, as
     ``all_present`` read them (none after a commit or a rollback)."""
-    held = session.info.get(HELD)
-    if held is None or held[1] is not session.sync_session.get_transaction():
-        return {}
-    present: dict[uuid.UUID, Member] | None = held[2]
-    return present or {}
+    present = held(session)
+    return {} if present is None else present.members
 
 
 def skip_deleted_members(consumer: Consumer) -> Consumer:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rapport_common.events import EventEnvelope
 from rapport_common.models.enums import WebhookMessageStatus
 from services.notifier.clock import now_of
+from services.notifier.erasure.guard import held
 from services.notifier.webhooks.jobs import enqueue
 from services.notifier.webhooks.repository import DeliveryRepository
 from services.notifier.webhooks.routing import Route, may_route, route
@@ -49,10 +50,14 @@ async def fan_out(ctx: dict[str, Any], envelope: EventEnvelope, session: AsyncSe
     routes = route(envelope)
     if not routes:
         return
+    recipients = {r.member_id for r in routes}
+    present = held(session)
+    if present is not None and recipients <= present.members.keys() - present.with_endpoints:
+        return  # none has an endpoint, as the erasure guard's lock read just now
     now = now_of(ctx)
     deliveries = DeliveryRepository(session)
     endpoints = await deliveries.subscribed(
-        {r.member_id for r in routes}, {r.event_type for r in routes}, envelope.occurred_at
+        recipients, {r.event_type for r in routes}, envelope.occurred_at
     )
     if not endpoints:
         return  # most members have none
