@@ -28,7 +28,14 @@ from services.notifier import driver
 from services.notifier.clock import clock_of
 from services.notifier.erasure.guard import held_members
 from services.notifier.notifications.messages import Fact
-from services.notifier.notifications.store import Draft, deliver, store
+from services.notifier.notifications.store import (
+    PREFERENCE_COLUMNS,
+    PREFERENCES,
+    Draft,
+    deliver,
+    known_preferences,
+    store,
+)
 
 Builder = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[list[Draft]]]
 
@@ -65,23 +72,42 @@ _INVITATION_COLUMNS = (
     "question",
     "question_expires_at",
 )
+_PREFERRED = PREFERENCES.alias("preference")
+# The invitation, with every stored preference of its two members (a row each, or one
+# row without any): what ``store`` would read next, in the same round trip.
 _READ_INVITATION = DriverStatement(
-    select(*(_INVITATIONS.c[name] for name in _INVITATION_COLUMNS)).where(
-        _INVITATIONS.c.id == bindparam("id")
+    select(
+        *(_INVITATIONS.c[name] for name in _INVITATION_COLUMNS),
+        *(_PREFERRED.c[name].label(f"preference_{name}") for name in PREFERENCE_COLUMNS),
     )
+    .select_from(_INVITATIONS)
+    .outerjoin(
+        _PREFERRED,
+        _PREFERRED.c.member_id.in_([_INVITATIONS.c.inviter_id, _INVITATIONS.c.invitee_id]),
+    )
+    .where(_INVITATIONS.c.id == bindparam("id"))
 )
 
 
-async def _read_invitation(session: AsyncSession, invitation_id: uuid.UUID) -> Invitation | None:
-    """The invitation's ``_INVITATION_COLUMNS``, as a plain object (on the driver)."""
-    rows = await driver.fetch(session, _READ_INVITATION, {"id": invitation_id})
-    return driver.plain(Invitation, dict(rows[0].items())) if rows else None
+async def _read_invitation(session: AsyncSession, event: InvitationEventV1) -> Invitation | None:
+    """The invitation's ``_INVITATION_COLUMNS``, as a plain object (on the driver); its
+    members' stored preferences are kept for ``store``."""
+    rows = await driver.fetch(session, _READ_INVITATION, {"id": event.invitation_id})
+    if not rows:
+        return None
+    preferences = [
+        {name: row[f"preference_{name}"] for name in PREFERENCE_COLUMNS}
+        for row in rows
+        if row["preference_member_id"] is not None
+    ]
+    known_preferences(session, {event.inviter_id, event.invitee_id}, preferences)
+    return driver.plain(Invitation, {name: rows[0][name] for name in _INVITATION_COLUMNS})
 
 
 async def _invitation(
     session: AsyncSession, envelope: EventEnvelope, event: InvitationEventV1
 ) -> list[Draft]:
-    invitation = await _read_invitation(session, event.invitation_id)
+    invitation = await _read_invitation(session, event)
     members = await _names(
         session, event.inviter_id, event.invitee_id, invitation.referrer_id if invitation else None
     )

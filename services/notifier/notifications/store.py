@@ -3,7 +3,7 @@ exactly once it is recorded as sent."""
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -60,30 +60,55 @@ class Draft:
     action_url: str | None = None
 
 
-_PREFERENCES = cast(Table, NotificationPreference.__table__)
-_PREFERENCE_COLUMNS = ("member_id", "kind", "email", "in_app")
+PREFERENCES = cast(Table, NotificationPreference.__table__)
+PREFERENCE_COLUMNS = ("member_id", "kind", "email", "in_app")
 _READ_PREFERENCES = DriverStatement(
-    select(*(_PREFERENCES.c[name] for name in _PREFERENCE_COLUMNS)).where(
-        _PREFERENCES.c.member_id == any_(bindparam("member_ids", type_=ARRAY(Uuid()))),
-        _PREFERENCES.c.kind == any_(bindparam("kinds", type_=ARRAY(String()))),
+    select(*(PREFERENCES.c[name] for name in PREFERENCE_COLUMNS)).where(
+        PREFERENCES.c.member_id == any_(bindparam("member_ids", type_=ARRAY(Uuid()))),
+        PREFERENCES.c.kind == any_(bindparam("kinds", type_=ARRAY(String()))),
     )
 )
+
+
+# In ``session.info``: (the transaction, the members whose every stored preference was
+# read in it, those preferences by (member, kind)), from a builder's own read
+# (``known_preferences``).
+KNOWN = "rapport.known_preferences"
+
+
+def _preference(row: Mapping[str, Any]) -> NotificationPreference:
+    values = {name: row[name] for name in PREFERENCE_COLUMNS}
+    return driver.plain(NotificationPreference, values | {"email": EmailDelivery(row["email"])})
+
+
+def known_preferences(
+    session: AsyncSession, member_ids: set[uuid.UUID], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Keep, for this transaction, every stored preference of these members (``rows``
+    of ``PREFERENCE_COLUMNS``, read with what a builder read): ``preferences`` then
+    answers for them without a query."""
+    found = {(row["member_id"], row["kind"]): _preference(row) for row in rows}
+    session.info[KNOWN] = (session.sync_session.get_transaction(), member_ids, found)
 
 
 async def preferences(
     session: AsyncSession, pairs: set[tuple[uuid.UUID, str]]
 ) -> dict[tuple[uuid.UUID, str], NotificationPreference]:
     """The stored preferences for these (member, kind) pairs; a pair without one has the
-    defaults. Read on the driver, as plain objects."""
+    defaults. Read on the driver, as plain objects, unless this transaction read them
+    already (``known_preferences``)."""
     if not pairs:
         return {}
+    known = session.info.get(KNOWN)
+    current = session.sync_session.get_transaction()
+    if known is not None and known[0] is current and {m for m, _ in pairs} <= known[1]:
+        return {pair: known[2][pair] for pair in pairs if pair in known[2]}
     params = {"member_ids": list({m for m, _ in pairs}), "kinds": list({k for _, k in pairs})}
     found = {}
     for row in await driver.fetch(session, _READ_PREFERENCES, params):
         key = (row["member_id"], row["kind"])
         if key in pairs:
-            values = dict(row.items()) | {"email": EmailDelivery(row["email"])}
-            found[key] = driver.plain(NotificationPreference, values)
+            found[key] = _preference(row)
     return found
 
 
