@@ -252,12 +252,23 @@ async def read(ctx: QuickContext, claims: AccessClaims, invitee_id: uuid.UUID) -
     )
 
 
+class InviterChanged(Exception):
+    """The inviter's row is no longer the version read (another send came first)."""
+
+
 async def send(
-    ctx: QuickContext, inviter_id: uuid.UUID, found: SendRead, data: InvitationIn
+    ctx: QuickContext,
+    inviter_id: uuid.UUID,
+    found: SendRead,
+    data: InvitationIn,
+    *,
+    changed_raises: bool = False,
 ) -> tuple[uuid.UUID, Quota] | None:
     """Store the invitation and its event if this is the usual send and the inviter's
     row is still the version read; None otherwise (nothing written): send it the
-    locked way. 409 if the pair's open index refuses it."""
+    locked way. 409 if the pair's open index refuses it. ``changed_raises``: a row
+    changed since the read raises ``InviterChanged`` (nothing written) instead, for a
+    caller that reads again."""
     invitee = found.invitee
     if (
         invitee is None
@@ -329,6 +340,8 @@ async def send(
     except asyncpg.ForeignKeyViolationError as exc:
         # The invitee's account went after the read, as the locked send answers it.
         raise NotFound(f"There is no member {invitee.id}.") from exc
+    if made is None and changed_raises:
+        raise InviterChanged
     return None if made is None else (invitation_id, quota)
 
 
