@@ -21,8 +21,9 @@ from services.notifier.notifications import catalogue
 from services.notifier.notifications.join_emails import send_join_email
 from services.notifier.notifications.store import DO_NOT_CONTACT, Draft, deliver, store
 from tests.api.test_email_invitations import invite_by_email, new_address
+from tests.conftest import RunWorker
 from tests.factories import PASSWORD, sign_in
-from tests.notifier.conftest import Mailbox, RunWorker, body_text
+from tests.notifier.conftest import Mailbox, body_text
 
 Sessions = async_sessionmaker[AsyncSession]
 
