@@ -7,6 +7,7 @@ and handles them.
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import signal
 import time
@@ -126,6 +127,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     if ctx.get("serve_health", True):
         ctx["health_task"] = await serve_health(ctx)
     await report_unreachable("postgres", settings.postgres.address, _ping(ctx))
+    # What the start made lives as long as the process; set apart from the cyclic
+    # collector, its full collections no longer walk it (as the graph service does).
+    gc.freeze()
     logger.info("notifier ready", extra={"redis": settings.redis.address})
 
 
@@ -135,6 +139,7 @@ async def _ping(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    gc.unfreeze()
     await stop_health(ctx.get("health_task"))
     task: asyncio.Task[None] | None = ctx.get("relay_task")
     if task is not None:
