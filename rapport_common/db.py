@@ -97,6 +97,30 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class NotForTheDriver(TypeError):
+    """A statement that needs SQLAlchemy's execution to give it a value."""
+
+
+def _refuse_what_execution_would_compute(compiled: SQLCompiler) -> None:
+    """Two kinds of value only SQLAlchemy's execution supplies, which a statement
+    compiled once would otherwise run with a fixed ``None``: a column's Python-side
+    default or ``onupdate`` (``updated_at`` of an UPDATE that does not set it), and
+    the list of an expanding parameter given at each execution. Refused when the
+    statement is first compiled, so the mistake is a test's error, not a wrong row."""
+    computed = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+    if computed:
+        raise NotForTheDriver(
+            f"give {', '.join(computed)} a value in the statement: their Python-side "
+            "defaults are computed by SQLAlchemy's execution, which the driver skips"
+        )
+    expanding = [name for name, bind in compiled.binds.items() if bind.expanding and bind.required]
+    if expanding:
+        raise NotForTheDriver(
+            f"{', '.join(expanding)}: a list given at each execution cannot be expanded "
+            "once; compare with = ANY(an array parameter) instead"
+        )
+
+
 class DriverStatement:
     """A Core statement compiled once, to run on the asyncpg connection itself: its SQL
     (with SQLAlchemy's casts), and how a dict of bind values becomes the statement's
@@ -123,6 +147,7 @@ class DriverStatement:
         if self._compiled is None:
             compiled = self.statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)
+            _refuse_what_execution_would_compute(compiled)
             runtime = {name for name, bind in compiled.binds.items() if bind.required}
             # Any value will do for the runtime ones: only the constants are kept.
             state = compiled.construct_expanded_state(dict.fromkeys(runtime))

@@ -5,13 +5,14 @@ SQLAlchemy's own execution of the statement gives."""
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport_common.db import DriverStatement
+from rapport_common.db import DriverStatement, NotForTheDriver
 from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
+from rapport_common.models.members import Member
 
 _STATUS = cast(Table, Invitation.__table__).c.status.type
 _STATEMENT = select(
@@ -45,3 +46,23 @@ async def test_the_driver_gets_what_sqlalchemy_would_send(
     assert row["status"] == expected.status.value == status.value
     assert row["listed"] is expected.listed is (status in {"pending", "declined"})
     assert row["accepted"] is expected.accepted is (status == "accepted")
+
+
+_MEMBERS = cast(Table, Member.__table__)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # members.updated_at has a Python-side onupdate: the driver would write None.
+        update(_MEMBERS).where(_MEMBERS.c.id == bindparam("member")).values(name="Ada"),
+        # A list given at each execution: compiled once, it would match nothing.
+        select(_MEMBERS.c.id).where(_MEMBERS.c.id.in_(bindparam("ids", expanding=True))),
+    ],
+    ids=["python-side onupdate", "expanding runtime list"],
+)
+async def test_a_value_only_sqlalchemy_would_compute_is_refused_at_compile(
+    engine: AsyncEngine, statement: Any
+) -> None:
+    with pytest.raises(NotForTheDriver):
+        DriverStatement(statement).compiled(engine.dialect)
