@@ -3,7 +3,7 @@ answer as FastAPI's routes do, and everything else is handed to those routes."""
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport_common.outbox import OutboxEvent
+from rapport_common.settings import Settings
 from services.api.invitations import lean
 from tests.factories import SignedIn, invitation_id, invite, sign_in
 
@@ -169,3 +170,22 @@ async def test_in_a_tests_transaction_the_lean_routes_use_its_session(
         select(OutboxEvent.type).where(OutboxEvent.payload["invitation_id"].astext == made)
     )
     assert sorted(events) == ["invitation.accepted", "invitation.sent"]
+
+
+async def test_a_refused_token_is_answered_before_the_body_is_read(
+    committed_client: httpx.AsyncClient, settings: Settings, handed_over: list[str]
+) -> None:
+    # A body past the size limit, sent without a length: reading it would answer 413.
+    too_big = b"{" + b" " * settings.api.max_body_bytes + b"}"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield too_big
+
+    for headers in ({}, {"Authorization": "Bearer nonsense"}):
+        response = await committed_client.post(
+            "/v1/invitations",
+            content=chunks(),
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 401, response.text
+    assert handed_over == ["/v1/invitations"] * 2

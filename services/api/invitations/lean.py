@@ -236,6 +236,12 @@ class LeanRoute(Route):
 
     @staticmethod
     async def _hand_over(request: Request, scope: Scope, send: Send) -> None:
+        scope[_HANDED_OVER] = True
+        if not hasattr(request, "_body"):
+            # Refused before its body was read (a missing or refused token): FastAPI's
+            # route reads it, or answers without reading it, as it would have.
+            await scope["router"](scope, request.receive, send)
+            return
         body = await request.body()
         given = False
 
@@ -246,7 +252,6 @@ class LeanRoute(Route):
                 return {"type": "http.request", "body": body, "more_body": False}
             return await request.receive()  # type: ignore[return-value]
 
-        scope[_HANDED_OVER] = True
         await scope["router"](scope, receive_again, send)
 
 
