@@ -141,17 +141,16 @@ async def driver_without_session(request: Request) -> AsyncIterator[DriverSource
         return
     engine: AsyncEngine = request.app.state.engine
     lost = False
-    try:
-        pooled = await engine.raw_connection()
-    except Exception as exc:
-        if connection_lost(exc):
-            raise database_unavailable() from exc
-        raise
+    # Taken at the first statement, not before: a request refused on its token, or
+    # still sending its body, holds no connection of the pool.
+    pooled: Any = None
 
     @asynccontextmanager
     async def source() -> AsyncIterator[Driver]:
-        nonlocal lost
+        nonlocal lost, pooled
         try:
+            if pooled is None:
+                pooled = await engine.raw_connection()
             yield pooled.driver_connection, engine.dialect
         except Exception as exc:
             lost = lost or connection_lost(exc)
@@ -167,7 +166,8 @@ async def driver_without_session(request: Request) -> AsyncIterator[DriverSource
     finally:
         # Back to the pool (its reset sends nothing: no transaction was begun), or
         # dropped from it.
-        await greenlet_spawn(pooled.invalidate if lost else pooled.close)
+        if pooled is not None:
+            await greenlet_spawn(pooled.invalidate if lost else pooled.close)
 
 
 # Where the claims read before the body (``AuthFirstRoute``) wait for the dependency,

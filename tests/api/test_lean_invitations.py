@@ -1,6 +1,7 @@
 """The invitation mix's usual calls answered ahead of FastAPI (``invitations.lean``)
 answer as FastAPI's routes do, and everything else is handed to those routes."""
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -131,6 +132,8 @@ async def _unusual(client: httpx.AsyncClient) -> list[tuple[Any, ...]]:
         (f"/v1/invitations/{made}/accept", {"rating": 5}, ada.headers),  # not theirs
         (f"/v1/invitations/{made}/decline", None, bob.headers),  # the inviter
         ("/v1/invitations/not-an-id/decline", None, other.headers),
+        # uuid.UUID takes this form; the route's path field does not.
+        (f"/v1/invitations/uuid:{made}/decline", None, other.headers),
         (f"/v1/invitations/{made}/decline", {"note": 5}, other.headers),
     ):
         response = await client.post(path, json=answer, headers=headers)
@@ -150,7 +153,7 @@ async def test_what_is_not_the_usual_case_is_answered_by_fastapis_routes(
     with fastapi_alone(api_app):
         fastapi_answers = await _unusual(committed_client)
     assert [answer[0] for answer in lean_answers] == [
-        401, 401, 422, 422, 422, 404, 201, 201, 409, 422, 404, 403, 422, 422, 409,
+        401, 401, 422, 422, 422, 404, 201, 201, 409, 422, 404, 403, 422, 422, 422, 409,
     ]  # fmt: skip
     assert lean_answers == fastapi_answers
 
@@ -189,3 +192,33 @@ async def test_a_refused_token_is_answered_before_the_body_is_read(
         )
         assert response.status_code == 401, response.text
     assert handed_over == ["/v1/invitations"] * 2
+
+
+async def test_a_send_takes_a_connection_only_once_its_body_is_in(
+    api_app: FastAPI, committed_client: httpx.AsyncClient, handed_over: list[str]
+) -> None:
+    """A slow upload holds none of the pool's connections (enough of them would stall
+    every route of the process)."""
+    ada, bob = await _pair(committed_client)
+    reading, rest = asyncio.Event(), asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        yield f'{{"to_member_id": "{bob.member_id}", '.encode()
+        reading.set()  # the route asks for more: it is reading the body
+        await rest.wait()
+        yield b'"note": "Hi", "how_we_met": "coffee"}'
+
+    sending = asyncio.create_task(
+        committed_client.post(
+            "/v1/invitations",
+            content=slow_body(),
+            headers={**ada.headers, "Content-Type": "application/json"},
+        )
+    )
+    await asyncio.wait_for(reading.wait(), timeout=10)
+    held_while_reading = api_app.state.engine.pool.checkedout()
+    rest.set()
+    sent = await sending
+    assert sent.status_code == 201, sent.text
+    assert handed_over == []  # the lean route answered it
+    assert held_while_reading == 0

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi.dependencies.utils import request_body_to_args
+from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.routing import APIRoute, serialize_response
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
@@ -139,11 +139,14 @@ async def _send(request: Request, drive: DriverSource) -> Response:
     return response
 
 
-def _invitation_id(request: Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.path_params["invitation_id"])
-    except ValueError as exc:
-        raise _NotUsual from exc
+def _invitation_id(request: Request, route: APIRoute) -> uuid.UUID:
+    """The id as the FastAPI route's own path field validates it (``uuid.UUID`` alone
+    also takes forms it refuses, such as ``urn:uuid:...`` or braces)."""
+    values, errors = request_params_to_args(route.dependant.path_params, request.path_params)
+    if errors:
+        raise _NotUsual
+    invitation_id: uuid.UUID = values["invitation_id"]
+    return invitation_id
 
 
 async def _answer(
@@ -155,7 +158,7 @@ async def _answer(
     optional: bool = False,
 ) -> Response:
     claims = await _claims(request)
-    invitation_id = _invitation_id(request)
+    invitation_id = _invitation_id(request, route)
     data = await _body(request, route, optional=optional)
     now = (await get_clock(request))()
     read = await answers.read_answer(drive, claims, invitation_id, now)
