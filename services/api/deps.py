@@ -39,7 +39,9 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 def database_unavailable() -> DatabaseUnavailable:
     return DatabaseUnavailable(
-        "The connection to the database failed and nothing was saved; retry in a moment.",
+        "The connection to the database failed; retry in a moment. Nothing was saved, "
+        "unless it failed at the very moment your change was committed: a retry then "
+        "finds it made.",
         headers={"Retry-After": "1"},
     )
 

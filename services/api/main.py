@@ -118,7 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             (
                 503,
                 "The database (or, where said, the graph service) is unavailable; retry "
-                "after `Retry-After` seconds. Nothing was saved.",
+                "after `Retry-After` seconds. Nothing was saved, unless the connection "
+                "failed at the very moment the change was committed: a retry then finds "
+                "it made (one with the same `Idempotency-Key` answers as the first time).",
             ),
         ),
     )
