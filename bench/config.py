@@ -92,6 +92,9 @@ API_WINDOW_SECONDS = 30.0  # per side, split into alternating rounds
 DECLINES = 10_000
 # Offered at 0.065x the bare insert measured in the step (bench/m_notifier.py).
 NOTE_DEADLINE_SECONDS = 30.0  # after the last decline, how long notes may still arrive
+# Then the notifier's capacity: declined with it stopped, drained once it starts.
+DRAIN_DECLINES = 5_000
+DRAIN_DEADLINE_SECONDS = 120.0  # after the notifier is ready again
 
 # Measurement 6. The query sequence is long enough that no step repeats another's.
 SEARCH_SEARCHERS = 200

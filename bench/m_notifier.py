@@ -8,6 +8,11 @@ insert, measured just before in this step (the reference app at concurrency 64, 
 measurement 2), so the offered rate and the target follow the machine as the ratio does.
 The capture records when each note was accepted, by notification id; the notifications
 table maps it to its invitation, whose decline call time the harness kept.
+
+Offered at exactly the target's rate, the notifier's sustained rate cannot exceed it, so
+its capacity is measured after: ``DRAIN_DECLINES`` more declines made with the notifier
+stopped (their events wait in the outbox), then the notifier started again, and the
+notes of that backlog counted per second from its first note to its last.
 """
 
 import asyncio
@@ -21,7 +26,7 @@ from typing import Any
 from bench import config
 from bench.config import API_PORT, SEED
 from bench.http import Connection
-from bench.load import Offered, fixed_window, open_loop
+from bench.load import Offered, fixed_count, fixed_window, open_loop
 from bench.m_api import NOTE, ApiBench
 from bench.members import Member
 from bench.stats import summary
@@ -63,7 +68,7 @@ class NotifierBench:
         rng = random.Random(SEED + 3)
         n = len(self.members)
         pairs = [(a, b) if rng.random() < 0.5 else (b, a) for a in range(n) for b in range(a)]
-        pairs = rng.sample(pairs, config.DECLINES)
+        pairs = rng.sample(pairs, config.DECLINES + config.DRAIN_DECLINES)
         started = time.perf_counter()
         rows = [
             (
@@ -118,27 +123,47 @@ class NotifierBench:
         if not self.rate:
             raise RuntimeError("the bare insert is measured first (bare_insert)")
         await start_notifier()
-        count = len(self.invitations)
-        offered = await open_loop(self.decline, count, self.rate, len(self.api))
+        offered = await open_loop(self.decline, config.DECLINES, self.rate, len(self.api))
         last_call = time.time()
-        delivered = await self._wait_for_notes(count, last_call)
-        for connection in self.api:
-            await connection.close()
+        wanted = {invitation for invitation, _ in self.invitations[: config.DECLINES]}
+        delivered = await self._wait_for_notes(wanted, last_call + config.NOTE_DEADLINE_SECONDS)
         return self._report(offered, delivered, last_call)
 
-    async def _wait_for_notes(self, count: int, last_call: float) -> dict[str, float]:
-        """Notes accepted by the SMTP server, per invitation id, once all arrived or the
-        deadline after the last call passed."""
-        deadline = last_call + config.NOTE_DEADLINE_SECONDS
+    async def drain(self, start_notifier: Step, stop_notifier: Step) -> dict[str, Any]:
+        """The notifier's capacity (after ``measure``): the backlog's notes per second."""
+        await stop_notifier()
+        backlog = self.invitations[config.DECLINES :]
+        calls = await fixed_count(self.decline, len(backlog), len(self.api), first=config.DECLINES)
+        for connection in self.api:
+            await connection.close()
+        await start_notifier()
+        wanted = {invitation for invitation, _ in backlog}
+        delivered = await self._wait_for_notes(wanted, time.time() + config.DRAIN_DEADLINE_SECONDS)
+        accepted = sorted(delivered.values())
+        span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
+        rate = round((len(accepted) - 1) / span, 1) if span > 0 else None
+        bare = self.bare["per_second"]
+        return {
+            "declines": len(backlog),
+            "decline_call_errors": calls.errors,
+            "notes_delivered": len(delivered),
+            "first_to_last_note_seconds": round(span, 1),
+            "notes_per_second": rate,
+            "to_bare": round(rate / bare, 4) if rate and bare else None,
+        }
+
+    async def _wait_for_notes(self, wanted: set[str], deadline: float) -> dict[str, float]:
+        """Notes accepted by the SMTP server for the ``wanted`` invitations, per
+        invitation id, once all arrived or the deadline passed."""
         while True:
             notes = await decline_notes(self.settings)
             accepted = read_capture(self.capture)
             delivered = {
                 invitation: accepted[notification]
                 for notification, invitation in notes.items()
-                if notification in accepted
+                if notification in accepted and invitation in wanted
             }
-            if len(delivered) >= count or time.time() > deadline:
+            if len(delivered) >= len(wanted) or time.time() > deadline:
                 return delivered
             await asyncio.sleep(1.0)
 
@@ -150,7 +175,7 @@ class NotifierBench:
         by_n = {o.n: o for o in offered}
         cutoff = last_call + config.NOTE_DEADLINE_SECONDS
         end_to_end, after_answer, missing = [], [], 0
-        for n, (invitation_id, _) in enumerate(self.invitations):
+        for n, (invitation_id, _) in enumerate(self.invitations[: config.DECLINES]):
             call = by_n[n]
             accepted = delivered.get(invitation_id)
             if accepted is None:

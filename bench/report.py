@@ -75,7 +75,10 @@ def _notes_to_bare(results: Results) -> float | None:
     bare = _dig(results, "notifier", "bare_insert", "per_second")
     if bare is None:
         bare = _dig(results, "api", "bare_insert", "per_second")
-    notes = _dig(results, "notifier", "sustained_notes_per_second")
+    # The capacity (a backlog drained); runs before it had one, the rate sustained.
+    notes = _dig(results, "notifier", "capacity", "notes_per_second")
+    if notes is None:
+        notes = _dig(results, "notifier", "sustained_notes_per_second")
     return notes / bare if notes is not None and bare else None
 
 
@@ -142,9 +145,11 @@ LINES = [
          lambda r: _dig(r, "notifier", "notes_delivered"), "", "= 10000", lambda v: v >= 10000),
     Line("3 notifier", "declines offered (0.065x its bare insert)",
          lambda r: _dig(r, "notifier", "offered_per_second"), "/s"),
-    Line("3 notifier", "sustained rate",
+    Line("3 notifier", "sustained rate, at the rate offered",
          lambda r: _dig(r, "notifier", "sustained_notes_per_second"), "/s"),
-    Line("3 notifier", "sustained rate / bare insert", _notes_to_bare, "x", ">= 0.065",
+    Line("3 notifier", "capacity (a backlog of 5,000 drained)",
+         lambda r: _dig(r, "notifier", "capacity", "notes_per_second"), "/s"),
+    Line("3 notifier", "capacity / bare insert", _notes_to_bare, "x", ">= 0.065",
          lambda v: v >= 0.065),
     Line("4 import", "connections into Neo4j",
          lambda r: _dig(r, "import", "connections_per_second"), "/s", ">= 50000",

@@ -232,7 +232,11 @@ class Bench:
             )
 
         notes = await self.measured("notifier", notifier.measure(start_notifier))
-        self.results["notifier"] = notes | {"preparation": preparation}
+        say(f"3/6 notifier: its capacity, {config.DRAIN_DECLINES:,} declines drained")
+        capacity = await self.measured(
+            "notifier_capacity", notifier.drain(start_notifier, lambda: self.stop("notifier"))
+        )
+        self.results["notifier"] = notes | {"capacity": capacity, "preparation": preparation}
         await self.stop("notifier")
 
     async def stop(self, name: str) -> None:
