@@ -28,14 +28,12 @@ from services.notifier import driver
 from services.notifier.clock import clock_of
 from services.notifier.erasure.guard import held_members
 from services.notifier.notifications.messages import Fact
-from services.notifier.notifications.store import (
+from services.notifier.notifications.preferences import (
     PREFERENCE_COLUMNS,
     PREFERENCES,
-    Draft,
-    deliver,
     known_preferences,
-    store,
 )
+from services.notifier.notifications.store import Draft, deliver, store
 
 Builder = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[list[Draft]]]
 

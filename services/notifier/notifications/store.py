@@ -3,14 +3,14 @@ exactly once it is recorded as sent."""
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, cast
 
-from sqlalchemy import String, Table, Uuid, and_, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport_common.clock import Clock
@@ -38,6 +38,7 @@ from services.notifier.notifications.mailer import (
 )
 from services.notifier.notifications.messages import Fact, Message, Recipient, compose
 from services.notifier.notifications.mime import raw_email
+from services.notifier.notifications.preferences import applied, preferences
 
 logger = logging.getLogger(__name__)
 # After this many failed attempts an email is given up, and the reason kept.
@@ -58,64 +59,6 @@ class Draft:
     data: dict[str, Any] = field(default_factory=dict)
     # The button's link when it is not a web app page (a signed download link).
     action_url: str | None = None
-
-
-PREFERENCES = cast(Table, NotificationPreference.__table__)
-PREFERENCE_COLUMNS = ("member_id", "kind", "email", "in_app")
-_READ_PREFERENCES = DriverStatement(
-    select(*(PREFERENCES.c[name] for name in PREFERENCE_COLUMNS)).where(
-        PREFERENCES.c.member_id == any_(bindparam("member_ids", type_=ARRAY(Uuid()))),
-        PREFERENCES.c.kind == any_(bindparam("kinds", type_=ARRAY(String()))),
-    )
-)
-
-
-# In ``session.info``: (the transaction, the members whose every stored preference was
-# read in it, those preferences by (member, kind)), from a builder's own read
-# (``known_preferences``).
-KNOWN = "rapport.known_preferences"
-
-
-def _preference(row: Mapping[str, Any]) -> NotificationPreference:
-    values = {name: row[name] for name in PREFERENCE_COLUMNS}
-    return driver.plain(NotificationPreference, values | {"email": EmailDelivery(row["email"])})
-
-
-def known_preferences(
-    session: AsyncSession, member_ids: set[uuid.UUID], rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """Keep, for this transaction, every stored preference of these members (``rows``
-    of ``PREFERENCE_COLUMNS``, read with what a builder read): ``preferences`` then
-    answers for them without a query."""
-    found = {(row["member_id"], row["kind"]): _preference(row) for row in rows}
-    session.info[KNOWN] = (session.sync_session.get_transaction(), member_ids, found)
-
-
-async def preferences(
-    session: AsyncSession, pairs: set[tuple[uuid.UUID, str]]
-) -> dict[tuple[uuid.UUID, str], NotificationPreference]:
-    """The stored preferences for these (member, kind) pairs; a pair without one has the
-    defaults. Read on the driver, as plain objects, unless this transaction read them
-    already (``known_preferences``)."""
-    if not pairs:
-        return {}
-    known = session.info.get(KNOWN)
-    current = session.sync_session.get_transaction()
-    if known is not None and known[0] is current and {m for m, _ in pairs} <= known[1]:
-        return {pair: known[2][pair] for pair in pairs if pair in known[2]}
-    params = {"member_ids": list({m for m, _ in pairs}), "kinds": list({k for _, k in pairs})}
-    found = {}
-    for row in await driver.fetch(session, _READ_PREFERENCES, params):
-        key = (row["member_id"], row["kind"])
-        if key in pairs:
-            found[key] = _preference(row)
-    return found
-
-
-def applied(kind: str, preference: NotificationPreference | None) -> notification_kinds.Applied:
-    if preference is None:
-        return notification_kinds.apply(kind, None, None)
-    return notification_kinds.apply(kind, preference.email, preference.in_app)
 
 
 async def store(
