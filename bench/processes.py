@@ -97,6 +97,9 @@ class Processes:
         self.started: dict[str, Started] = {}
         self.logs = WORK / "log"
         self.logs.mkdir(parents=True, exist_ok=True)
+        # Names started in this run: a restart (the notifier's, in its drain phase)
+        # appends to the log of its first start instead of overwriting it.
+        self.logged: set[str] = set()
 
     async def start(
         self,
@@ -106,7 +109,8 @@ class Processes:
         env: dict[str, str] | None = None,
     ) -> Started:
         log = self.logs / f"{name}.log"
-        with log.open("wb") as out:
+        with log.open("ab" if name in self.logged else "wb") as out:
+            self.logged.add(name)
             process = await asyncio.create_subprocess_exec(
                 *argv,
                 cwd=ROOT,
