@@ -14,6 +14,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import ColumnElement, bindparam, exists, select, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from rapport_common.db import connection_lost
@@ -169,7 +170,30 @@ async def driver_without_session(request: Request) -> AsyncIterator[DriverSource
         # Back to the pool (its reset sends nothing: no transaction was begun), or
         # dropped from it.
         if pooled is not None:
-            await greenlet_spawn(pooled.invalidate if lost else pooled.close)
+            await _checkin(engine, pooled, lost)
+
+
+# The pool's checkin runs in a greenlet because it may talk to the server (a reset that
+# rolls back, closing a connection the pool has no room for). Mostly it does not: a
+# connection whose driver began no transaction goes back to a pool with room without a
+# word, and then it is a plain call (a greenlet hop was about 8 us of a lean request's
+# CPU: bench/README.md, "Issue 14 API (session 24)"). Nothing awaits between the look at
+# the pool and the call, so no other request changes it in between. (The checkout stays
+# in its greenlet: whether it will connect again is the pool's private state.)
+async def _checkin(engine: AsyncEngine, pooled: Any, lost: bool) -> None:
+    pool = engine.sync_engine.pool
+    driver: asyncpg.Connection | None = pooled.driver_connection
+    if (
+        lost
+        or not isinstance(pool, QueuePool)
+        or pool.checkedin() >= pool.size()
+        or driver is None
+        or driver.is_closed()
+        or driver.is_in_transaction()
+    ):
+        await greenlet_spawn(pooled.invalidate if lost else pooled.close)
+        return
+    pooled.close()
 
 
 # Where the claims read before the body (``AuthFirstRoute``) wait for the dependency,
