@@ -14,6 +14,7 @@ themselves) and are made plain objects, in no session, for the rules
 (``transitions.accepted``, ``declined``, ``policy_note``) and the view.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,12 @@ from sqlalchemy.orm import class_mapper
 
 from rapport_common.db import DriverStatement
 from rapport_common.domain.invitations import question_due
-from rapport_common.models.enums import InvitationStatus, ReferralStatus, ReportReason
+from rapport_common.models.enums import (
+    OPEN_INVITATION_STATUSES,
+    InvitationStatus,
+    ReferralStatus,
+    ReportReason,
+)
 from rapport_common.models.invitations import Invitation
 from rapport_common.models.members import Member
 from rapport_common.models.policies import LinkingPolicy
@@ -43,7 +49,7 @@ from services.api.deps import (
 from services.api.invitations import transitions
 from services.api.invitations.schemas import InvitationOut
 from services.api.invitations.views import render
-from services.api.invitations.writes import ROW_VERSION, change_if_unchanged
+from services.api.invitations.writes import ROW_VERSION, change_if_unchanged, event_defaults
 from services.api.policies import service as policies
 
 _INVITATIONS = cast(Table, Invitation.__table__)
@@ -222,3 +228,125 @@ async def decline(
     async with drive() as (driver, dialect):
         made = await change_if_unchanged(driver, dialect, invitation, usual.version, closed, events)
     return _view(usual) if made else None
+
+
+# The usual accept in one statement (one round trip, not the read and the write): the
+# change only if the row is the caller's own open invitation with no question past its
+# expiry and the token's sign-in is active (``_usual``'s rules and ``SIGN_IN_ACTIVE``,
+# as conditions), then the connection and both events, then what the view shows. Its
+# events are those ``transitions.accepted`` gives, with the values only the row knows
+# (the inviter, their rating, how they met unless the invitee says) put in from the
+# row; the connection puts each rating on its member's side as ``set_rating_by`` does.
+# When it changes nothing, the two statements above give the answer, refusals included.
+_EVENT_VALUES = (
+    "$%d::uuid, $%d::varchar, $%d::integer, $%d::jsonb || %s, $%d::varchar, "
+    "$%d::integer, $%d::text[], $%d::integer, $%d::timestamptz"
+)
+_EVENT_COLUMNS = (
+    "id, type, version, payload, request_id, attempts, consumed_by, requeues, created_at"
+)
+_FROM_ROW = {
+    "invitation.accepted": "jsonb_build_object('inviter_id', changed.inviter_id)",
+    "connection.created": "jsonb_build_object('inviter_id', changed.inviter_id, "
+    "'inviter_rating', changed.inviter_rating, "
+    "'how_we_met', COALESCE($6::varchar, changed.how_we_met))",
+}
+_EVENT_SLOTS = 9
+
+
+def _event_select(first: int, from_row: str) -> str:
+    slots = [first + i for i in range(_EVENT_SLOTS)]
+    values = _EVENT_VALUES % (*slots[:4], from_row, *slots[4:])
+    return f"SELECT {values} FROM changed"  # noqa: S608 (constants only)
+
+
+_SHOWN = ",\n       ".join(
+    [f"changed.{column.name} AS invitation_{column.name}" for column in _INVITATIONS.c]
+    + [
+        f"{side}.{name} AS {side}_{name}"
+        for side in ("inviter", "invitee")
+        for name in _MEMBER_COLUMNS
+    ]
+)
+_ACCEPT_AT_ONCE = f"""
+WITH changed AS (
+    UPDATE invitations SET status = $7::varchar, closed_at = $4::timestamptz
+    WHERE id = $1::uuid AND invitee_id = $2::uuid
+      AND status = ANY($8::varchar[])
+      AND NOT (status = $9::varchar AND question_expires_at IS NOT NULL
+               AND question_expires_at <= $4::timestamptz)
+      AND ($3::uuid IS NULL OR EXISTS (
+          SELECT 1 FROM refresh_tokens
+          WHERE family_id = $3::uuid AND member_id = $2::uuid AND revoked_at IS NULL))
+    RETURNING *
+), connected AS (
+    INSERT INTO connections (member_low_id, member_high_id, low_rating, high_rating,
+                             how_we_met, connected_at, last_interaction_at, invitation_id)
+    SELECT LEAST(inviter_id, invitee_id), GREATEST(inviter_id, invitee_id),
+           CASE WHEN invitee_id < inviter_id THEN $5::smallint ELSE inviter_rating END,
+           CASE WHEN invitee_id < inviter_id THEN inviter_rating ELSE $5::smallint END,
+           COALESCE($6::varchar, how_we_met), $4::timestamptz, NULL, id
+    FROM changed
+), recorded AS (
+    INSERT INTO outbox_events ({_EVENT_COLUMNS})
+    {_event_select(10, _FROM_ROW["invitation.accepted"])}
+    UNION ALL
+    {_event_select(10 + _EVENT_SLOTS, _FROM_ROW["connection.created"])}
+)
+SELECT {_SHOWN}
+FROM changed
+JOIN members AS inviter ON inviter.id = changed.inviter_id
+JOIN members AS invitee ON invitee.id = changed.invitee_id
+"""  # noqa: S608 (constants only)
+_OPEN = [status.value for status in OPEN_INVITATION_STATUSES]
+
+
+async def accept_at_once(
+    drive: DriverSource,
+    claims: AccessClaims,
+    invitation_id: uuid.UUID,
+    now: datetime,
+    rating: int,
+    how_we_met: str | None,
+) -> InvitationOut | None:
+    """The usual accept in one statement; None (nothing written) when it is not the
+    usual one: ``read_answer`` and ``accept`` then give the answer."""
+    # What the rules know before the row: the row's own values are put in by the
+    # statement (a stand-in inviter, and how they met if the invitee does not say).
+    known = _as_read(
+        Invitation,
+        {
+            "id": invitation_id,
+            "inviter_id": uuid.UUID(int=0),
+            "invitee_id": claims.member_id,
+            "how_we_met": how_we_met or "never_met",
+            "inviter_rating": None,
+        },
+    )
+    closed, events, _ = transitions.accepted(known, rating, how_we_met, now)
+    assert [event["type"] for event in events] == list(_FROM_ROW)
+    defaults = event_defaults()
+    args: list[Any] = [
+        invitation_id,
+        claims.member_id,
+        claims.session_id,
+        closed["closed_at"],
+        rating,
+        how_we_met or None,
+        closed["status"].value,
+        _OPEN,
+        InvitationStatus.AWAITING_ANSWER.value,
+    ]
+    for event in events:
+        args += [event["id"], event["type"], event["version"], json.dumps(event["payload"])]
+        args.append(event["request_id"])
+        args += [defaults[name] for name in ("attempts", "consumed_by", "requeues", "created_at")]
+    async with drive() as (driver, _):
+        row = await driver.fetchrow(_ACCEPT_AT_ONCE, *args)
+    if row is None:
+        return None
+    invitation = _invitation_of(row)
+    inviter = _member_of(row, "inviter", invitation.inviter_id)
+    invitee = _member_of(row, "invitee", invitation.invitee_id)
+    members = {invitation.inviter_id: inviter, invitation.invitee_id: invitee}
+    return render(invitation, invitee, members)

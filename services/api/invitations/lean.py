@@ -19,6 +19,7 @@ tests/api/test_lean_invitations.py compares the two."""
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
@@ -139,6 +140,9 @@ async def _send(request: Request, drive: DriverSource) -> Response:
     return response
 
 
+AtOnce = Callable[[AccessClaims, uuid.UUID, datetime, Any], Awaitable[BaseModel | None]]
+
+
 def _invitation_id(request: Request, route: APIRoute) -> uuid.UUID:
     """The id as the FastAPI route's own path field validates it (``uuid.UUID`` alone
     also takes forms it refuses, such as ``urn:uuid:...`` or braces)."""
@@ -156,15 +160,20 @@ async def _answer(
     act: Callable[[answers.ToAnswer, answers.AnswerRead, Any], Awaitable[BaseModel | None]],
     *,
     optional: bool = False,
+    at_once: AtOnce | None = None,
 ) -> Response:
+    """``at_once``: the usual case in one statement, tried first; when it makes nothing,
+    the read and ``act`` give the answer."""
     claims = await _claims(request)
     invitation_id = _invitation_id(request, route)
     data = await _body(request, route, optional=optional)
     now = (await get_clock(request))()
-    read = await answers.read_answer(drive, claims, invitation_id, now)
-    if read.usual is None:
-        raise _NotUsual
-    made = await act(read.usual, read, data)
+    made = None if at_once is None else await at_once(claims, invitation_id, now, data)
+    if made is None:
+        read = await answers.read_answer(drive, claims, invitation_id, now)
+        if read.usual is None:
+            raise _NotUsual
+        made = await act(read.usual, read, data)
     if made is None:
         raise _NotUsual
     # As the FastAPI route answers what its handler returns.
@@ -181,7 +190,15 @@ async def _accept(request: Request, drive: DriverSource) -> Response:
         assert isinstance(data, InvitationAcceptIn)
         return await answers.accept(drive, usual, read.now, data.rating, data.how_we_met)
 
-    return await _answer(request, drive, _ACCEPT, accept)
+    async def at_once(
+        claims: AccessClaims, invitation_id: uuid.UUID, now: datetime, data: Any
+    ) -> BaseModel | None:
+        assert isinstance(data, InvitationAcceptIn)
+        return await answers.accept_at_once(
+            drive, claims, invitation_id, now, data.rating, data.how_we_met
+        )
+
+    return await _answer(request, drive, _ACCEPT, accept, at_once=at_once)
 
 
 async def _decline(request: Request, drive: DriverSource) -> Response:
