@@ -6,8 +6,9 @@ counted from the pair's last interaction (or from when they connected). A link i
 strong as its weaker side, so a path through it never overstates either member.
 """
 
+import math
 from datetime import UTC, datetime, timedelta
-from typing import Literal, LiteralString
+from typing import Any, Literal, LiteralString
 
 from rapport_common.settings import StrengthSettings
 
@@ -86,13 +87,10 @@ def band(strength: float) -> Band:
 # otherwise spell out, so a query built from them plans and runs as before.
 
 
-def cypher_parameters(settings: StrengthSettings, at_ms: int) -> dict[str, float]:
-    """``$unrated``, ``$at_ms`` and ``$half_life_ms``, which the fragments read."""
-    return {
-        "unrated": settings.unrated_rating,
-        "at_ms": at_ms,
-        "half_life_ms": settings.half_life_days * DAY_MS,
-    }
+def cypher_parameters(settings: StrengthSettings, at_ms: int) -> dict[str, Any]:
+    """``$unrated``, ``$at_ms``, ``$half_life_ms`` and ``$rank_logs``, which the
+    fragments read."""
+    return {**rank_parameters(settings), "at_ms": at_ms}
 
 
 def cypher_link_inputs(
@@ -125,3 +123,123 @@ def cypher_decay(since_ms: LiteralString) -> LiteralString:
 def cypher_rank(weaker: LiteralString, since_ms: LiteralString) -> LiteralString:
     """(r - 1) * decay, which is 10 * strength - 1: links sort by it as by strength."""
     return "(" + weaker + " - 1) * " + cypher_decay(since_ms)
+
+
+# The rank key (docs/graph.md, "Storage"): links sort by strength at any moment ``at`` as
+# by ``log2(r - 1) + min(since, at) / H``, since 2^(-at / H) is a factor common to every
+# link's 10 * strength - 1 = (r - 1) * 2^(-(at - since) / H). When ``at`` is not before
+# ``since`` that is ``log2(r - 1) + since / H``, the same at every moment: each ``KNOWS``
+# stores it as ``rank_key`` (with ``since_ms``), computed where the relationship is
+# written, so a search sorting a hub's links reads two properties per link (``since_ms``
+# to check it is not after ``at``) instead of four and a formula (bench/README.md,
+# "Findings", session 24). A weaker side of 1 has strength
+# 0.1 at any age: its key is ``RANK_KEY_FLOOR``, below every other, and such links tie
+# (then sort by member id, as equal strengths do). The key depends on the model (H and the
+# unrated rating): a graph records the models its keys were written with as
+# ``RankModel`` nodes, and a search uses the stored keys only when none differs from its
+# own (``cypher_keyed``).
+RANK_KEY_FLOOR = -1.0e300
+# log2(r - 1) for r = 0..10, indexed by rating; passed as ``$rank_logs`` so that Neo4j adds
+# exactly the values Python does.
+RANK_LOGS = tuple([RANK_KEY_FLOOR, RANK_KEY_FLOOR] + [math.log2(r - 1) for r in range(2, 11)])
+
+
+def rank_parameters(settings: StrengthSettings) -> dict[str, Any]:
+    """``$unrated``, ``$half_life_ms`` and ``$rank_logs``: what a rank key is made of."""
+    return {
+        "unrated": settings.unrated_rating,
+        "half_life_ms": settings.half_life_days * DAY_MS,
+        "rank_logs": list(RANK_LOGS),
+    }
+
+
+def rank_key(
+    settings: StrengthSettings, rating_low: int | None, rating_high: int | None, since_ms: int
+) -> float:
+    """The stored ``rank_key`` of a link: ``log2(weaker - 1) + since_ms / H``."""
+    unrated = settings.unrated_rating
+    weaker = min(
+        unrated if rating_low is None else rating_low,
+        unrated if rating_high is None else rating_high,
+    )
+    return RANK_LOGS[weaker] + since_ms / (settings.half_life_days * DAY_MS)
+
+
+def cypher_rank_key(weaker: LiteralString, since_ms: LiteralString) -> LiteralString:
+    """``rank_key`` at ``$at_ms``: a link whose ``since`` is after ``at`` ranks as new."""
+    return (
+        "$rank_logs["
+        + weaker
+        + "] + (CASE WHEN "
+        + since_ms
+        + " < $at_ms THEN "
+        + since_ms
+        + " ELSE $at_ms END) / $half_life_ms"
+    )
+
+
+def cypher_store_rank(relationship: LiteralString) -> LiteralString:
+    """``SET`` items writing a ``KNOWS``'s ``since_ms`` and ``rank_key`` from its other
+    properties, as ``rank_key`` computes them (``rank_parameters``)."""
+    since: LiteralString = (
+        "coalesce(" + relationship + ".last_interaction_at, " + relationship + ".created_at)"
+        ".epochMillis"
+    )
+    weaker = cypher_weaker(
+        "coalesce(" + relationship + ".rating_low, $unrated)",
+        "coalesce(" + relationship + ".rating_high, $unrated)",
+    )
+    return (
+        relationship
+        + ".since_ms = "
+        + since
+        + ", "
+        + relationship
+        + ".rank_key = $rank_logs["
+        + weaker
+        + "] + "
+        + since
+        + " / $half_life_ms"
+    )
+
+
+def cypher_keyed() -> LiteralString:
+    """Whether the stored keys may be used: no ``RankModel`` of another model is
+    recorded (a function, not a constant: the graph service plans every query constant
+    of its query modules at start)."""
+    return (
+        "NOT EXISTS { MATCH (model:RankModel) "
+        "WHERE model.half_life_ms <> $half_life_ms OR model.unrated <> $unrated }"
+    )
+
+
+# Recorded by every writer of rank keys, in the statement that writes them.
+CYPHER_RECORD_MODEL: LiteralString = (
+    "MERGE (:RankModel {half_life_ms: $half_life_ms, unrated: $unrated})"
+)
+
+
+def cypher_rank_order(relationship: LiteralString, keyed: LiteralString) -> LiteralString:
+    """The key a ``KNOWS`` sorts by at ``$at_ms`` (descending: strongest first): the
+    stored one when ``keyed`` and the link's ``since`` is not after ``at``; otherwise
+    computed from its inputs, to the same value (a graph from before the keys, a link
+    whose ``since`` is after ``at``, another model). Only the first branch is evaluated
+    for a keyed link, so a sort reads two properties per link."""
+    r = relationship
+    weaker = cypher_weaker(
+        "coalesce(" + r + ".rating_low, $unrated)", "coalesce(" + r + ".rating_high, $unrated)"
+    )
+    since: LiteralString = (
+        "coalesce(" + r + ".last_interaction_at, " + r + ".created_at).epochMillis"
+    )
+    return (
+        "CASE WHEN "
+        + keyed
+        + " AND "
+        + r
+        + ".since_ms <= $at_ms THEN "
+        + r
+        + ".rank_key ELSE "
+        + cypher_rank_key(weaker, since)
+        + " END"
+    )

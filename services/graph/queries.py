@@ -6,6 +6,8 @@ Read queries live beside the domain that runs them (``connections/queries.py``,
 
 from typing import LiteralString
 
+from rapport_common.strength import cypher_store_rank
+
 # A uniqueness constraint behind every MERGE key: MERGE alone is not safe under
 # concurrent writers, and the constraint's index also serves the lookups.
 SCHEMA: tuple[LiteralString, ...] = (
@@ -63,6 +65,20 @@ OPTIONAL MATCH (t:ConnectionTombstone {pair_key: $pair_key})
 RETURN properties(r) AS knows, properties(t) AS tombstone
 """
 
+# The model of the rank keys written with ``rank_parameters`` (``$half_life_ms``,
+# ``$unrated``), recorded as a ``RankModel`` unless it is already: a search uses the
+# stored keys only while no other model is recorded (``strength.cypher_keyed``), so a
+# change of the strength settings cannot leave it sorting by keys of another model. Two
+# writers racing may both record it; a duplicate is harmless.
+RECORD_RANK_MODEL: LiteralString = """
+CALL () {
+  OPTIONAL MATCH (model:RankModel {half_life_ms: $half_life_ms, unrated: $unrated})
+  WITH model LIMIT 1
+  WITH model WHERE model IS NULL
+  CREATE (:RankModel {half_life_ms: $half_life_ms, unrated: $unrated})
+}
+"""
+
 # ``degree`` on a Member is its number of KNOWS, kept by every write that adds or removes
 # one, in the same transaction and under both members' write locks (the pair's events
 # hold them; a SET whose value reads the property takes the lock before reading), so it
@@ -70,12 +86,22 @@ RETURN properties(r) AS knows, properties(t) AS tombstone
 # importer before ``FILL_DEGREES``, or a graph from before degrees were kept): null + 1
 # stays null, and a reader counts the relationships instead. The path search reads it
 # (paths/queries.py) rather than walking each neighbour's relationships.
-SAVE_KNOWS: LiteralString = """
+#
+# ``since_ms`` and ``rank_key`` are derived from the relationship's other properties
+# (rapport_common/strength.py, "The rank key"), so they are written from them in the same
+# statement, which also records their model (``RECORD_RANK_MODEL``).
+SAVE_KNOWS: LiteralString = (
+    """
 MATCH (low:Member {member_id: $low_id}), (high:Member {member_id: $high_id})
 MERGE (low)-[r:KNOWS]->(high)
 ON CREATE SET low.degree = low.degree + 1, high.degree = high.degree + 1
 SET r = $properties
-"""
+SET """
+    + cypher_store_rank("r")
+    + """
+WITH count(*) AS saved"""
+    + RECORD_RANK_MODEL
+)
 
 DELETE_KNOWS: LiteralString = """
 MATCH (low:Member {member_id: $low_id})-[r:KNOWS]->(high:Member {member_id: $high_id})

@@ -133,7 +133,7 @@ async def test_ldbc_offline_import_writes_the_online_importers_graph(
         offline_constraints = await _constraints(offline)
 
     online_snapshot = await snapshot(graph)
-    assert len(online_snapshot) == 222 + 825
+    assert len(online_snapshot) == 222 + 825 + 1  # members, connections, the keys' model
     assert offline_snapshot == online_snapshot
     assert "member_id_unique" in names
     assert offline_constraints == await _constraints(graph)
@@ -226,6 +226,7 @@ async def test_plain_csv_offline_import_keeps_the_online_rules(
 
     online_snapshot = await snapshot(graph)
     assert [row[0] for row in online_snapshot].count("link") == 5
-    assert [row[0] for row in online_snapshot].count("node") == 5  # one of them bare
+    # Five members (one of them bare) and the model of the rank keys.
+    assert [row[0] for row in online_snapshot].count("node") == 6
     assert offline_snapshot == online_snapshot
-    assert staged == [["bare_members.csv", "knows.csv", "members.csv"]]
+    assert staged == [["bare_members.csv", "knows.csv", "members.csv", "rank_model.csv"]]

@@ -14,12 +14,16 @@ from rapport_common.strength import (
     cypher_link_inputs,
     cypher_parameters,
     cypher_rank,
+    cypher_rank_order,
+    cypher_store_rank,
     cypher_weaker,
     days_between,
     days_since,
     effective_rating,
     epoch_ms,
     link_strength,
+    rank_key,
+    rank_parameters,
     weaker_side_strength,
 )
 from services.graph.database import Graph
@@ -118,3 +122,47 @@ def test_days_since_and_days_between_count_the_same_age() -> None:
     assert days_since(T0, later) == days_between(epoch_ms(T0), epoch_ms(later))
     assert days_since(T0, later) == pytest.approx(200 + 5 / 24 + 0.25 / 86_400)
     assert days_since(later, T0) == days_between(epoch_ms(later), epoch_ms(T0)) == 0
+
+
+# The stored rank key as the writers store it, and the sort key a search reads, with the
+# stored key (keyed) and without (a graph from before the keys, or another model).
+STORE_KEYS: LiteralString = "MATCH ()-[r:KNOWS]->() SET " + cypher_store_rank("r")
+RANK_ORDER: LiteralString = (
+    """
+MATCH (low:Member)-[r:KNOWS]->(:Member)
+RETURN low.member_id AS link, r.since_ms AS since_ms, r.rank_key AS rank_key, """
+    + cypher_rank_order("r", "true")
+    + """ AS keyed_order, """
+    + cypher_rank_order("r", "false")
+    + """ AS unkeyed_order
+"""
+)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=("default", "short-half-life"))
+@pytest.mark.parametrize("half_lives", AGES)
+async def test_rank_keys_sort_as_the_python_strength(
+    graph: Graph, model: StrengthSettings, half_lives: float
+) -> None:
+    links = await _seed(graph)
+    at_ms = epoch_ms(LAST_INTERACTION + timedelta(days=half_lives * model.half_life_days))
+    await graph.write(STORE_KEYS, **rank_parameters(model))
+
+    rows = await graph.read(RANK_ORDER, **cypher_parameters(model, at_ms))
+
+    strengths, orders = {}, {}
+    for row in rows:
+        rating_low, rating_high, interacted = links[row["link"]]
+        since_ms = epoch_ms(LAST_INTERACTION if interacted else T0)
+        # Stored exactly as Python computes it; sorted by it at ``at`` (a link whose
+        # ``since`` is after ``at`` ranks as new), stored or not, to the same value.
+        assert row["since_ms"] == since_ms
+        assert row["rank_key"] == rank_key(model, rating_low, rating_high, since_ms)
+        clamped = rank_key(model, rating_low, rating_high, min(since_ms, at_ms))
+        assert row["keyed_order"] == row["unkeyed_order"] == clamped
+        days = days_between(since_ms, at_ms)
+        strengths[row["link"]] = link_strength(model, rating_low, rating_high, days)
+        orders[row["link"]] = clamped
+    # The key orders the links as their strengths do, ties included.
+    ranked = sorted(strengths, key=lambda link: (-round(strengths[link], 9), link))
+    assert ranked == sorted(orders, key=lambda link: (-orders[link], link))

@@ -20,8 +20,10 @@ import gc
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import LiteralString
+from typing import Any, LiteralString
 
+from rapport_common.settings import get_settings
+from rapport_common.strength import rank_parameters
 from services.graph import queries as schema
 from services.graph.database import Graph
 from services.graph.importers import queries
@@ -52,10 +54,16 @@ async def load_network(
     graph = graph.with_patience(IMPORT_PATIENCE_SECONDS)
     await graph.ensure_schema(schema.SCHEMA)
     await graph.warm_up(queries.WARM_UP)
+    # Connections get rank keys of the model the graph service searches with (the same
+    # settings), recorded before the first is written.
+    rank = rank_parameters(get_settings().strength)
+    await graph.write(schema.RECORD_RANK_MODEL, **rank)
     nodes: dict[str, str] = {}  # member_id -> element id, for this run only
     with _collector_paused():
         loaded_members = await _load_members(graph, members, nodes, batch_size, writers)
-        loaded_connections = await _load_connections(graph, connections, nodes, batch_size, writers)
+        loaded_connections = await _load_connections(
+            graph, connections, nodes, batch_size, writers, rank
+        )
     return [loaded_members, loaded_connections]
 
 
@@ -112,7 +120,12 @@ async def _load_members(
 
 
 async def _load_connections(
-    graph: Graph, rows: Iterable[Row], nodes: dict[str, str], batch_size: int, writers: int
+    graph: Graph,
+    rows: Iterable[Row],
+    nodes: dict[str, str],
+    batch_size: int,
+    writers: int,
+    rank: dict[str, Any],
 ) -> Loaded:
     started = time.perf_counter()
     [state] = await graph.read(queries.HAS_CONNECTIONS)
@@ -123,12 +136,12 @@ async def _load_connections(
     async with InFlight(writers) as in_flight:
         async for batch in read_ahead(batched(pairs.first_rows(), batch_size)):
             await _add_bare_members(graph, batch, nodes)
-            await in_flight.add(_write_connections(graph, first_write, batch, nodes))
+            await in_flight.add(_write_connections(graph, first_write, batch, nodes, rank))
     # A pair listed again is written after every first row, in input order, so the
     # last row of a pair wins.
     for batch in batched(pairs.repeats, batch_size):
         await _add_bare_members(graph, batch, nodes)
-        await _write_connections(graph, queries.MERGE_CONNECTIONS, batch, nodes)
+        await _write_connections(graph, queries.MERGE_CONNECTIONS, batch, nodes, rank)
     return Loaded("connections", pairs.rows, time.perf_counter() - started)
 
 
@@ -163,11 +176,15 @@ async def _add_bare_members(graph: Graph, batch: list[Row], nodes: dict[str, str
 
 
 async def _write_connections(
-    graph: Graph, cypher: LiteralString, batch: list[Row], nodes: dict[str, str]
+    graph: Graph,
+    cypher: LiteralString,
+    batch: list[Row],
+    nodes: dict[str, str],
+    rank: dict[str, Any],
 ) -> None:
     for row in batch:  # in place: a copy of every row costs more than it is worth
         row[0], row[1] = nodes[row[0]], nodes[row[1]]
-    [result] = await graph.write(cypher, rows=batch)
+    [result] = await graph.write(cypher, rows=batch, **rank)
     if result["written"] != len(batch):
         raise RuntimeError(
             f"{len(batch) - result['written']} connections not written: a member node "

@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import LiteralString, TextIO
 
+from rapport_common.settings import StrengthSettings, get_settings
+from rapport_common.strength import rank_key, rank_parameters
 from services.graph import queries as schema
 from services.graph.database import Graph
 from services.graph.importers import ldbc, plain_csv
@@ -45,13 +47,16 @@ MEMBER_HEADER = "member_id:ID(Member),name,is_recruiter:boolean,allows_introduct
 BARE_MEMBER_HEADER = "member_id:ID(Member)\n"
 KNOWS_HEADER = (
     ":START_ID(Member),:END_ID(Member),rating_low:long,rating_high:long,how_we_met,"
-    "created_at:datetime,last_interaction_at:datetime\n"
+    "created_at:datetime,last_interaction_at:datetime,since_ms:long,rank_key:double\n"
 )
+RANK_MODEL_HEADER = "half_life_ms:double,unrated:long\n"
 RATINGS = frozenset(str(rating) for rating in range(1, 11))
 SECONDS_OR_MS = (19, 23)  # "2026-01-01T00:00:00" and "2026-01-01T00:00:00.000"
 
 # A connection as the admin tool reads it: [low_id, high_id, rating_low, rating_high,
-# how_we_met, created_at, last_interaction_at], every value text ("" for none).
+# how_we_met, created_at, last_interaction_at, since_ms, rank_key], every value text (""
+# for none); the last two as the online importer derives them (rapport_common/strength.py,
+# "The rank key"), of the model in the settings.
 TextRow = list[str]
 
 
@@ -72,15 +77,16 @@ def _iso(epoch_ms: int) -> str:
     )
 
 
-def _admin_time(value: str) -> str:
+def _admin_time(value: str) -> tuple[str, int]:
     """The plain format's time as the admin tool reads it, the same instant the online
-    importer stores: without an offset it is UTC, and it is kept to the millisecond."""
+    importer stores (without an offset it is UTC, and it is kept to the millisecond),
+    and as epoch milliseconds."""
     moment = datetime.fromisoformat(value)  # also the check the online importer makes
+    epoch = plain_csv.NAIVE_EPOCH if moment.tzinfo is None else plain_csv.AWARE_EPOCH
+    epoch_ms = (moment - epoch) // plain_csv.ONE_MS
     if moment.tzinfo is None and len(value) in SECONDS_OR_MS and value[10] == "T":
-        return value + "Z"  # the generator's form: no arithmetic needed
-    epoch_ms = plain_csv._epoch_ms(value)
-    assert epoch_ms is not None
-    return _iso(epoch_ms)
+        return value + "Z", epoch_ms  # the generator's form: no arithmetic needed
+    return _iso(epoch_ms), epoch_ms
 
 
 def _rating(value: str) -> str:
@@ -90,7 +96,16 @@ def _rating(value: str) -> str:
     return "" if rating is None else str(rating)
 
 
-def _text_connection(values: list[str]) -> TextRow:
+def _derived(
+    strength: StrengthSettings, rating_low: str, rating_high: str, since_ms: int
+) -> list[str]:
+    """``since_ms`` and ``rank_key`` as text (``repr`` gives the double back exactly)."""
+    low = int(rating_low) if rating_low else None
+    high = int(rating_high) if rating_high else None
+    return [str(since_ms), repr(rank_key(strength, low, high, since_ms))]
+
+
+def _text_connection(values: list[str], strength: StrengthSettings) -> TextRow:
     """``plain_csv._connection``'s checks, in its order, giving text for the tool."""
     member_id, other_id, member_rating, other_rating, how_we_met, connected, last = values
     member, other = plain_csv._uuid(member_id), plain_csv._uuid(other_id)
@@ -100,25 +115,31 @@ def _text_connection(values: list[str]) -> TextRow:
         raise ValueError(f"how_we_met is one of {', '.join(sorted(plain_csv.HOW_WE_MET))}")
     if not connected:
         raise ValueError("connected_at is required")
-    created = _admin_time(connected)
+    created, since_ms = _admin_time(connected)
     ratings = (_rating(member_rating), _rating(other_rating))
-    last_text = _admin_time(last) if last else ""
-    if member < other:
-        return [member, other, ratings[0], ratings[1], how_we_met, created, last_text]
-    return [other, member, ratings[1], ratings[0], how_we_met, created, last_text]
+    last_text = ""
+    if last:
+        last_text, since_ms = _admin_time(last)
+    if member > other:
+        member, other, ratings = other, member, (ratings[1], ratings[0])
+    derived = _derived(strength, ratings[0], ratings[1], since_ms)
+    return [member, other, ratings[0], ratings[1], how_we_met, created, last_text, *derived]
 
 
 def csv_connections(path: Path) -> Iterator[TextRow]:
+    strength = get_settings().strength
     for line, values in plain_csv._records(path, plain_csv.CONNECTION_COLUMNS):
         try:
-            yield _text_connection(values)
+            yield _text_connection(values, strength)
         except ValueError as exc:
             raise ImportFormatError(f"{path}:{line}: {exc}") from exc
 
 
 def as_text(rows: Iterable[Row]) -> Iterator[TextRow]:
     """Connections in the online importer's layout (``network.py``) as text."""
+    strength = get_settings().strength
     for low, high, rating_low, rating_high, how_we_met, created_ms, last_ms in rows:
+        since_ms = created_ms if last_ms is None else last_ms
         yield [
             low,
             high,
@@ -127,6 +148,8 @@ def as_text(rows: Iterable[Row]) -> Iterator[TextRow]:
             how_we_met,
             _iso(created_ms),
             "" if last_ms is None else _iso(last_ms),
+            str(since_ms),
+            repr(rank_key(strength, rating_low, rating_high, since_ms)),
         ]
 
 
@@ -210,6 +233,10 @@ def write_admin_files(
     with (folder / "bare_members.csv").open("w", encoding="utf-8", newline="") as handle:
         handle.write(BARE_MEMBER_HEADER)
         handle.writelines(f"{member_id}\n" for member_id in sorted(bare))
+    # The model of the connections' rank keys, as the online importer records it.
+    rank = rank_parameters(get_settings().strength)
+    with (folder / "rank_model.csv").open("w", encoding="utf-8", newline="") as handle:
+        handle.write(RANK_MODEL_HEADER + f"{rank['half_life_ms']!r},{rank['unrated']}\n")
     seconds = time.perf_counter() - started
     return AdminFiles(folder, len(rows), len(bare), pairs, counted[0], multiline, seconds)
 
@@ -235,6 +262,7 @@ def admin_command(
         f"--report-file={files.folder / 'import.report'}",
         f"--nodes=Member={files.folder / 'members.csv'}",
         f"--nodes=Member={files.folder / 'bare_members.csv'}",
+        f"--nodes=RankModel={files.folder / 'rank_model.csv'}",
         f"--relationships=KNOWS={files.folder / 'knows.csv'}",
         *(["--multiline-fields=true"] if files.multiline else []),
     ]

@@ -10,6 +10,8 @@ milliseconds: the Python driver packs a datetime several times slower than an in
 
 from typing import LiteralString
 
+from rapport_common.strength import cypher_store_rank
+
 # The connections pass writes relationships without counting them, so both member
 # passes mark every member they name as of unknown ``degree`` (a member the projection
 # wrote has one), as the offline import leaves them; the graph service counts them
@@ -42,15 +44,22 @@ HAS_CONNECTIONS: LiteralString = "MATCH ()-[r:KNOWS]->() RETURN count(r) > 0 AS 
 # vanished since the member pass (a wipe running at the same time).
 # datetime.fromepochmillis costs about 5% less than datetime({epochMillis: ...}), which
 # builds a map per row; it refuses null, hence the CASE.
-_CONNECTION_PROPERTIES = """
+# ``since_ms`` and ``rank_key`` follow from the rest (``rank_parameters``; the load records
+# their model first, ``network.py``).
+_CONNECTION_PROPERTIES: LiteralString = (
+    """
 SET r.rating_low = row[2],
     r.rating_high = row[3],
     r.how_we_met = row[4],
     r.created_at = datetime.fromepochmillis(row[5]),
     r.last_interaction_at = CASE WHEN row[6] IS NOT NULL
                                  THEN datetime.fromepochmillis(row[6]) END
+SET """
+    + cypher_store_rank("r")
+    + """
 RETURN count(*) AS written
 """
+)
 
 # Both ends of each connection row, found by element id (no index seek).
 _BOTH_ENDS: LiteralString = """

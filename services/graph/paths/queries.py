@@ -8,21 +8,28 @@ timeout. See docs/graph.md, "Paths".
 
 from typing import LiteralString
 
-from rapport_common.strength import cypher_link_inputs, cypher_rank, cypher_weaker
+from rapport_common.strength import (
+    cypher_keyed,
+    cypher_link_inputs,
+    cypher_rank_order,
+    cypher_weaker,
+)
 
 
 # One endpoint's neighbourhood, inside ``SEARCH``: its strongest ``$cap`` connections, as
 # compact lists [member_id, element id, allows_introductions, connections_visible_to,
 # weaker rating, the endpoint's own rating of them, since_ms, degree]. Settings come
 # back raw: Python applies the rule (rapport_common/domain/privacy.py). The order is by
-# strength (rapport_common/strength.py), then member id, so a capped hub keeps its
-# strongest links and the same ones every time; degrees are read from the members kept
-# (``degree``, kept by the projection and the importers, services/graph/queries.py), or
-# counted where unknown. ``startNode(r) = m``: the relationship runs from the lower member id to
-# the higher, so the endpoint's own rating is ``rating_low`` exactly when it is the start
-# node. Also, for the middle step, the members who may stand in the middle (``$consents``
-# mirrors ``privacy.may_introduce`` on the stored settings, their defaults when unset;
-# neither endpoint) and how many relationships they have in all.
+# strength, then member id, so a capped hub keeps its strongest links and the same ones
+# every time: by each link's stored rank key where ``keyed`` (rapport_common/strength.py,
+# ``cypher_rank_order``), its inputs read only for the links kept. Degrees are read
+# from the members kept (``degree``, kept by the projection and the importers,
+# services/graph/queries.py), or counted where unknown. ``startNode(r) = m``: the
+# relationship runs from the lower member id to the higher, so the endpoint's own rating
+# is ``rating_low`` exactly when it is the start node. Also, for the middle step, the
+# members who may stand in the middle (``$consents`` mirrors ``privacy.may_introduce`` on
+# the stored settings, their defaults when unset; neither endpoint) and how many
+# relationships they have in all.
 def _neighbourhood(endpoint: LiteralString, other: LiteralString) -> LiteralString:
     return (
         """
@@ -30,10 +37,15 @@ CALL ("""
         + endpoint
         + """, """
         + other
-        + """) {
+        + """, keyed) {
   MATCH ("""
         + endpoint
         + """)-[r:KNOWS]-(o)
+  WITH o, r
+  ORDER BY """
+        + cypher_rank_order("r", "keyed")
+        + """ DESC, o.member_id
+  LIMIT $cap
   WITH o, startNode(r) = """
         + endpoint
         + """ AS mine_is_low, """
@@ -42,10 +54,6 @@ CALL ("""
   WITH o, since_ms, """
         + cypher_weaker("a", "b")
         + """ AS rating, CASE WHEN mine_is_low THEN a ELSE b END AS own
-  ORDER BY """
-        + cypher_rank("rating", "since_ms")
-        + """ DESC, o.member_id
-  LIMIT $cap
   WITH o, since_ms, rating, own,
        CASE WHEN o.degree IS NULL THEN COUNT { (o)-[:KNOWS]-() } ELSE o.degree END AS degree,
        ("""
@@ -80,10 +88,13 @@ CALL ("""
 SEARCH: LiteralString = (
     """
 OPTIONAL MATCH (s:Member {member_id: $source})
-OPTIONAL MATCH (t:Member {member_id: $target})"""
+OPTIONAL MATCH (t:Member {member_id: $target})
+WITH s, t, """
+    + cypher_keyed()
+    + """ AS keyed"""
     + _neighbourhood("s", "t")
     + """
-WITH s, t, neighbours AS near_source, usable AS source_usable, reads AS source_reads"""
+WITH s, t, keyed, neighbours AS near_source, usable AS source_usable, reads AS source_reads"""
     + _neighbourhood("t", "s")
     + """
 WITH s, t, near_source, source_usable, source_reads,

@@ -19,7 +19,8 @@ from rapport_common.events import (
     MemberUpdatedV1,
     parse_payload,
 )
-from rapport_common.strength import as_utc
+from rapport_common.settings import get_settings
+from rapport_common.strength import as_utc, rank_parameters
 from rapport_common.web.problems import Problem
 from services.graph import queries
 from services.graph.database import Graph
@@ -86,7 +87,9 @@ async def _update_pair(graph: Graph, member_id: str, other_id: str, change: Tran
         knows, tombstone = after.to_stored(low_id, high_id)
         ids = {"low_id": low_id, "high_id": high_id}
         if knows is not None:
-            await (await tx.run(queries.SAVE_KNOWS, ids, properties=knows)).consume()
+            # The rank key is of the model this process searches with (the same settings).
+            rank = rank_parameters(get_settings().strength)
+            await (await tx.run(queries.SAVE_KNOWS, ids, properties=knows, **rank)).consume()
         elif stored["knows"] is not None:
             await (await tx.run(queries.DELETE_KNOWS, ids)).consume()
         if tombstone is not None:
