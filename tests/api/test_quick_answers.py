@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport_common.clock import system_clock
 from rapport_common.models.connections import Connection
 from rapport_common.models.enums import InvitationStatus
 from rapport_common.models.invitations import Invitation
@@ -113,7 +114,7 @@ async def test_an_accept_in_one_statement_writes_nothing_but_the_usual_accept(
             await session.commit()
         return made
 
-    now = datetime.now().astimezone()
+    now = system_clock()
     assert await at_once(ada.member_id, now) is None  # the inviter
     async with committed_db() as session:
         await session.execute(
@@ -130,3 +131,37 @@ async def test_an_accept_in_one_statement_writes_nothing_but_the_usual_accept(
         "invitation.sent",
         "invitation.accepted",
     ]
+
+
+async def test_a_decline_with_its_own_note_in_one_statement_writes_what_the_rules_give(
+    committed_client: httpx.AsyncClient, committed_db: async_sessionmaker[AsyncSession]
+) -> None:
+    client = committed_client
+    ada, bob = await sign_in(client, "Ada"), await sign_in(client, "Bob")
+    invitation = uuid.UUID(await invitation_id(client, ada, bob))
+    async with committed_db() as session:
+        before = await session.get(Invitation, invitation)
+        made = await answers.decline_at_once(
+            session_driver(session),
+            AccessClaims(ada.member_id, None),
+            invitation,
+            system_clock(),
+            "No.",
+        )
+        await session.commit()
+    assert before is not None
+    assert made is None  # the inviter's
+    path = f"/v1/invitations/{invitation}/decline"
+    response = await client.post(path, json={"note": "Not now, thanks."}, headers=bob.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["decline_note"] == "Not now, thanks."
+    closed_at = datetime.fromisoformat(response.json()["closed_at"])
+    _, events = transitions.declined(before, "Not now, thanks.", closed_at)
+    async with committed_db() as session:
+        last = (
+            await session.execute(select(OutboxEvent).order_by(OutboxEvent.sequence.desc()))
+        ).scalars()
+        event = next(iter(last))
+    assert (event.type, event.payload) == (events[0]["type"], events[0]["payload"])
+    shown = await client.get(f"/v1/invitations/{invitation}", headers=bob.headers)
+    assert shown.json() == response.json()

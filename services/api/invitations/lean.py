@@ -208,7 +208,16 @@ async def _decline(request: Request, drive: DriverSource) -> Response:
         note = (data if data is not None else DeclineIn()).note
         return await answers.decline(drive, usual, read.now, note)
 
-    return await _answer(request, drive, _DECLINE, decline, optional=True)
+    async def at_once(
+        claims: AccessClaims, invitation_id: uuid.UUID, now: datetime, data: Any
+    ) -> BaseModel | None:
+        # Without a note, the note is the policy's, rendered from what the read gives.
+        note = None if data is None else data.note
+        if note is None:
+            return None
+        return await answers.decline_at_once(drive, claims, invitation_id, now, note)
+
+    return await _answer(request, drive, _DECLINE, decline, optional=True, at_once=at_once)
 
 
 _SEND, _ACCEPT, _DECLINE = (
