@@ -74,7 +74,10 @@ SCALES = {
 # Neo4j answers its first thousand or so reads after a start or a bulk load with
 # outliers of 100-200 ms (page cache and JIT warming up; none in a second pass over the
 # same pairs), which 200 calls did not cover.
-PATH_WARMUP = 2_000
+PATH_WARMUP = 4_000  # Neo4j's JIT keeps cutting a search's cost up to about 4,000 calls
+# The graph service fills members' degrees in the background after an import (25 s at
+# 100k); the paths step waits for it, at most this long.
+DEGREE_FILL_SECONDS = 900.0
 PATH_WARMUP_PAIRS = 500  # per distance
 PATH_LATENCY_REQUESTS = 1_000  # at concurrency 1, per side
 PATH_WINDOW_SECONDS = 20.0  # at concurrency 16, per side, split into alternating rounds

@@ -232,7 +232,7 @@ class PathsBench:
     async def measure(self) -> dict[str, Any]:
         self.warming_up = True
         await fixed_count(self.endpoint, config.PATH_WARMUP, config.PATH_CONCURRENCY)
-        await fixed_count(self.shortest, config.PATH_WARMUP // 4, config.PATH_CONCURRENCY)
+        await fixed_count(self.shortest, config.PATH_WARMUP, config.PATH_CONCURRENCY)
         await self.straightforward(self.warmup_pairs[:2])
         if self.signed_in:
             await fixed_count(self.public, PUBLIC_WARMUP, 1)
