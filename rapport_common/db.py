@@ -1,6 +1,6 @@
 """The declarative base every table derives from, and the engine factory."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,26 +54,46 @@ _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57P05"})
 def connection_lost(exc: BaseException) -> bool:
     """PostgreSQL dropped the connection, cannot be reached, or is stopping or starting
     (so the work can simply be tried again in a moment), as opposed to an error of the
-    work's own making. Engines without pre-ping meet a restart here.
+    work's own making. Engines without pre-ping meet a restart here."""
+    return any(map(_says_unavailable, _database_errors(exc)))
 
-    asyncpg's error reaches us raw when it happens on connect, and wrapped by SQLAlchemy
-    (``DBAPIError.orig``, then its cause) when it happens later, so both are looked at;
-    the causes of other libraries' errors (an HTTP client's refused connection) are not,
-    since those stores are not this database."""
+
+# SQLSTATEs of a transaction PostgreSQL rolled back because another one got in its way:
+# 40P01 deadlock detected, 40001 serialization failure. Nothing of it was saved, and
+# the same work tried again meets the other one's outcome instead.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def work_conflicted(exc: BaseException) -> bool:
+    """PostgreSQL rolled the work back for another transaction's sake (a deadlock, a
+    serialization failure): not the work's fault, and tried again it goes through or
+    meets what the other one did."""
+    return any(_sqlstate(error) in _CONFLICT_SQLSTATES for error in _database_errors(exc))
+
+
+def _database_errors(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps. asyncpg's error reaches us raw when it happens on
+    connect or on the driver, and wrapped by SQLAlchemy (``DBAPIError.orig``, then its
+    cause) when it happens later, so both are looked at; the causes of other libraries'
+    errors (an HTTP client's refused connection) are not, since those stores are not
+    this database."""
     error: BaseException | None = exc
     for _ in range(4):
         if error is None:
-            return False
-        if _says_unavailable(error):
-            return True
+            return
+        yield error
         orig = getattr(error, "orig", None)
         if isinstance(orig, BaseException):
             error = orig
         elif type(error).__module__.split(".")[0] in {"sqlalchemy", "asyncpg"}:
             error = error.__cause__
         else:
-            return False
-    return False
+            return
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return sqlstate if isinstance(sqlstate, str) else None
 
 
 def _says_unavailable(error: BaseException) -> bool:
@@ -81,8 +101,8 @@ def _says_unavailable(error: BaseException) -> bool:
         error.connection_invalidated or isinstance(error, InterfaceError | OperationalError)
     ):
         return True
-    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-    if isinstance(sqlstate, str):
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
         return sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
     # OSError covers a refused or reset connection and a connect that timed out;
     # asyncpg's InterfaceError says the connection is closed. With several servers and

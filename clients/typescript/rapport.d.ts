@@ -5035,7 +5035,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5080,7 +5080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5235,7 +5235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5334,7 +5334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5418,7 +5418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5487,7 +5487,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5545,7 +5545,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5615,7 +5615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5695,7 +5695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5779,7 +5779,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5881,7 +5881,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -5989,7 +5989,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6075,7 +6075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6177,7 +6177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6298,7 +6298,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6400,7 +6400,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6502,7 +6502,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6560,7 +6560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6752,7 +6752,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6858,7 +6858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -6940,7 +6940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7000,7 +7000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7110,7 +7110,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7194,7 +7194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7252,7 +7252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7338,7 +7338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7475,7 +7475,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7560,7 +7560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7653,7 +7653,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7735,7 +7735,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7854,7 +7854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -7973,7 +7973,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8092,7 +8092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8211,7 +8211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8330,7 +8330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8434,7 +8434,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8553,7 +8553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8670,7 +8670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8752,7 +8752,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8844,7 +8844,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8912,7 +8912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -8999,7 +8999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9081,7 +9081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9161,7 +9161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9258,7 +9258,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9355,7 +9355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9453,7 +9453,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9553,7 +9553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9638,7 +9638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9718,7 +9718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9798,7 +9798,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -9907,7 +9907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10029,7 +10029,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10116,7 +10116,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10198,7 +10198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10317,7 +10317,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10421,7 +10421,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10525,7 +10525,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10629,7 +10629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10733,7 +10733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -10837,7 +10837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -11551,7 +11551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -11671,7 +11671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -11753,7 +11753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -11872,7 +11872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -11976,7 +11976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12095,7 +12095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12181,7 +12181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12263,7 +12263,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12321,7 +12321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12405,7 +12405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12463,7 +12463,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12547,7 +12547,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12631,7 +12631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12701,7 +12701,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12791,7 +12791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12876,7 +12876,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -12985,7 +12985,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13067,7 +13067,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13147,7 +13147,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13229,7 +13229,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13311,7 +13311,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13411,7 +13411,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13506,7 +13506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13614,7 +13614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13689,7 +13689,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13771,7 +13771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */
@@ -13889,7 +13889,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The database (or, where said, the graph service) is unavailable; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
+            /** @description The database (or, where said, the graph service) is unavailable, or (`concurrent-change`) another change to the same records made the database roll this one back; retry after `Retry-After` seconds. Nothing was saved, unless the connection failed at the very moment the change was committed: a retry then finds it made (one with the same `Idempotency-Key` answers as the first time). */
             503: {
                 headers: {
                     /** @description This request's id (yours, if you sent a safe one): quote it to us */

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
-from rapport_common.db import connection_lost
+from rapport_common.db import connection_lost, work_conflicted
 from rapport_common.models.auth import RefreshToken
 from rapport_common.models.members import Member
 from rapport_common.settings import Settings
@@ -47,6 +47,19 @@ def database_unavailable() -> DatabaseUnavailable:
     )
 
 
+class ConcurrentChange(ServiceUnavailable):
+    slug, title = "concurrent-change", "Another change got in the way"
+
+
+def concurrent_change() -> ConcurrentChange:
+    return ConcurrentChange(
+        "Another change to the same records was being made at the same moment, and the "
+        "database rolled yours back: nothing was saved. Retry; it then goes through, or "
+        "answers as the other change left things.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit on success, roll back on any error.
 
@@ -61,6 +74,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             if connection_lost(exc):
                 raise database_unavailable() from exc
+            if work_conflicted(exc):
+                raise concurrent_change() from exc
             raise
 
 
@@ -165,6 +180,8 @@ async def driver_without_session(request: Request) -> AsyncIterator[DriverSource
         if lost or connection_lost(exc):
             lost = True
             raise database_unavailable() from exc
+        if work_conflicted(exc):
+            raise concurrent_change() from exc
         raise
     finally:
         # Back to the pool (its reset sends nothing: no transaction was begun), or

@@ -117,10 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             (500, "An unexpected error on our side"),
             (
                 503,
-                "The database (or, where said, the graph service) is unavailable; retry "
-                "after `Retry-After` seconds. Nothing was saved, unless the connection "
-                "failed at the very moment the change was committed: a retry then finds "
-                "it made (one with the same `Idempotency-Key` answers as the first time).",
+                "The database (or, where said, the graph service) is unavailable, or "
+                "(`concurrent-change`) another change to the same records made the "
+                "database roll this one back; retry after `Retry-After` seconds. Nothing "
+                "was saved, unless the connection failed at the very moment the change "
+                "was committed: a retry then finds it made (one with the same "
+                "`Idempotency-Key` answers as the first time).",
             ),
         ),
     )

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from rapport_common.db import work_conflicted
 from rapport_common.models.enums import InvitationStatus
 from rapport_common.web.problems import Problem
 from services.api.auth.tokens import AccessClaims
@@ -258,6 +259,12 @@ class LeanRoute(Route):
                 # Nothing was written: the connection (or a test's session, whose
                 # transaction is left as FastAPI's route will find it) is let go as
                 # after a request that succeeded.
+            except Exception as exc:
+                if not work_conflicted(exc):
+                    raise
+                # PostgreSQL rolled the statement back for another transaction's sake
+                # (a deadlock with the inviter's erasure, say): nothing was written, and
+                # FastAPI's route does the work again, locked, on what the other left.
         if response is None:
             await self._hand_over(request, scope, send)
         else:
