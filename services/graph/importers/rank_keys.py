@@ -10,8 +10,9 @@ link without a key is ranked from its inputs). A graph whose keys are of another
 is searched from the inputs too, since that model is recorded (``RankModel``): this
 rewrites every key for the model in the settings, in keyset pages of members (each
 relationship once, from its start node), then forgets the other models. Safe while the
-projection writes: both derive the key from the relationship's properties under its
-write lock. Safe to rerun.
+projection writes with the same settings: both derive the key from the relationship's
+properties under its write lock. Run it once every graph service runs the new settings
+(docs/graph.md). Safe to rerun.
 """
 
 import asyncio
