@@ -1,7 +1,7 @@
 """The invitee's answers in their usual case (``services.api.invitations.answers``): read
 without a lock on the driver's connection, the change made only if the invitation's row
 is still the one read (nothing written if it is not: tests/api/test_answer_races.py).
-The usual accept is one statement (``answers.accept_at_once``), which must write what
+The usual accept is one statement (``answers_at_once.accept_at_once``), which must write what
 the two would."""
 
 import uuid
@@ -19,7 +19,7 @@ from rapport_common.models.invitations import Invitation
 from rapport_common.outbox import OutboxEvent
 from services.api.auth.tokens import AccessClaims
 from services.api.deps import session_driver
-from services.api.invitations import answers, transitions
+from services.api.invitations import answers_at_once, transitions
 from tests.api.test_answer_races import _connections, _event_types
 from tests.factories import invitation_id, sign_in
 
@@ -108,7 +108,7 @@ async def test_an_accept_in_one_statement_writes_nothing_but_the_usual_accept(
 
     async def at_once(member: uuid.UUID, now: datetime) -> object:
         async with committed_db() as session:
-            made = await answers.accept_at_once(
+            made = await answers_at_once.accept_at_once(
                 session_driver(session), AccessClaims(member, None), invitation, now, 7, None
             )
             await session.commit()
@@ -141,7 +141,7 @@ async def test_a_decline_with_its_own_note_in_one_statement_writes_what_the_rule
     invitation = uuid.UUID(await invitation_id(client, ada, bob))
     async with committed_db() as session:
         before = await session.get(Invitation, invitation)
-        made = await answers.decline_at_once(
+        made = await answers_at_once.decline_at_once(
             session_driver(session),
             AccessClaims(ada.member_id, None),
             invitation,

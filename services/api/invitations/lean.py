@@ -45,7 +45,7 @@ from services.api.deps import (
     signed_in_member,
 )
 from services.api.graph_client import get_graph
-from services.api.invitations import answers, quick_send
+from services.api.invitations import answers, answers_at_once, quick_send
 from services.api.invitations.router import (
     accept_invitation,
     decline_invitation,
@@ -195,7 +195,7 @@ async def _accept(request: Request, drive: DriverSource) -> Response:
         claims: AccessClaims, invitation_id: uuid.UUID, now: datetime, data: Any
     ) -> BaseModel | None:
         assert isinstance(data, InvitationAcceptIn)
-        return await answers.accept_at_once(
+        return await answers_at_once.accept_at_once(
             drive, claims, invitation_id, now, data.rating, data.how_we_met
         )
 
@@ -216,7 +216,7 @@ async def _decline(request: Request, drive: DriverSource) -> Response:
         note = None if data is None else data.note
         if note is None:
             return None
-        return await answers.decline_at_once(drive, claims, invitation_id, now, note)
+        return await answers_at_once.decline_at_once(drive, claims, invitation_id, now, note)
 
     return await _answer(request, drive, _DECLINE, decline, optional=True, at_once=at_once)
 
