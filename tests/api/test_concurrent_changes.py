@@ -11,6 +11,7 @@ deadlock check runs first)."""
 
 import asyncio
 from collections.abc import AsyncGenerator
+from functools import partial
 from types import SimpleNamespace
 from typing import cast
 
@@ -27,6 +28,19 @@ from services.api.deps import ConcurrentChange, get_session
 from services.api.erasure.service import erase
 from tests.conftest import SteppingClock, eventually
 from tests.factories import invitation_id, sign_in
+
+
+async def _waits_on_a_lock(db: async_sessionmaker[AsyncSession], statement: str) -> bool:
+    """Whether a statement containing ``statement`` waits on a lock."""
+    async with db() as probe:
+        waiting = await probe.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND strpos(query, :statement) > 0"
+            ),
+            {"statement": statement},
+        )
+        return bool(waiting.scalar_one() > 0)
 
 
 async def _accept_during_erasure(
@@ -48,17 +62,7 @@ async def _accept_during_erasure(
             )
         )
 
-        async def accept_waits_on_the_inviter() -> bool:
-            async with db() as probe:
-                waiting = await probe.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND query LIKE '%INSERT INTO connections%'"
-                    )
-                )
-                return bool(waiting.scalar_one() > 0)
-
-        await eventually(accept_waits_on_the_inviter)
+        await eventually(partial(_waits_on_a_lock, db, "INSERT INTO connections"))
         await erase(eraser, inviter, clock())
         await eraser.commit()
         response = await accept
@@ -96,17 +100,7 @@ async def test_a_transaction_rolled_back_by_a_deadlock_is_a_503_to_retry(
         await other.execute(text("SELECT pg_advisory_xact_lock(2)"))
         waiting = asyncio.ensure_future(session.execute(text("SELECT pg_advisory_xact_lock(2)")))
 
-        async def request_waits() -> bool:
-            async with committed_db() as probe:
-                rows = await probe.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND query LIKE '%pg_advisory_xact_lock(2)%'"
-                    )
-                )
-                return bool(rows.scalar_one() > 0)
-
-        await eventually(request_waits)
+        await eventually(partial(_waits_on_a_lock, committed_db, "pg_advisory_xact_lock(2)"))
         other_takes_the_first = asyncio.ensure_future(
             other.execute(text("SELECT pg_advisory_xact_lock(1)"))
         )
